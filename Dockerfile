@@ -1,0 +1,15 @@
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends mosquitto-clients \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md alembic.ini ./
+COPY dispatch dispatch
+COPY technician_api technician_api
+COPY routing routing
+COPY device_gateway device_gateway
+COPY migrations migrations
+RUN pip install --no-cache-dir .
+RUN useradd --system onsite24 && mkdir -p /app/var && chown onsite24 /app/var
+USER onsite24
+EXPOSE 8024
+CMD ["onsite24", "serve", "--host", "0.0.0.0"]

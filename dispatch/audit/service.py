@@ -1,0 +1,142 @@
+"""Ticket state changes and their audit rows, written in the same transaction.
+
+`change_status` is the only sanctioned way to move a ticket's status; a flush guard refuses any status
+change that has no audit row pending beside it, so a forgotten audit is a bug that fails loudly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from dispatch.audit.models import AuditEntry
+from dispatch.core.clock import utcnow
+from dispatch.core.types import TicketStatus
+from dispatch.tickets.models import Ticket
+
+
+class UnauditedStatusChange(RuntimeError):
+    """A ticket's status changed in a flush without an audit entry for it."""
+
+
+def change_status(
+    session: Session,
+    ticket: Ticket,
+    *,
+    to_status: TicketStatus,
+    action: str,
+    actor: str,
+    actor_user_id: int | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Set the ticket's status and add the audit row; the caller's single commit writes both."""
+    if ticket.id is None:
+        session.flush()
+    entry = AuditEntry(
+        ticket_id=ticket.id,
+        at=at or utcnow(),
+        actor=actor,
+        actor_user_id=actor_user_id,
+        action=action,
+        from_status=str(ticket.status) if ticket.status is not None else None,
+        to_status=str(to_status),
+        reason=reason,
+        data=data or {},
+    )
+    ticket.status = to_status
+    session.add(entry)
+    return entry
+
+
+def record_opening(
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: str,
+    actor_user_id: int | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Audit the birth of a ticket (from no state to its first status) in the transaction that creates it."""
+    session.flush()
+    entry = AuditEntry(
+        ticket_id=ticket.id,
+        at=at or utcnow(),
+        actor=actor,
+        actor_user_id=actor_user_id,
+        action="open",
+        from_status=None,
+        to_status=str(ticket.status),
+        reason=reason,
+        data=data or {},
+    )
+    session.add(entry)
+    return entry
+
+
+def record_event(
+    session: Session,
+    ticket: Ticket,
+    *,
+    action: str,
+    actor: str,
+    actor_user_id: int | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Audit a change that keeps the status (a regrade, a nature change, a link) in the same way."""
+    entry = AuditEntry(
+        ticket_id=ticket.id,
+        at=at or utcnow(),
+        actor=actor,
+        actor_user_id=actor_user_id,
+        action=action,
+        from_status=str(ticket.status),
+        to_status=str(ticket.status),
+        reason=reason,
+        data=data or {},
+    )
+    session.add(entry)
+    return entry
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_unaudited_status_change(session: Session, _ctx: object, _instances: object) -> None:
+    pending = {(e.ticket_id, e.to_status) for e in session.new if isinstance(e, AuditEntry)}
+    for obj in session.dirty:
+        changed = isinstance(obj, Ticket) and inspect(obj).attrs.status.history.has_changes()
+        if changed and (obj.id, str(obj.status)) not in pending:
+            raise UnauditedStatusChange(f"ticket {obj.id} moved to {obj.status} without an audit entry")
+
+
+@event.listens_for(Session, "after_flush")
+def _track_created_tickets(session: Session, _ctx: object) -> None:
+    created = session.info.setdefault("onsite24_created_tickets", set())
+    audited = session.info.setdefault("onsite24_audited_tickets", set())
+    for obj in session.new:
+        if isinstance(obj, Ticket):
+            created.add(obj.id)
+        elif isinstance(obj, AuditEntry):
+            audited.add(obj.ticket_id)
+
+
+@event.listens_for(Session, "before_commit")
+def _refuse_unaudited_new_ticket(session: Session) -> None:
+    session.flush()
+    missing = session.info.get("onsite24_created_tickets", set()) - session.info.get("onsite24_audited_tickets", set())
+    if missing:
+        raise UnauditedStatusChange(f"tickets {sorted(missing)} were opened without an audit entry")
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_tracking(session: Session, *_args: object) -> None:
+    session.info.pop("onsite24_created_tickets", None)
+    session.info.pop("onsite24_audited_tickets", None)

@@ -1,0 +1,237 @@
+"""`onsite24`: the one command for running, migrating, seeding and operating the service."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dispatch.core.settings import Settings
+from dispatch.core.types import Role
+
+app = typer.Typer(
+    help="Onsite24: on-site repair dispatch that keeps the 24-hour promise.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+route_app = typer.Typer(help="The optimizer on benchmark files.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(route_app, name="route")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        typer.secho(f"Configuration error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8024,
+    workers: Annotated[int, typer.Option(help="Worker processes (API replicas on this machine).")] = 1,
+) -> None:
+    """Run the HTTP API (under /api/v1, docs at /docs) and the dispatcher board (at /board)."""
+    import uvicorn
+
+    settings = _settings()
+    _logging(settings)
+    uvicorn.run(
+        "dispatch.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def gateway() -> None:
+    """Consume device alarms from the MQTT broker and turn them into tickets (acknowledged after commit)."""
+    from device_gateway.__main__ import main
+
+    main(_settings())
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Run every job once and exit (for cron or a check).")] = False,
+) -> None:
+    """Run background jobs: escalation clocks, at-risk marking, re-planning. Several workers may run at once."""
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.worker import install_signal_handlers, run_worker
+
+    settings = _settings()
+    _logging(settings)
+    engine = make_engine(settings.database_url, pool_size=4)
+    stop = threading.Event()
+    install_signal_handlers(stop)
+    run_worker(settings, make_sessionmaker(engine), stop=stop, once=once)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from dispatch.core.migrate import upgrade
+
+    upgrade(_settings().database_url, revision)
+    typer.echo(f"database upgraded to {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")]) -> None:
+    """Revert migrations down to REVISION."""
+    from dispatch.core.migrate import downgrade
+
+    downgrade(_settings().database_url, revision)
+    typer.echo(f"database downgraded to {revision}")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[Role, typer.Option(help="What the user may do.")],
+    full_name: Annotated[str, typer.Option(help="Name shown to others.")] = "",
+    technician_id: Annotated[int | None, typer.Option(help="For role technician: their technician id.")] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters.")
+    ] = "",
+) -> None:
+    """Create a login. The password is asked for (or read from --password); it is stored as an argon2 hash."""
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.core.errors import DomainError
+    from dispatch.users.service import create_user
+
+    if len(password) < 10:
+        typer.secho("The password needs at least 10 characters.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    engine = make_engine(_settings().database_url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            user = create_user(
+                session,
+                username=username,
+                full_name=full_name or username,
+                password=password,
+                role=role,
+                technician_id=technician_id,
+            )
+            typer.echo(f"created user {user.username} (id {user.id}, role {user.role})")
+    except DomainError as exc:
+        typer.secho(exc.detail, fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def demo(
+    run: Annotated[bool, typer.Option(help="After seeding, run API, board, gateway and worker until Ctrl-C.")] = True,
+    host: Annotated[str, typer.Option(help="Address for the API and board.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the API and board.")] = 8024,
+) -> None:
+    """Migrate, seed the demo region (safe to repeat) and run every process with the demo settings."""
+    os.environ.setdefault("ONSITE24_ENVIRONMENT", "demo")
+    settings = _settings()
+    _logging(settings)
+    from dispatch.core.clock import utcnow
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.core.migrate import upgrade
+    from dispatch.demo import seed_demo
+
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=1)
+    with make_sessionmaker(engine)() as session:
+        logins = seed_demo(session, now=utcnow())
+    engine.dispose()
+    base = f"http://{host}:{port}"
+    typer.echo("")
+    typer.secho("Onsite24 demo is ready.", fg=typer.colors.GREEN, bold=True)
+    typer.echo(f"  API docs:  {base}/docs")
+    typer.echo(f"  Board:     {base}/board")
+    typer.echo(f"  Health:    {base}/readyz")
+    typer.echo("  Logins (password for all: " + logins[0].password + "):")
+    for login in logins[:4]:
+        typer.echo(f"    {login.username:<12} {login.role}")
+    typer.echo(f"    tech01 … tech{len(logins) - 4:02d}  technician")
+    if not run:
+        return
+    _supervise(
+        [
+            ["serve", "--host", host, "--port", str(port)],
+            ["gateway"],
+            ["worker"],
+        ]
+    )
+
+
+def _supervise(commands: list[list[str]]) -> None:
+    """Run the service processes, restart any that dies, stop them all on Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    def start(i: int) -> None:
+        procs[i] = subprocess.Popen([sys.executable, "-m", "dispatch", *commands[i]])  # noqa: S603
+
+    for i in range(len(commands)):
+        start(i)
+    try:
+        while not stop.is_set():
+            for i, proc in list(procs.items()):
+                if proc.poll() is not None:
+                    typer.secho(f"'{' '.join(commands[i])}' exited ({proc.returncode}); restarting", err=True)
+                    time.sleep(1)
+                    start(i)
+            stop.wait(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@route_app.command("solomon")
+def route_solomon(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A Solomon-format VRPTW file.")],
+    time_limit: Annotated[float, typer.Option(help="Search time limit in seconds.")] = 10.0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Solve a Solomon VRPTW instance with the product's optimizer (the benchmark behind docs/benchmarks.md)."""
+    import json
+
+    from routing.solomon import solve_solomon_file
+
+    result = solve_solomon_file(file, time_limit)
+    if json_output:
+        typer.echo(json.dumps(result))
+    else:
+        typer.echo(f"{result['instance']}: {result['vehicles']} vehicles, distance {result['distance']:.1f}")
+
+
+def main() -> None:
+    app()

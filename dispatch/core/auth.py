@@ -1,0 +1,132 @@
+"""Authentication and authorisation: argon2 password hashes, short-lived JWT bearer tokens, role checks.
+
+Role and ownership checks are reusable FastAPI dependencies, so every router states who may call it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from dispatch.core.clock import utcnow
+from dispatch.core.errors import Forbidden, Unauthorized
+from dispatch.core.settings import Settings
+from dispatch.core.types import Role
+
+_hasher = PasswordHasher()
+JWT_ALGORITHM = "HS256"
+ACCESS_AUDIENCE = "onsite24:access"
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# Verifying against this keeps the time of "no such user" equal to "wrong password".
+_DUMMY_HASH = _hasher.hash("onsite24-timing-equaliser")
+
+
+def verify_unknown_user(password: str) -> None:
+    verify_password(_DUMMY_HASH, password)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a logged-in user with one role (technicians also carry their technician id)."""
+
+    user_id: int
+    username: str
+    role: Role
+    technician_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.user_id}"
+
+
+def create_access_token(settings: Settings, principal: Principal, *, minutes: int | None = None) -> str:
+    now = utcnow()
+    claims = {
+        "sub": str(principal.user_id),
+        "usr": principal.username,
+        "role": principal.role.value,
+        "tech": principal.technician_id,
+        "aud": ACCESS_AUDIENCE,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=minutes or settings.access_token_minutes),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
+
+
+def decode_access_token(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],
+            audience=ACCESS_AUDIENCE,
+            options={"require": ["exp", "sub", "role", "aud"]},
+        )
+        return Principal(
+            user_id=int(claims["sub"]),
+            username=str(claims.get("usr", "")),
+            role=Role(claims["role"]),
+            technician_id=claims.get("tech"),
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("The access token has expired; log in again.") from exc
+    except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
+        raise Unauthorized("The access token is invalid.") from exc
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+AppSettings = Annotated[Settings, Depends(get_app_settings)]
+
+
+def current_principal(settings: AppSettings, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    if not token:
+        raise Unauthorized("Log in first: send 'Authorization: Bearer <token>'.")
+    return decode_access_token(settings, token)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+STAFF_ROLES = (Role.admin, Role.agent, Role.dispatcher, Role.manager)
+_STAFF_SET = frozenset({Role.agent, Role.dispatcher, Role.manager})
+
+
+def require_roles(*roles: Role):  # type: ignore[no-untyped-def]
+    """Dependency factory: the caller must hold one of `roles`; admin may act wherever office staff may."""
+    allowed = frozenset(roles)
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        admin_ok = principal.role is Role.admin and bool(allowed & _STAFF_SET)
+        if principal.role not in allowed and not admin_ok:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Forbidden(f"This action needs one of the roles: {names}.")
+        return principal
+
+    return Depends(_check)

@@ -1,0 +1,73 @@
+"""The one settings object. Every value comes from the environment (prefix ONSITE24_) or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A key that only `onsite24 demo` and the test suite may run with; anything else must set its own.
+DEMO_SECRET_KEY = "onsite24-demo-secret-key-do-not-use-in-production"  # noqa: S105 (public by design: demo only)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ONSITE24_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+    )
+
+    environment: Literal["production", "demo", "test"] = "production"
+    database_url: str = "postgresql+psycopg://onsite24@127.0.0.1:5432/onsite24"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_client_id: str = "onsite24-gateway"
+    mqtt_tls_ca_file: Path | None = None
+    secret_key: SecretStr = SecretStr("")
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    policy_file: Path | None = None
+    public_base_url: str = "http://127.0.0.1:8024"
+    upload_dir: Path = Path("var/uploads")
+    max_upload_bytes: int = 10 * 1024 * 1024
+    tile_url: str = ""
+    log_level: str = "INFO"
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        key = self.secret_key.get_secret_value()
+        if self.environment == "production" and (not key or key == DEMO_SECRET_KEY or len(key) < 32):
+            raise ValueError(
+                "ONSITE24_SECRET_KEY must be set to a random value of at least 32 characters "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'). "
+                "Only `onsite24 demo` runs with the built-in demo key."
+            )
+        if self.environment != "production" and not key:
+            object.__setattr__(self, "secret_key", SecretStr(DEMO_SECRET_KEY))
+        return self
+
+    @property
+    def mqtt_host(self) -> str:
+        return urlparse(self.mqtt_url).hostname or "127.0.0.1"
+
+    @property
+    def mqtt_port(self) -> int:
+        parsed = urlparse(self.mqtt_url)
+        return parsed.port or (8883 if parsed.scheme == "mqtts" else 1883)
+
+    @property
+    def mqtt_tls(self) -> bool:
+        return urlparse(self.mqtt_url).scheme == "mqtts"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings read from the environment once per process (CLI entry points only; the app gets them passed)."""
+    return Settings()

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+
+from dispatch.core.auth import AppSettings, CurrentPrincipal, Principal, create_access_token, require_roles
+from dispatch.core.db import DbSession
+from dispatch.core.errors import NotFound
+from dispatch.core.types import Role
+from dispatch.users import service
+from dispatch.users.models import User
+from dispatch.users.schemas import TokenOut, UserCreate, UserOut
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=TokenOut, summary="Log in (OAuth2 password flow)")
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DbSession, settings: AppSettings) -> TokenOut:
+    principal = service.authenticate(session, username=form.username, password=form.password)
+    token = create_access_token(settings, principal)
+    return TokenOut(access_token=token, expires_in=settings.access_token_minutes * 60, role=principal.role)
+
+
+@router.get("/users/me", response_model=UserOut, summary="The logged-in user")
+def me(principal: CurrentPrincipal, session: DbSession) -> User:
+    user = session.get(User, principal.user_id)
+    if user is None:
+        raise NotFound("Your account no longer exists.")
+    return user
+
+
+@router.post("/users", response_model=UserOut, status_code=201, summary="Create a user (admin)")
+def create_user(body: UserCreate, session: DbSession, _admin: Annotated[Principal, require_roles(Role.admin)]) -> User:
+    return service.create_user(session, **body.model_dump())
+
+
+@router.get("/users", response_model=list[UserOut], summary="List users (admin)")
+def list_users(
+    session: DbSession,
+    _admin: Annotated[Principal, require_roles(Role.admin)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id).limit(limit).offset(offset)))

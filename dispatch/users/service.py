@@ -1,0 +1,61 @@
+"""Users: creation with hashed passwords, and login."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.core.auth import Principal, hash_password, verify_password, verify_unknown_user
+from dispatch.core.errors import Conflict, FieldError, Unauthorized, Unprocessable
+from dispatch.core.types import Role
+from dispatch.users.models import User
+from dispatch.workforce.models import Technician
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    password: str,
+    role: Role,
+    technician_id: int | None = None,
+    email: str | None = None,
+    language: str = "zh-CN",
+) -> User:
+    """Create a login; a technician account must point at its technician record."""
+    if role is Role.technician and technician_id is None:
+        raise Unprocessable(
+            "A technician account needs the technician it belongs to.",
+            errors=[FieldError("/technician_id", "required for role technician")],
+        )
+    if technician_id is not None and session.get(Technician, technician_id) is None:
+        raise Unprocessable(
+            f"Technician {technician_id} does not exist.",
+            errors=[FieldError("/technician_id", "no such technician")],
+        )
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"The username '{username}' is taken.")
+    user = User(
+        username=username,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=role,
+        technician_id=technician_id if role is Role.technician else None,
+        email=email,
+        language=language,
+    )
+    session.add(user)
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> Principal:
+    """The principal for valid credentials; one vague error for every failure so names are not probed."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        verify_unknown_user(password)
+        raise Unauthorized("Wrong username or password.")
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        raise Unauthorized("Wrong username or password.")
+    return Principal(user_id=user.id, username=user.username, role=user.role, technician_id=user.technician_id)

@@ -1,0 +1,120 @@
+"""Typed builders with deterministic defaults, for arranging test data through the real models."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from geoalchemy2.elements import WKTElement
+from sqlalchemy.orm import Session
+
+from dispatch.audit.service import record_opening
+from dispatch.core.auth import Principal, create_access_token
+from dispatch.core.settings import Settings
+from dispatch.core.types import Category, Channel, DepotKind, EquipmentType, Grade, Role, TicketStatus
+from dispatch.customers.models import Customer, Equipment, Site
+from dispatch.tickets.models import Ticket
+from dispatch.users.models import User
+from dispatch.users.service import create_user
+from dispatch.workforce.models import Depot, Technician
+
+_seq = itertools.count(1)
+PASSWORD = "correct horse battery"
+BASE_TIME = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def point(lat: float, lon: float) -> WKTElement:
+    return WKTElement(f"POINT({lon} {lat})", srid=4326)
+
+
+def make_depot(
+    session: Session, *, kind: DepotKind = DepotKind.service_centre, lat: float = 28.2282, lon: float = 112.9388
+) -> Depot:
+    depot = Depot(name=f"Depot {next(_seq)}", kind=kind, region="changsha", location=point(lat, lon))
+    session.add(depot)
+    session.flush()
+    return depot
+
+
+def make_technician(session: Session, *, skills: list[str] | None = None, depot: Depot | None = None) -> Technician:
+    depot = depot or make_depot(session)
+    tech = Technician(name=f"Tech {next(_seq)}", home_depot_id=depot.id, skills=skills or ["tower_crane"])
+    session.add(tech)
+    session.flush()
+    return tech
+
+
+def make_user(session: Session, *, role: Role = Role.dispatcher, technician: Technician | None = None) -> User:
+    if role is Role.technician and technician is None:
+        technician = make_technician(session)
+    return create_user(
+        session,
+        username=f"{role.value}{next(_seq)}",
+        full_name=f"Test {role.value}",
+        password=PASSWORD,
+        role=role,
+        technician_id=technician.id if technician else None,
+    )
+
+
+def token_for(settings: Settings, user: User, *, minutes: int | None = None) -> str:
+    principal = Principal(user.id, user.username, user.role, user.technician_id)
+    return create_access_token(settings, principal, minutes=minutes)
+
+
+def auth_header(settings: Settings, user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(settings, user)}"}
+
+
+def make_site(
+    session: Session,
+    *,
+    lat: float = 28.20,
+    lon: float = 112.95,
+    equipment_type: EquipmentType = EquipmentType.tower_crane,
+) -> tuple[Site, Equipment]:
+    n = next(_seq)
+    customer = Customer(name=f"Customer {n}", phone=f"1380000{n:04d}")
+    session.add(customer)
+    session.flush()
+    site = Site(customer_id=customer.id, name=f"Site {n}", address=f"Road {n}", location=point(lat, lon))
+    session.add(site)
+    session.flush()
+    unit = Equipment(
+        site_id=site.id,
+        equipment_type=equipment_type,
+        model="ZJ5510",
+        serial_number=f"SN-{n:06d}",
+        device_id=f"dev-{n:06d}",
+    )
+    session.add(unit)
+    session.flush()
+    return site, unit
+
+
+def make_ticket(
+    session: Session,
+    *,
+    grade: Grade = Grade.general,
+    reported_at: datetime = BASE_TIME,
+    status: TicketStatus = TicketStatus.new,
+    equipment: Equipment | None = None,
+) -> Ticket:
+    if equipment is None:
+        _site, equipment = make_site(session)
+    hours = {Grade.major: 4, Grade.serious: 12, Grade.general: 24}[grade]
+    ticket = Ticket(
+        channel=Channel.phone,
+        site_id=equipment.site_id,
+        equipment_id=equipment.id,
+        category=Category.equipment,
+        symptom="test",
+        grade=grade,
+        reported_at=reported_at,
+        due_on_site_at=reported_at + timedelta(hours=hours),
+        status=status,
+    )
+    session.add(ticket)
+    record_opening(session, ticket, actor="test")
+    session.flush()
+    return ticket

@@ -1,0 +1,39 @@
+"""Every error is application/problem+json; validation errors name the field."""
+
+from __future__ import annotations
+
+from dispatch.core.types import Role
+from tests.factories import auth_header, make_user
+
+
+def test_invalid_body_names_the_fields(client, db_session, settings):
+    """A bad request body gets a 422 problem listing each bad field's JSON pointer."""
+    admin = make_user(db_session, role=Role.admin)
+    r = client.post(
+        "/api/v1/users",
+        json={"username": "x", "full_name": "X", "password": "short", "role": "wizard"},
+        headers=auth_header(settings, admin),
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    pointers = {e["pointer"] for e in body["errors"]}
+    assert {"/username", "/password", "/role"} <= pointers
+    assert body["type"].endswith("validation-error") and body["instance"] == "/api/v1/users"
+
+
+def test_malformed_json_and_bad_query_are_422_not_500(client, db_session, settings):
+    """Broken JSON and out-of-range query parameters are client errors with a problem body."""
+    admin = make_user(db_session, role=Role.admin)
+    headers = {**auth_header(settings, admin), "content-type": "application/json"}
+    r = client.post("/api/v1/users", content=b"{not json", headers=headers)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    r = client.get("/api/v1/users?limit=100000", headers=headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/query/limit"
+
+
+def test_unknown_route_is_problem_json(client):
+    """A wrong URL answers 404 in the same error format."""
+    r = client.get("/api/v1/no-such-thing")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
