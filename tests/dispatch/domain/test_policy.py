@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,23 @@ def test_policy_is_frozen(policy: Policy) -> None:
     """Code cannot change the policy at run time; only the file can."""
     with pytest.raises(ValueError, match="frozen"):
         policy.geofence.radius_m = 1  # type: ignore[misc]
+
+
+def _keys(data: object) -> list[str]:
+    if isinstance(data, dict):
+        return [k for key, value in data.items() for k in [key, *_keys(value)]]
+    if isinstance(data, list):
+        return [k for item in data for k in _keys(item)]
+    return []
+
+
+def test_every_policy_key_is_documented() -> None:
+    """An operator finds every key of the packaged policy and every rule/mapping name in docs/policy.md."""
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "policy.md").read_text(encoding="utf-8")
+    data = default_policy_data()
+    names = [r["name"] for r in data["grading"]["rules"]] + [m["name"] for m in data["alarms"]["mappings"]]
+    prose = re.sub(r"```.*?```", "", doc, flags=re.DOTALL)
+    spans = re.findall(r"`([^`]+)`", prose)
+    documented = {word for span in spans for word in re.findall(r"[A-Za-z0-9_]+", span)}
+    missing = sorted({k for k in [*_keys(data), *names] if k not in documented})
+    assert missing == []
