@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from dispatch.domain.calendar import require_aware
 from dispatch.domain.conditions import condition_holds
 from dispatch.domain.grading import ComplaintFacts
+from dispatch.domain.lifecycle import allowed_actions
 from dispatch.domain.policy import Category, Policy, Severity
 
 
@@ -71,3 +74,24 @@ def map_alarm(
         )
         return AlarmMapping(row.category, dict(row.impact), skills, row.name)
     raise ValueError(f"no alarm mapping for {equipment_type}/{code}/{sev.value}")
+
+
+def should_auto_resolve(ticket_state: str, policy: Policy) -> bool:
+    """Whether a cleared alarm resolves its ticket as auto-recovered (issue 7).
+
+    Yes when the policy allows it and no technician has left yet (the lifecycle allows `auto_resolve`:
+    new, assigned, accepted, reopened); otherwise the ticket stays and the technician is told.
+    """
+    return policy.alarms.auto_resolve_on_clear and "auto_resolve" in allowed_actions(ticket_state)
+
+
+def opens_unreachable_ticket(equipment_type: str, policy: Policy) -> bool:
+    """Whether an offline device of this type opens an "equipment unreachable" ticket (issue 7)."""
+    return equipment_type in policy.alarms.offline.open_ticket_for
+
+
+def heartbeat_overdue(last_seen_at: datetime, now: datetime, policy: Policy) -> bool:
+    """Offline when nothing was heard for longer than `alarms.offline.heartbeat_timeout_seconds`."""
+    require_aware(last_seen_at, "last_seen_at")
+    require_aware(now, "now")
+    return now - last_seen_at > timedelta(seconds=policy.alarms.offline.heartbeat_timeout_seconds)

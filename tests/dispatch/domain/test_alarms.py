@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dispatch.domain.alarms import map_alarm
+from dispatch.domain.alarms import heartbeat_overdue, map_alarm, opens_unreachable_ticket, should_auto_resolve
 from dispatch.domain.grading import grade_with_policy
 from dispatch.domain.policy import Category, Grade, Policy, Severity, default_policy_data, validate_policy
 
@@ -112,3 +113,21 @@ def test_unknown_severity_is_refused(policy: Policy) -> None:
     """A severity outside the protocol is a payload error, not a silent general ticket."""
     with pytest.raises(ValueError, match="'fatal'"):
         map_alarm("tower_crane", "X", "fatal", {}, policy)
+
+
+def test_clear_auto_resolves_only_before_anyone_left(policy: Policy) -> None:
+    """A cleared alarm resolves an accepted ticket, but not one whose technician is already driving."""
+    assert should_auto_resolve("accepted", policy)
+    assert not should_auto_resolve("en_route", policy)
+    data = copy.deepcopy(default_policy_data())
+    data["alarms"]["auto_resolve_on_clear"] = False
+    assert not should_auto_resolve("new", validate_policy(data))
+
+
+def test_offline_rules(policy: Policy) -> None:
+    """Base stations and elevators silent for more than 5 minutes get an unreachable ticket; cranes do not."""
+    assert opens_unreachable_ticket("base_station", policy)
+    assert not opens_unreachable_ticket("tower_crane", policy)
+    seen = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    assert not heartbeat_overdue(seen, seen + timedelta(seconds=300), policy)
+    assert heartbeat_overdue(seen, seen + timedelta(seconds=301), policy)
