@@ -86,27 +86,3 @@ def check(test: Test, fact: Any) -> bool:
 def condition_holds(when: Mapping[str, Test], facts: Mapping[str, Any]) -> bool:
     """Whether every test in `when` holds for `facts` (AND; empty condition always holds)."""
     return all(check(test, facts.get(name)) for name, test in when.items())
-
-
-def describe(when: Mapping[str, Test]) -> str:
-    """Human-readable rendering of a condition, e.g. `injury = true and battery_pct ≤ 0`."""
-    if not when:
-        return "always"
-    parts: list[str] = []
-    for name, test in when.items():
-        if isinstance(test, Bounds):
-            if test.gte is not None:
-                parts.append(f"{name} ≥ {test.gte:g}")
-            if test.lte is not None:
-                parts.append(f"{name} ≤ {test.lte:g}")
-        elif isinstance(test, list):
-            parts.append(f"{name} in [{', '.join(_fmt(v) for v in test)}]")
-        else:
-            parts.append(f"{name} = {_fmt(test)}")
-    return " and ".join(parts)
-
-
-def _fmt(value: Scalar) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
