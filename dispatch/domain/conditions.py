@@ -3,7 +3,7 @@
 A condition is a TOML table `when = {fact = test, ...}`; every test must hold (AND). A test is:
 
 * a scalar (`true`, `"base_station"`, `3`)  -> the fact equals it;
-* a list (`["elevator", "hoist"]`)          -> the fact is one of them;
+* a list (`["elevator", "construction_hoist"]`)          -> the fact is one of them;
 * a table `{gte = 1}`, `{lte = 0}` or both -> the fact is a number and ≥ / ≤ the bound.
 
 A fact that is absent or `None` satisfies no test (so `{battery_pct = {lte = 0}}` does not match an

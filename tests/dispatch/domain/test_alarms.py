@@ -14,17 +14,15 @@ from dispatch.domain.policy import Category, Grade, Policy, Severity, default_po
 
 def _grade(policy: Policy, equipment_type: str, code: str, severity: Severity, data: dict | None) -> Grade:
     mapping = map_alarm(equipment_type, code, severity, data, policy)
-    return grade_with_policy(
-        mapping.facts(equipment_type=equipment_type, code=code, severity=severity), policy
-    ).grade
+    return grade_with_policy(mapping.facts(equipment_type=equipment_type, code=code, severity=severity), policy).grade
 
 
 def test_crane_slewing_brake_is_major_via_safety_risk(policy: Policy) -> None:
-    """A tower crane's slewing-brake fault is a safety risk and grades major, needing a brakes technician."""
+    """A tower crane's slewing-brake fault is a safety risk and grades major, needing a tower-crane technician."""
     m = map_alarm("tower_crane", "SLEW_BRAKE_FAULT", Severity.CRITICAL, {"wind_speed": 9.5}, policy)
     assert (m.rule, m.category) == ("crane_slewing_brake", Category.EQUIPMENT)
     assert m.impact == {"safety_risk": True, "equipment_down": True}
-    assert m.required_skills == ("tower_crane", "brakes")
+    assert m.required_skills == ("tower_crane",)
     facts = m.facts(equipment_type="tower_crane", code="SLEW_BRAKE_FAULT", severity=Severity.MAJOR)
     decision = grade_with_policy(facts, policy)
     assert (decision.grade, decision.rule) == (Grade.MAJOR, "safety_risk")
@@ -39,9 +37,7 @@ def test_crane_slewing_brake_is_major_via_safety_risk(policy: Policy) -> None:
         (None, "base_station_mains_lost_on_battery", Grade.SERIOUS),
     ],
 )
-def test_base_station_mains_lost_depends_on_battery(
-    policy: Policy, data: dict | None, rule: str, grade: Grade
-) -> None:
+def test_base_station_mains_lost_depends_on_battery(policy: Policy, data: dict | None, rule: str, grade: Grade) -> None:
     """Mains power lost at a base station is major with no battery left, else serious (degraded)."""
     assert map_alarm("base_station", "MAINS_POWER_LOST", Severity.MAJOR, data, policy).rule == rule
     assert _grade(policy, "base_station", "MAINS_POWER_LOST", Severity.MAJOR, data) is grade
@@ -51,15 +47,17 @@ def test_elevator_alarms(policy: Policy) -> None:
     """People trapped in a lift is an emergency (major, rescue skill); a door fault is serious."""
     trapped = map_alarm("elevator", "PEOPLE_TRAPPED", Severity.CRITICAL, {"door_state": "closed"}, policy)
     assert trapped.category is Category.EMERGENCY
-    assert trapped.required_skills == ("elevator", "rescue")
+    assert trapped.required_skills == ("elevator",)
     assert _grade(policy, "elevator", "PEOPLE_TRAPPED", Severity.MAJOR, None) is Grade.MAJOR
     assert _grade(policy, "elevator", "DOOR_FAULT", Severity.MAJOR, None) is Grade.SERIOUS
 
 
 def test_hoist_limiter_failure_is_major(policy: Policy) -> None:
     """A construction hoist's limiter failure is a safety risk: major."""
-    assert map_alarm("hoist", "LIMITER_FAILURE", Severity.MAJOR, {}, policy).rule == "hoist_limiter_failure"
-    assert _grade(policy, "hoist", "LIMITER_FAILURE", Severity.MAJOR, {}) is Grade.MAJOR
+    assert (
+        map_alarm("construction_hoist", "LIMITER_FAILURE", Severity.MAJOR, {}, policy).rule == "hoist_limiter_failure"
+    )
+    assert _grade(policy, "construction_hoist", "LIMITER_FAILURE", Severity.MAJOR, {}) is Grade.MAJOR
 
 
 @pytest.mark.parametrize(
@@ -71,9 +69,7 @@ def test_hoist_limiter_failure_is_major(policy: Policy) -> None:
         (Severity.WARNING, "generic_minor_or_warning", Grade.GENERAL),
     ],
 )
-def test_unknown_codes_fall_back_by_severity(
-    policy: Policy, severity: Severity, rule: str, grade: Grade
-) -> None:
+def test_unknown_codes_fall_back_by_severity(policy: Policy, severity: Severity, rule: str, grade: Grade) -> None:
     """A vendor code the table does not know still maps, by severity, with the equipment type as skill."""
     m = map_alarm("facility_pump", "E-4711", severity, {}, policy)
     assert (m.rule, m.required_skills) == (rule, ("facility_pump",))
