@@ -156,12 +156,13 @@ def demo(
     from dispatch.core.clock import utcnow
     from dispatch.core.db import make_engine, make_sessionmaker
     from dispatch.core.migrate import upgrade
+    from dispatch.core.policy import policy_for
     from dispatch.demo import seed_demo
 
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url, pool_size=1)
     with make_sessionmaker(engine)() as session:
-        logins = seed_demo(session, now=utcnow())
+        logins = seed_demo(session, now=utcnow(), policy=policy_for(settings))
     engine.dispose()
     base = f"http://{host}:{port}"
     typer.echo("")

@@ -5,7 +5,9 @@ from dispatch.audit.models import AuditEntry
 from dispatch.core.db import Base
 from dispatch.customers.models import Customer, Equipment, EquipmentSiteMove, Site
 from dispatch.devices.models import Alarm
-from dispatch.tickets.models import Ticket, Visit
+from dispatch.escalation.models import EscalationEvent, TicketEscalation
+from dispatch.notifications.models import Notification
+from dispatch.tickets.models import Ticket, TicketReport, Visit
 from dispatch.users.models import User
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
 
@@ -17,10 +19,14 @@ __all__ = [
     "Depot",
     "Equipment",
     "EquipmentSiteMove",
+    "EscalationEvent",
+    "Notification",
     "Site",
     "Technician",
     "TechnicianShift",
     "Ticket",
+    "TicketEscalation",
+    "TicketReport",
     "User",
     "Visit",
 ]

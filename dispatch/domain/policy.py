@@ -195,8 +195,7 @@ class PromisePolicy(_Model):
         for grade, value in self.on_site_hours.items():
             if value > self.hard_cap_hours:
                 raise ValueError(
-                    f"on_site_hours.{grade.value} = {value:g} h exceeds "
-                    f"hard_cap_hours = {self.hard_cap_hours:g} h"
+                    f"on_site_hours.{grade.value} = {value:g} h exceeds hard_cap_hours = {self.hard_cap_hours:g} h"
                 )
         return self
 
@@ -409,9 +408,7 @@ class AlarmPolicy(_Model):
         caught = {s for row in rows for s in row.is_catch_all_for}
         missing = [s.value for s in Severity if s not in caught]
         if missing:
-            raise ValueError(
-                f"no generic fallback (equipment_type '*', no codes/data) for severity {missing[0]!r}"
-            )
+            raise ValueError(f"no generic fallback (equipment_type '*', no codes/data) for severity {missing[0]!r}")
         return rows
 
 
