@@ -49,7 +49,9 @@ def _skills_phrase(v: Visit) -> str:
     return f"technician with the {', '.join(skills[:-1])} and {skills[-1]} skills"
 
 
-def _earliest(problem: Problem, travel: TravelMatrix, vehicles: list[Vehicle], k: int, p: int) -> tuple[int, bool]:
+def _earliest(
+    problem: Problem, travel: TravelMatrix, vehicles: list[Vehicle], k: int, p: int
+) -> tuple[int, bool]:
     """Earliest service start of visit p by vehicle k sent straight from its start; fits the shift?"""
     v = problem.visits[p]
     veh = vehicles[k]
@@ -78,10 +80,10 @@ def explain_plan(
         skilled_techs = [t.id for t in problem.technicians if v.required_skills <= t.skills]
         options: list[tuple[int, bool, int]] = []  # (start_s, fits, vehicle)
         for k, veh in enumerate(vehicles):
-            if v.required_skills <= skills[veh.tech_id]:
-                if v.pin_technician is None or veh.tech_id == v.pin_technician:
-                    s, fits = _earliest(problem, travel, vehicles, k, p)
-                    options.append((s, fits, k))
+            pinned_ok = v.pin_technician is None or veh.tech_id == v.pin_technician
+            if pinned_ok and v.required_skills <= skills[veh.tech_id]:
+                s, fits = _earliest(problem, travel, vehicles, k, p)
+                options.append((s, fits, k))
         fitting = sorted(o for o in options if o[1])
         stop = plan.stop(v.id)
 
@@ -96,9 +98,8 @@ def explain_plan(
                 lines.append(f"{tech} has the required skills: {', '.join(sorted(v.required_skills))}")
             else:
                 lines.append(f"{tech} can do it (no special skill needed)")
-            lines.append(
-                f"ETA {fmt_time(stop.arrival, now)}, work {fmt_time(stop.start, now)}–{fmt_time(stop.end, now)}"
-            )
+            work = f"{fmt_time(stop.start, now)}–{fmt_time(stop.end, now)}"
+            lines.append(f"ETA {fmt_time(stop.arrival, now)}, work {work}")
             if stop.late:
                 lines.append(f"due {due}: {fmt_duration(stop.late_minutes * 60)} late")
                 lines.append(_late_cause(problem, vehicles, v, fitting, deadline_s, due))
@@ -122,24 +123,32 @@ def explain_plan(
         if not skilled_techs:
             reason = f"no {who} exists in this region"
         elif v.pin_technician and v.pin_technician not in skilled_techs:
-            reason = f"pinned to {v.pin_technician}, who lacks the skills {', '.join(sorted(v.required_skills))}"
+            reason = (
+                f"pinned to {v.pin_technician}, who lacks the skills {', '.join(sorted(v.required_skills))}"
+            )
         elif not options:
             if v.pin_technician:
-                reason = f"pinned to {v.pin_technician}, who has no shift left in the next {params.horizon_h:g} h"
+                reason = (
+                    f"pinned to {v.pin_technician}, who has no shift left in the next {params.horizon_h:g} h"
+                )
             else:
                 reason = f"no {who} is on shift in the next {params.horizon_h:g} h"
         elif not fitting:
             if all(vehicles[k].start_s > deadline_s for _, _, k in options):
                 reason = f"no {who} is on shift before {due}, and the work does not fit in any later shift"
             else:
-                reason = (f"the {fmt_duration(v.service_minutes * 60)} of work does not fit in the remaining "
-                          f"shift of any {who}")
+                reason = (
+                    f"the {fmt_duration(v.service_minutes * 60)} of work does not fit in the remaining "
+                    f"shift of any {who}"
+                )
         else:
             s, _, k = fitting[0]
             if s > deadline_s:
-                reason = (f"earliest possible arrival {fmt_time(problem.at(s), now)} ({vehicles[k].tech_id}), "
-                          f"due {due}: {fmt_duration(s - deadline_s)} late; every {who} is booked with more "
-                          "urgent work")
+                reason = (
+                    f"earliest possible arrival {fmt_time(problem.at(s), now)} ({vehicles[k].tech_id}), "
+                    f"due {due}: {fmt_duration(s - deadline_s)} late; every {who} is booked with more "
+                    "urgent work"
+                )
             else:
                 names = ", ".join(sorted({vehicles[k].tech_id for _, _, k in fitting}))
                 reason = f"every {who} ({names}) is fully booked with more urgent work"
@@ -150,7 +159,12 @@ def explain_plan(
 
 
 def _late_cause(
-    problem: Problem, vehicles: list[Vehicle], v: Visit, fitting: list[tuple[int, bool, int]], deadline_s: int, due: str
+    problem: Problem,
+    vehicles: list[Vehicle],
+    v: Visit,
+    fitting: list[tuple[int, bool, int]],
+    deadline_s: int,
+    due: str,
 ) -> str:
     now = problem.now
     who = _skills_phrase(v)
@@ -160,7 +174,11 @@ def _late_cause(
     if s > deadline_s:
         if all(vehicles[kk].start_s > deadline_s for _, _, kk in fitting):
             return f"no {who} is on shift before {due}"
-        return (f"earliest possible arrival {fmt_time(problem.at(s), now)} ({vehicles[k].tech_id}), due {due}: "
-                f"{fmt_duration(s - deadline_s)} late")
-    return (f"{vehicles[k].tech_id} could be there by {fmt_time(problem.at(s), now)}, but the technicians who could "
-            "be on time are busy with more urgent work")
+        return (
+            f"earliest possible arrival {fmt_time(problem.at(s), now)} ({vehicles[k].tech_id}), due {due}: "
+            f"{fmt_duration(s - deadline_s)} late"
+        )
+    return (
+        f"{vehicles[k].tech_id} could be there by {fmt_time(problem.at(s), now)}, but the technicians who "
+        "could be on time are busy with more urgent work"
+    )

@@ -19,6 +19,7 @@ move costs use unary vectors. No Python callback runs per arc during the search.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,7 +259,9 @@ def _pin_committed(m: BuiltModel) -> None:
             continue  # nobody on shift: the visits stay pinned to the technician and may be dropped
         k = ks[0]
         veh = m.vehicles[k]
-        positions.sort(key=lambda p: (problem.visits[p].pin_order is None, problem.visits[p].pin_order or 0, p))
+        positions.sort(
+            key=lambda p: (problem.visits[p].pin_order is None, problem.visits[p].pin_order or 0, p)
+        )
         t, loc = veh.start_s, k
         prev_index = routing.Start(k)
         chain: list[int] = []
@@ -296,12 +299,14 @@ def _pin_order(m: BuiltModel) -> None:
     def arrival(p: int) -> tuple[Any, Any]:
         on_i, late_i = manager.NodeToIndex(m.on_node[p]), manager.NodeToIndex(m.late_node[p])
         active = routing.ActiveVar(on_i) + routing.ActiveVar(late_i)
-        expr = tdim.CumulVar(on_i) * routing.ActiveVar(on_i) + tdim.CumulVar(late_i) * routing.ActiveVar(late_i)
+        expr = tdim.CumulVar(on_i) * routing.ActiveVar(on_i) + tdim.CumulVar(late_i) * routing.ActiveVar(
+            late_i
+        )
         return expr, active
 
     for items in groups.values():
         items.sort()
-        for (_, a), (_, b) in zip(items, items[1:], strict=False):
+        for (_, a), (_, b) in itertools.pairwise(items):
             arr_a, _ = arrival(a)
             arr_b, act_b = arrival(b)
             solver.Add(arr_a <= arr_b + big * (1 - act_b))

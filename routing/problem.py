@@ -8,6 +8,7 @@ Datetimes must be timezone-aware. Inside the model, times are integer seconds fr
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,7 +63,9 @@ class Shift:
         _aware(self.start, "shift start")
         _aware(self.end, "shift end")
         if self.end <= self.start:
-            raise ValueError(f"shift ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})")
+            raise ValueError(
+                f"shift ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})"
+            )
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,11 @@ class Technician:
             object.__setattr__(self, "skills", frozenset(self.skills))
         shifts = tuple(sorted(self.shifts, key=lambda s: s.start))
         object.__setattr__(self, "shifts", shifts)
-        for a, b in zip(shifts, shifts[1:], strict=False):
+        for a, b in itertools.pairwise(shifts):
             if b.start < a.end:
-                raise ValueError(f"technician {self.id}: shifts overlap ({a.start.isoformat()} and {b.start.isoformat()})")
+                raise ValueError(
+                    f"technician {self.id}: shifts overlap ({a.start.isoformat()} and {b.start.isoformat()})"
+                )
         if self.available_from is not None:
             _aware(self.available_from, f"technician {self.id} available_from")
         if self.depot_kind not in ("service_centre", "partner_point"):
@@ -199,9 +204,15 @@ class SolveParams:
     )
     late_cost_per_s: dict[str, int] = field(default_factory=lambda: {"major": 10, "serious": 3, "general": 1})
     drop_penalty: dict[str, int] = field(
-        default_factory=lambda: {"major": 100_000_000_000, "serious": 10_000_000_000, "general": 1_000_000_000}
+        default_factory=lambda: {
+            "major": 100_000_000_000,
+            "serious": 10_000_000_000,
+            "general": 1_000_000_000,
+        }
     )
-    arrival_cost_per_s: int = 1  # per second of arrival after now: keeps work from being parked in tomorrow's shift
+    arrival_cost_per_s: int = (
+        1  # per second of arrival after now: keeps work from being parked in tomorrow's shift
+    )
     move_cost: int = 36_000  # replan: moving a visit to another technician (≈ one hour of travel)
     shift_tolerance_min: float = 30  # replan: arriving later than before by more than this costs…
     shift_cost_per_s: int = 10  # …this much per second beyond the tolerance
@@ -256,13 +267,17 @@ class Problem:
             if v.pin_technician is not None and v.pin_technician not in known:
                 raise ValueError(f"visit {v.id}: pinned to unknown technician {v.pin_technician}")
             if v.id in busy:
-                raise ValueError(f"visit {v.id} is in progress; pass it as Technician.in_progress, not as a visit")
+                raise ValueError(
+                    f"visit {v.id} is in progress; pass it as Technician.in_progress, not as a visit"
+                )
         orders: dict[tuple[str, int], str] = {}
         for v in self.visits:
             if v.pin_order is not None:
                 key = (v.pin_technician or "", v.pin_order)
                 if key in orders:
-                    raise ValueError(f"visits {orders[key]} and {v.id} share pin order {v.pin_order} on {key[0]}")
+                    raise ValueError(
+                        f"visits {orders[key]} and {v.id} share pin order {v.pin_order} on {key[0]}"
+                    )
                 orders[key] = v.id
 
     def seconds(self, when: datetime) -> int:

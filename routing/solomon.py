@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import itertools
 import json
 import math
 import multiprocessing
@@ -206,7 +207,7 @@ def route_distance(inst: SolomonInstance, routes: list[list[int]]) -> float:
     total = 0.0
     for route in routes:
         path = [0, *route, 0]
-        total += sum(inst.arc_length(a, b) for a, b in zip(path, path[1:], strict=False))
+        total += sum(inst.arc_length(a, b) for a, b in itertools.pairwise(path))
     return round(total, 1) if inst.convention == "dimacs" else total
 
 
@@ -298,12 +299,14 @@ def _solve_one(
     n_nodes = inst.customers + 1
     scale = _cost_scale(inst)
     if inst.convention == "dimacs":
-        cost = [[int(math.floor(inst.dist(i, j) * 10 + 1e-9)) for j in range(n_nodes)] for i in range(n_nodes)]
+        cost = [[math.floor(inst.dist(i, j) * 10 + 1e-9) for j in range(n_nodes)] for i in range(n_nodes)]
     else:
         cost = [[round(inst.dist(i, j) * scale) for j in range(n_nodes)] for i in range(n_nodes)]
     tt = [
         [
-            (round(inst.service[i] * TIME_SCALE) + math.ceil(inst.dist(i, j) * TIME_SCALE - 1e-9)) if i != j else 0
+            (round(inst.service[i] * TIME_SCALE) + math.ceil(inst.dist(i, j) * TIME_SCALE - 1e-9))
+            if i != j
+            else 0
             for j in range(n_nodes)
         ]
         for i in range(n_nodes)
@@ -425,8 +428,10 @@ def main(argv: list[str] | None = None) -> int:
         out = {k: result[k] for k in ("instance", "vehicles", "distance", "routes", "time_s")}
         print(json.dumps(out))
     else:
-        print(f"{result['instance']}: {result['vehicles']} vehicles, distance {result['distance']}, "
-              f"{result['time_s']} s, strategy {result['strategy']}")
+        print(
+            f"{result['instance']}: {result['vehicles']} vehicles, distance {result['distance']}, "
+            f"{result['time_s']} s, strategy {result['strategy']}"
+        )
         for v in violations:
             print("VIOLATION:", v)
     return 1 if violations else 0

@@ -24,12 +24,13 @@ from routing.plan import Plan, SolverStats, schedule
 from routing.problem import Problem, SolveParams
 from routing.travel import HaversineProvider, TravelMatrix, TravelMatrixProvider
 
-__all__ = ["SearchResult", "solve", "shutdown_pool"]
+__all__ = ["SearchResult", "shutdown_pool", "solve"]
 
 _STATUS = {
     number: name.removeprefix("ROUTING_")
-    for name, number in routing_enums_pb2.RoutingSearchStatus.DESCRIPTOR.enum_types_by_name["Value"]
-    .values_by_name.items()
+    for name, number in routing_enums_pb2.RoutingSearchStatus.DESCRIPTOR.enum_types_by_name[
+        "Value"
+    ].values_by_name.items()
     for number in [number.number]
 }
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
@@ -138,7 +139,7 @@ _POOL_SIZE = 0
 def _pool(size: int) -> cf.ProcessPoolExecutor:
     """A persistent pool so the second core costs no process start-up per solve."""
     global _POOL, _POOL_SIZE
-    if _POOL is None or _POOL_SIZE < size:
+    if _POOL is None or size > _POOL_SIZE:
         if _POOL is not None:
             _POOL.shutdown(wait=True)
         ctx = multiprocessing.get_context("forkserver")
@@ -190,14 +191,12 @@ def solve(
     results: list[SearchResult] = []
     if len(jobs) > 1 and problem.visits:
         pool = _pool(len(jobs) - 1)
-        futs = [
-            pool.submit(_search, problem, params, matrix, s, budget - 0.05, init) for s, init in jobs[1:]
-        ]
+        futs = [pool.submit(_search, problem, params, matrix, s, budget - 0.05, init) for s, init in jobs[1:]]
         results.append(_search(problem, params, matrix, jobs[0][0], budget - 0.05, jobs[0][1]))
         for f in futs:
             try:
                 results.append(f.result(timeout=max(5.0, 3 * params.time_limit_s)))
-            except Exception:  # noqa: S112, PERF203 — a lost helper must not lose the plan we have
+            except Exception:  # noqa: S112 — a lost helper must not lose the plan we have
                 continue
     else:
         s, init = jobs[0]
