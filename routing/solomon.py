@@ -370,7 +370,7 @@ def _score(inst: SolomonInstance, routes: list[list[int]]) -> tuple[int, float]:
     return (-served, route_distance(inst, routes))
 
 
-DEFAULT_PORTFOLIO: tuple[tuple[str, str, float], ...] = (("pci", "gls", 0.1), ("sav", "gls", 0.1))
+DEFAULT_PORTFOLIO: tuple[tuple[str, str, float], ...] = (("sav", "gls", 0.1), ("pci", "gls", 0.1))
 
 
 def solve_instance(
