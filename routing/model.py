@@ -147,25 +147,19 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
     fee = [0] * n_nodes
     for p, v in enumerate(visits):
         fee[late_node[p]] = params.late_fee[v.grade]
-    time_m: list[list[int]] = []
-    cost_m: list[list[int]] = []
-    for i in range(n_nodes):
-        li = node_loc[i]
-        if li is None:  # the end node: nothing leaves it
-            time_m.append([0] * n_nodes)
-            cost_m.append([0] * n_nodes)
-            continue
-        row_s = secs[li]
+    # Location rows get one extra zero column for the end node, so each node row is a single
+    # list comprehension (this is the hot part of building the model for a few hundred visits).
+    end_loc = n_veh + n_vis
+    node_l = [end_loc] + [nl for nl in node_loc[1:]]  # type: ignore[misc]
+    ext = [[*row, 0] for row in secs]
+    zero_row = [0] * n_nodes
+    time_m: list[list[int]] = [zero_row]
+    cost_m: list[list[int]] = [zero_row]
+    for i in range(1, n_nodes):
+        row = ext[node_l[i]]
         si, fi = service[i], fee[i]
-        trow = [si]
-        crow = [fi]
-        for j in range(1, n_nodes):
-            lj = node_loc[j]
-            d = row_s[lj]  # type: ignore[index]
-            trow.append(si + d)
-            crow.append(fi + tc * d)
-        time_m.append(trow)
-        cost_m.append(crow)
+        time_m.append([si + row[lj] for lj in node_l])
+        cost_m.append([fi + tc * row[lj] for lj in node_l])
     cost_cb = routing.RegisterTransitMatrix(cost_m)
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
     time_cb = routing.RegisterTransitMatrix(time_m)

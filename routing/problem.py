@@ -217,7 +217,7 @@ class SolveParams:
     shift_tolerance_min: float = 30  # replan: arriving later than before by more than this costs…
     shift_cost_per_s: int = 10  # …this much per second beyond the tolerance
     workers: int = 2  # parallel search processes; 1 inside a worker pool
-    strategies: tuple[str, ...] = ("PARALLEL_CHEAPEST_INSERTION", "PATH_CHEAPEST_ARC")
+    strategies: tuple[str, ...] = ("LOCAL_CHEAPEST_INSERTION", "PARALLEL_CHEAPEST_INSERTION")
     horizon_h: float = 72  # plan no further ahead than this
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures as cf
+import math
 import multiprocessing
 import time
 from dataclasses import dataclass
@@ -68,6 +69,59 @@ def _extract(m: BuiltModel, solution: Any) -> list[list[int]]:
     return seqs
 
 
+def _route_cost(m: BuiltModel, k: int, seq: list[int]) -> int | None:
+    """Cost of visit positions ``seq`` on vehicle k timed at the earliest; None if past the shift."""
+    problem, params = m.problem, m.params
+    veh = m.vehicles[k]
+    t, loc, cost = veh.start_s, k, 0
+    for p in seq:
+        v = problem.visits[p]
+        vl = m.visit_loc(p)
+        leg = m.travel.seconds[loc][vl]
+        earliest = max(0, problem.seconds(v.earliest_start)) if v.earliest_start else 0
+        start = max(t + leg, earliest)
+        late = start - problem.seconds(v.deadline)
+        cost += params.travel_cost_per_s * leg
+        if late > 0:
+            cost += params.late_fee[v.grade] + params.late_cost_per_s[v.grade] * late
+        t, loc = start + math.ceil(v.service_minutes * 60), vl
+    return cost if t <= veh.end_s else None
+
+
+def _insert_missing(m: BuiltModel, initial: list[list[str]]) -> list[list[str]]:
+    """Cheapest insertion of the visits missing from ``initial`` (new tickets), most urgent first.
+
+    A warm start that leaves a new major ticket out forces the search to find a compound move
+    (insert it *and* let a displaced visit slip to its late copy) within a fraction of a second;
+    inserting it here first gives the search a complete plan to improve.
+    """
+    problem = m.problem
+    pos_of = {v.id: p for p, v in enumerate(problem.visits)}
+    routes = [[pos_of[i] for i in ids if i in pos_of] for ids in initial]
+    placed = {p for r in routes for p in r}
+    grade_rank = {"major": 0, "serious": 1, "general": 2}
+    missing = sorted(
+        (p for p in range(len(problem.visits)) if p not in placed),
+        key=lambda p: (grade_rank[problem.visits[p].grade], problem.visits[p].deadline),
+    )
+    fixed = {k: len(chain) for k, chain in m.committed_chain.items()}
+    for p in missing:
+        best: tuple[int, int, int] | None = None
+        for k in m.allowed[problem.visits[p].id]:
+            seq = routes[k]
+            base = _route_cost(m, k, seq)
+            if base is None:
+                continue
+            for i in range(fixed.get(k, 0), len(seq) + 1):
+                c = _route_cost(m, k, [*seq[:i], p, *seq[i:]])
+                if c is not None and (best is None or c - base < best[0]):
+                    best = (c - base, k, i)
+        if best is not None:
+            _, k, i = best
+            routes[k].insert(i, p)
+    return [[problem.visits[p].id for p in seq] for seq in routes]
+
+
 def _initial_indices(m: BuiltModel, initial: list[list[str]]) -> list[list[int]]:
     """Previous routes (visit ids per vehicle) as model indices, on-time or late node as they fall."""
     problem = m.problem
@@ -115,6 +169,7 @@ def _search(
     solution = None
     if initial is not None:
         m.routing.CloseModelWithParameters(sp)
+        initial = _insert_missing(m, [initial[k] if k < len(initial) else [] for k in range(m.n_vehicles)])
         start = m.routing.ReadAssignmentFromRoutes(_initial_indices(m, initial), True)
         if start is None:
             # ReadAssignmentFromRoutes fails silently when the routes break the new model
@@ -189,18 +244,23 @@ def solve(
         jobs.append((s, None))
 
     results: list[SearchResult] = []
+    futs: list[cf.Future] = []
     if len(jobs) > 1 and problem.visits:
-        pool = _pool(len(jobs) - 1)
-        futs = [pool.submit(_search, problem, params, matrix, s, budget - 0.05, init) for s, init in jobs[1:]]
-        results.append(_search(problem, params, matrix, jobs[0][0], budget - 0.05, jobs[0][1]))
-        for f in futs:
-            try:
-                results.append(f.result(timeout=max(5.0, 3 * params.time_limit_s)))
-            except Exception:  # noqa: S112 — a lost helper must not lose the plan we have
-                continue
-    else:
-        s, init = jobs[0]
-        results.append(_search(problem, params, matrix, s, budget, init))
+        try:
+            pool = _pool(len(jobs) - 1)
+            futs = [
+                pool.submit(_search, problem, params, matrix, s, budget - 0.05, init) for s, init in jobs[1:]
+            ]
+        except Exception:  # no helper process (broken pool, unguarded __main__): plan on one core
+            shutdown_pool()
+            futs = []
+    s, init = jobs[0]
+    results.append(_search(problem, params, matrix, s, budget - (0.05 if futs else 0), init))
+    for f in futs:
+        try:
+            results.append(f.result(timeout=max(5.0, 3 * params.time_limit_s)))
+        except Exception:  # a lost helper must not lose the plan we have
+            shutdown_pool()
 
     found = [r for r in results if r.sequences is not None]
     warm_note = next((r.warm_start for r in results if r.warm_start), None)
