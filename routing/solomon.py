@@ -282,7 +282,11 @@ def _apply_overrides(params: Any, overrides: dict[str, Any]) -> None:
         *parents, leaf = path.split(".")
         msg = params
         for name in parents:
-            msg = getattr(msg, name)
+            if name.endswith("]"):
+                name, idx = name[:-1].split("[")
+                msg = getattr(msg, name)[int(idx)]
+            else:
+                msg = getattr(msg, name)
         setattr(msg, leaf, value)
 
 
@@ -385,7 +389,10 @@ def solve_instance(
     if workers > 1 and len(portfolio) > 1:
         ctx = multiprocessing.get_context("forkserver")
         with cf.ProcessPoolExecutor(max_workers=min(workers, len(portfolio)), mp_context=ctx) as pool:
-            budget = max(0.1, time_limit_s - 0.4)  # process start-up and model build share the limit
+            # process start-up and model build share the limit; with more searches than workers,
+            # each search gets its share of the workers' time
+            rounds = math.ceil(len(portfolio) / min(workers, len(portfolio)))
+            budget = max(0.1, (time_limit_s - 0.4) / rounds - 0.05 * (rounds - 1))
             futs = [pool.submit(_solve_one, inst, budget, s, m, lam) for s, m, lam in portfolio]
             results = [f.result() for f in futs]
     else:
