@@ -4,10 +4,12 @@ This is the optimiser's quality bar (issue 5, "Quality bar — the Solomon bench
 dispatch. Model: Euclidean distance is travel time, service times, hard windows on the start of
 service, vehicle capacity, a fleet of n/4 vehicles, objective total distance, every customer served.
 
-Distances follow the convention of the best-known solution they are compared with
-(``bks.csv`` in the benchmark data): ``dimacs`` truncates every arc to one decimal, ``exact`` uses
-double precision. Travel *times* are always the exact Euclidean distance (rounded up inside the
-integer model), so a returned plan is feasible against the real coordinates in either convention.
+Distances *and travel times* follow the convention of the best-known solution they are compared
+with (``bks.csv`` in the benchmark data): ``dimacs`` truncates every arc to one decimal (the DIMACS
+VRPTW challenge rule, under which the published best-known routes are feasible — several are not
+under exact times), ``exact`` uses double precision (travel times rounded *up* inside the integer
+model, so plans stay feasible against the real coordinates). ``check_solution(..., strict=True)``
+checks against exact times whatever the convention.
 
 Usage: ``python -m routing.solomon FILE --time-limit S --json``.
 """
@@ -39,7 +41,7 @@ __all__ = [
     "solve_solomon_file",
 ]
 
-TIME_SCALE = 1000  # integer model time units per Solomon time unit
+TIME_SCALE = 1000  # integer model time units per Solomon time unit (exact convention)
 EPS = 1e-6
 
 
@@ -211,16 +213,18 @@ def route_distance(inst: SolomonInstance, routes: list[list[int]]) -> float:
     return round(total, 1) if inst.convention == "dimacs" else total
 
 
-def check_solution(inst: SolomonInstance, routes: list[list[int]]) -> list[str]:
+def check_solution(inst: SolomonInstance, routes: list[list[int]], strict: bool = False) -> list[str]:
     """Every rule broken by ``routes``, recomputed from the coordinates (empty list = feasible).
 
     Checks: each customer served exactly once, known customer numbers, fleet size, capacity,
     service starts inside its window (waiting allowed), return to the depot before it closes.
-    Times use the exact Euclidean distance.
+    Travel times follow the instance's convention (DIMACS: truncated to 0.1 like the distances);
+    ``strict=True`` uses the exact Euclidean distance instead.
     """
     violations: list[str] = []
     n = inst.customers
     seen: dict[int, int] = {}
+    travel = inst.dist if strict else inst.arc_length
     used = [r for r in routes if r]
     if len(used) > inst.vehicles:
         violations.append(f"{len(used)} routes but the fleet has {inst.vehicles} vehicles")
@@ -236,12 +240,12 @@ def check_solution(inst: SolomonInstance, routes: list[list[int]]) -> list[str]:
                 violations.append(f"customer {c} served twice (routes {seen[c] + 1} and {k + 1})")
             seen[c] = k
             load += inst.demand[c]
-            t = max(t + inst.service[prev] + inst.dist(prev, c), inst.ready[c])
+            t = max(t + inst.service[prev] + travel(prev, c), inst.ready[c])
             if t > inst.due[c] + EPS:
                 violations.append(f"route {k + 1}: customer {c} starts at {t:.2f} after due {inst.due[c]:g}")
             prev = c
         if route:
-            back = t + inst.service[prev] + inst.dist(prev, 0)
+            back = t + inst.service[prev] + travel(prev, 0)
             if back > inst.due[0] + EPS:
                 violations.append(f"route {k + 1}: back at depot at {back:.2f} after {inst.due[0]:g}")
         if load > inst.capacity:
@@ -306,9 +310,13 @@ def _solve_one(
         cost = [[math.floor(inst.dist(i, j) * 10 + 1e-9) for j in range(n_nodes)] for i in range(n_nodes)]
     else:
         cost = [[round(inst.dist(i, j) * scale) for j in range(n_nodes)] for i in range(n_nodes)]
+    ts = 10 if inst.convention == "dimacs" else TIME_SCALE  # dimacs: integer tenths are exact
     tt = [
         [
-            (round(inst.service[i] * TIME_SCALE) + math.ceil(inst.dist(i, j) * TIME_SCALE - 1e-9))
+            (
+                round(inst.service[i] * ts)
+                + (cost[i][j] if ts == 10 else math.ceil(inst.dist(i, j) * ts - 1e-9))
+            )
             if i != j
             else 0
             for j in range(n_nodes)
@@ -322,13 +330,13 @@ def _solve_one(
     demand_cb = routing.RegisterUnaryTransitVector(list(inst.demand))
     routing.AddDimensionWithVehicleCapacity(demand_cb, 0, [inst.capacity] * inst.vehicles, True, "load")
     time_cb = routing.RegisterTransitMatrix(tt)
-    horizon = math.floor(inst.due[0] * TIME_SCALE)
+    horizon = math.floor(inst.due[0] * ts + 1e-9)
     routing.AddDimension(time_cb, horizon, horizon, False, "time")
     tdim = routing.GetDimensionOrDie("time")
     for node in range(1, n_nodes):
         idx = manager.NodeToIndex(node)
-        lo = math.ceil(inst.ready[node] * TIME_SCALE)
-        hi = math.floor(inst.due[node] * TIME_SCALE)
+        lo = math.ceil(inst.ready[node] * ts - 1e-9)
+        hi = math.floor(inst.due[node] * ts + 1e-9)
         tdim.CumulVar(idx).SetRange(lo, min(hi, horizon))
     for v in range(inst.vehicles):
         tdim.CumulVar(routing.Start(v)).SetRange(0, horizon)
