@@ -8,6 +8,7 @@ visit (filled by ``routing.explain``).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,6 +117,16 @@ class Plan:
     def route_of(self, technician_id: str) -> list[Stop]:
         """All stops of a technician over their shifts, in time order."""
         return [s for r in self.routes if r.technician_id == technician_id for s in r.stops]
+
+    def fingerprint(self) -> str:
+        """A short stable hash of who does what when: lets the API refuse a stale draft (409)."""
+        items = sorted(
+            f"{r.technician_id}|{r.shift_index}|{i}|{s.visit_id}|{s.arrival.isoformat()}"
+            for r in self.routes
+            for i, s in enumerate(r.stops)
+        )
+        items += sorted(f"unassigned|{vid}" for vid, _ in self.unassigned)
+        return hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
 
     @property
     def late(self) -> list[Stop]:

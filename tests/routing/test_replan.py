@@ -76,3 +76,11 @@ def test_plan_diff_reports_moves_deadlines_and_km():
     assert diff.km_delta > 0
     assert diff.gains == {"a": -1, "b": 1}
     assert at(0) < two.stop("y").arrival
+
+
+def test_fingerprint_changes_with_the_plan():
+    """A plan's fingerprint is stable for the same plan and changes when any assignment changes."""
+    p, live = _live()
+    assert live.fingerprint() == live.fingerprint()
+    moved = solve(replace(p, visits=p.visits[1:]), FAST)
+    assert moved.fingerprint() != live.fingerprint()
