@@ -81,8 +81,7 @@ def commit_first_stops(problem: Problem, plan, rng: random.Random) -> Problem:
         if r.stops and rng.random() < 0.5:
             committed[r.stops[0].visit_id] = r.technician_id
     visits = tuple(
-        replace(v, committed=True, pin_technician=committed[v.id]) if v.id in committed else v
-        for v in problem.visits
+        replace(v, committed=True, pin_technician=committed[v.id]) if v.id in committed else v for v in problem.visits
     )
     return replace(problem, visits=visits)
 
@@ -160,8 +159,7 @@ def main() -> int:
             "",
             f"Reproduce: `python bench/replan.py --seed {args.seed} --trials {args.trials}`",
             "",
-            "| trials | wall p50 | wall p95 | wall max | other visits moved: mean | p95 | max "
-            "| new major on time |",
+            "| trials | wall p50 | wall p95 | wall max | other visits moved: mean | p95 | max | new major on time |",
             "|---|---|---|---|---|---|---|---|",
             f"| {len(walls)} | {statistics.median(walls):.2f} s | {p95:.2f} s | {walls[-1]:.2f} s | "
             f"{statistics.mean(moved):.2f} | {mp95} | {max(moved)} | {on_time}/{len(walls)} |",

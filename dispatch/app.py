@@ -14,6 +14,7 @@ from dispatch.core.problem import install_problem_handlers
 from dispatch.core.settings import Settings
 from dispatch.escalation.api import router as escalation_router
 from dispatch.notifications.api import router as notifications_router
+from dispatch.plans.api import router as plans_router
 from dispatch.tickets.api import router as tickets_router
 from dispatch.users.api import router as users_router
 from dispatch.workforce.api import router as workforce_router
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tickets_router, prefix=API_PREFIX)
     app.include_router(escalation_router, prefix=API_PREFIX)
     app.include_router(notifications_router, prefix=API_PREFIX)
+    app.include_router(plans_router, prefix=API_PREFIX)
     return app
 
 

@@ -7,6 +7,7 @@ from dispatch.customers.models import Customer, Equipment, EquipmentSiteMove, Si
 from dispatch.devices.models import Alarm
 from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.notifications.models import Notification
+from dispatch.plans.models import Plan, ReplanRequest
 from dispatch.tickets.models import Ticket, TicketReport, Visit
 from dispatch.users.models import User
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
@@ -21,6 +22,8 @@ __all__ = [
     "EquipmentSiteMove",
     "EscalationEvent",
     "Notification",
+    "Plan",
+    "ReplanRequest",
     "Site",
     "Technician",
     "TechnicianShift",

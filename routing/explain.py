@@ -49,9 +49,7 @@ def _skills_phrase(v: Visit) -> str:
     return f"technician with the {', '.join(skills[:-1])} and {skills[-1]} skills"
 
 
-def _earliest(
-    problem: Problem, travel: TravelMatrix, vehicles: list[Vehicle], k: int, p: int
-) -> tuple[int, bool]:
+def _earliest(problem: Problem, travel: TravelMatrix, vehicles: list[Vehicle], k: int, p: int) -> tuple[int, bool]:
     """Earliest service start of visit p by vehicle k sent straight from its start; fits the shift?"""
     v = problem.visits[p]
     veh = vehicles[k]
@@ -123,14 +121,10 @@ def explain_plan(
         if not skilled_techs:
             reason = f"no {who} exists in this region"
         elif v.pin_technician and v.pin_technician not in skilled_techs:
-            reason = (
-                f"pinned to {v.pin_technician}, who lacks the skills {', '.join(sorted(v.required_skills))}"
-            )
+            reason = f"pinned to {v.pin_technician}, who lacks the skills {', '.join(sorted(v.required_skills))}"
         elif not options:
             if v.pin_technician:
-                reason = (
-                    f"pinned to {v.pin_technician}, who has no shift left in the next {params.horizon_h:g} h"
-                )
+                reason = f"pinned to {v.pin_technician}, who has no shift left in the next {params.horizon_h:g} h"
             else:
                 reason = f"no {who} is on shift in the next {params.horizon_h:g} h"
         elif not fitting:

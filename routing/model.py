@@ -253,9 +253,7 @@ def _pin_committed(m: BuiltModel) -> None:
             continue  # nobody on shift: the visits stay pinned to the technician and may be dropped
         k = ks[0]
         veh = m.vehicles[k]
-        positions.sort(
-            key=lambda p: (problem.visits[p].pin_order is None, problem.visits[p].pin_order or 0, p)
-        )
+        positions.sort(key=lambda p: (problem.visits[p].pin_order is None, problem.visits[p].pin_order or 0, p))
         t, loc = veh.start_s, k
         prev_index = routing.Start(k)
         chain: list[int] = []
@@ -293,9 +291,7 @@ def _pin_order(m: BuiltModel) -> None:
     def arrival(p: int) -> tuple[Any, Any]:
         on_i, late_i = manager.NodeToIndex(m.on_node[p]), manager.NodeToIndex(m.late_node[p])
         active = routing.ActiveVar(on_i) + routing.ActiveVar(late_i)
-        expr = tdim.CumulVar(on_i) * routing.ActiveVar(on_i) + tdim.CumulVar(late_i) * routing.ActiveVar(
-            late_i
-        )
+        expr = tdim.CumulVar(on_i) * routing.ActiveVar(on_i) + tdim.CumulVar(late_i) * routing.ActiveVar(late_i)
         return expr, active
 
     for items in groups.values():

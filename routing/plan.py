@@ -198,9 +198,7 @@ def schedule(
             )
             travel_m_total += leg_m
             t, loc = end, vl
-        routes.append(
-            Route(veh.tech_id, veh.shift_index, problem.at(veh.start_s), veh.start_kind, tuple(stops))
-        )
+        routes.append(Route(veh.tech_id, veh.shift_index, problem.at(veh.start_s), veh.start_kind, tuple(stops)))
     reasons = dict(unassigned or [])
     missing = [
         (problem.visits[p].id, reasons.get(problem.visits[p].id, "not planned"))

@@ -63,9 +63,7 @@ class Shift:
         _aware(self.start, "shift start")
         _aware(self.end, "shift end")
         if self.end <= self.start:
-            raise ValueError(
-                f"shift ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})"
-            )
+            raise ValueError(f"shift ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})")
 
 
 @dataclass(frozen=True)
@@ -210,9 +208,7 @@ class SolveParams:
             "general": 1_000_000_000,
         }
     )
-    arrival_cost_per_s: int = (
-        1  # per second of arrival after now: keeps work from being parked in tomorrow's shift
-    )
+    arrival_cost_per_s: int = 1  # per second of arrival after now: keeps work from being parked in tomorrow's shift
     move_cost: int = 36_000  # replan: moving a visit to another technician (≈ one hour of travel)
     shift_tolerance_min: float = 30  # replan: arriving later than before by more than this costs…
     shift_cost_per_s: int = 10  # …this much per second beyond the tolerance
@@ -267,17 +263,13 @@ class Problem:
             if v.pin_technician is not None and v.pin_technician not in known:
                 raise ValueError(f"visit {v.id}: pinned to unknown technician {v.pin_technician}")
             if v.id in busy:
-                raise ValueError(
-                    f"visit {v.id} is in progress; pass it as Technician.in_progress, not as a visit"
-                )
+                raise ValueError(f"visit {v.id} is in progress; pass it as Technician.in_progress, not as a visit")
         orders: dict[tuple[str, int], str] = {}
         for v in self.visits:
             if v.pin_order is not None:
                 key = (v.pin_technician or "", v.pin_order)
                 if key in orders:
-                    raise ValueError(
-                        f"visits {orders[key]} and {v.id} share pin order {v.pin_order} on {key[0]}"
-                    )
+                    raise ValueError(f"visits {orders[key]} and {v.id} share pin order {v.pin_order} on {key[0]}")
                 orders[key] = v.id
 
     def seconds(self, when: datetime) -> int:

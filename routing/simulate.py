@@ -88,9 +88,7 @@ def load_scenario(data: dict[str, Any]) -> dict[str, Any]:
     for g in GRADES:
         if g not in promise:
             raise ValueError(f"promise_hours misses {g!r}")
-    depots = {
-        d["id"]: (Location(d["lat"], d["lon"]), d.get("kind", "service_centre")) for d in data["depots"]
-    }
+    depots = {d["id"]: (Location(d["lat"], d["lon"]), d.get("kind", "service_centre")) for d in data["depots"]}
     techs = []
     for t in data["technicians"]:
         if t["depot"] not in depots:
@@ -121,9 +119,7 @@ def load_scenario(data: dict[str, Any]) -> dict[str, Any]:
         "name": data.get("name", ""),
         "start": start,
         "horizon_s": float(data.get("horizon_hours", 72)) * 3600,
-        "provider": HaversineProvider(
-            speed_kmh=float(travel["speed_kmh"]), road_factor=float(travel["road_factor"])
-        ),
+        "provider": HaversineProvider(speed_kmh=float(travel["speed_kmh"]), road_factor=float(travel["road_factor"])),
         "techs": techs,
         "complaints": complaints,
     }

@@ -313,10 +313,7 @@ def _solve_one(
     ts = 10 if inst.convention == "dimacs" else TIME_SCALE  # dimacs: integer tenths are exact
     tt = [
         [
-            (
-                round(inst.service[i] * ts)
-                + (cost[i][j] if ts == 10 else math.ceil(inst.dist(i, j) * ts - 1e-9))
-            )
+            (round(inst.service[i] * ts) + (cost[i][j] if ts == 10 else math.ceil(inst.dist(i, j) * ts - 1e-9)))
             if i != j
             else 0
             for j in range(n_nodes)

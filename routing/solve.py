@@ -248,9 +248,7 @@ def solve(
     if len(jobs) > 1 and problem.visits:
         try:
             pool = _pool(len(jobs) - 1)
-            futs = [
-                pool.submit(_search, problem, params, matrix, s, budget - 0.05, init) for s, init in jobs[1:]
-            ]
+            futs = [pool.submit(_search, problem, params, matrix, s, budget - 0.05, init) for s, init in jobs[1:]]
         except Exception:  # no helper process (broken pool, unguarded __main__): plan on one core
             shutdown_pool()
             futs = []

@@ -36,11 +36,7 @@ class TravelMatrix:
 
     def __post_init__(self) -> None:
         n = len(self.seconds)
-        if (
-            len(self.metres) != n
-            or any(len(r) != n for r in self.seconds)
-            or any(len(r) != n for r in self.metres)
-        ):
+        if len(self.metres) != n or any(len(r) != n for r in self.seconds) or any(len(r) != n for r in self.metres):
             raise ValueError("travel matrices must be square and of the same size")
         for rows in (self.seconds, self.metres):
             for row in rows:

@@ -83,9 +83,7 @@ def city(seed: int = 11, days: int = 3) -> dict:
     complaints = []
     for i, h in enumerate(arrivals(rng, per_day=52, days=days)):
         equipment = rng.choices(["tower_crane", "construction_hoist", "elevator"], [0.3, 0.2, 0.5])[0]
-        skill = {"tower_crane": "tower_crane", "construction_hoist": "hoist", "elevator": "elevator"}[
-            equipment
-        ]
+        skill = {"tower_crane": "tower_crane", "construction_hoist": "hoist", "elevator": "elevator"}[equipment]
         grade = rng.choices(["major", "serious", "general"], [0.15, 0.35, 0.5])[0]
         r, a = 28 * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
         complaints.append(
@@ -97,9 +95,7 @@ def city(seed: int = 11, days: int = 3) -> dict:
                 "equipment_type": equipment,
                 "grade": grade,
                 "skills": [skill],
-                "service_minutes": rng.choice([60, 90, 120, 150])
-                if skill != "elevator"
-                else rng.choice([45, 60, 90]),
+                "service_minutes": rng.choice([60, 90, 120, 150]) if skill != "elevator" else rng.choice([45, 60, 90]),
             }
         )
     return {

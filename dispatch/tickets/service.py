@@ -33,6 +33,7 @@ from dispatch.domain.policy import Category as PolicyCategory
 from dispatch.domain.policy import Grade as PolicyGrade
 from dispatch.domain.policy import Policy, Severity
 from dispatch.escalation import service as escalation
+from dispatch.plans.requests import request_replan
 from dispatch.tickets.models import Ticket, TicketReport
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -308,6 +309,7 @@ def open_complaint(
     report.ticket_id = ticket.id
     session.add(report)
     escalation.start_ladder(session, ticket, policy, now)
+    request_replan(session, reason=f"new {grade.value} ticket", ticket_id=ticket.id)
     if unit is None and serial_number:
         message = f"Ticket {ticket.id} opened; serial {serial_number} is not in the registry and was recorded as given."
     else:
@@ -351,6 +353,7 @@ def _set_grade(
         data={"from": old.value, "to": grade.value, "due_on_site_at": ticket.due_on_site_at.isoformat()},
     )
     escalation.update_eta(session, ticket, ticket.eta_at, policy, now)
+    request_replan(session, reason=f"regraded to {grade.value}", ticket_id=ticket.id)
 
 
 def _locked_ticket(session: Session, ticket_id: int) -> Ticket:
@@ -419,6 +422,8 @@ def set_nature(
     ticket.nature = nature
     ticket.nature_note = explanation
     escalation.reschedule(session, ticket, policy, now)
+    if nature is Nature.invalid:
+        request_replan(session, reason="marked invalid", ticket_id=ticket.id)
     session.commit()
     return ticket
 
@@ -431,6 +436,7 @@ def cancel(
     ticket.closed_at = now
     ticket.closure_note = reason
     escalation.reschedule(session, ticket, policy, now)
+    request_replan(session, reason="cancelled", ticket_id=ticket.id)
     session.commit()
     return ticket
 

@@ -69,9 +69,7 @@ def test_plan_diff_reports_moves_deadlines_and_km():
     two = solve(p, FAST)
     diff = plan_diff(one, two)
     assert one.objective.late_visits == 1 and two.objective.late_visits == 0
-    assert (
-        len(diff.moves) == 1 and diff.moves[0].from_technician == "a" and diff.moves[0].to_technician == "b"
-    )
+    assert len(diff.moves) == 1 and diff.moves[0].from_technician == "a" and diff.moves[0].to_technician == "b"
     assert len(diff.deadlines_gained) == 1 and diff.deadlines_lost == ()
     assert diff.km_delta > 0
     assert diff.gains == {"a": -1, "b": 1}

@@ -12,9 +12,7 @@ pytestmark = pytest.mark.skipif(not DATA.exists(), reason="benchmark data not pr
 
 def _bks_routes(name: str) -> list[list[int]]:
     text = (DATA / "solomon100" / f"{name}.sol").read_text()
-    return [
-        [int(x) for x in line.split(":")[1].split()] for line in text.splitlines() if line.startswith("Route")
-    ]
+    return [[int(x) for x in line.split(":")[1].split()] for line in text.splitlines() if line.startswith("Route")]
 
 
 def _first(inst, n: int):
