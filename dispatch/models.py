@@ -4,17 +4,21 @@ from dispatch.audit import service as _audit_guard  # noqa: F401  (installs the 
 from dispatch.audit.models import AuditEntry
 from dispatch.core.db import Base
 from dispatch.customers.models import Customer, Equipment, EquipmentSiteMove, Site
-from dispatch.devices.models import Alarm
+from dispatch.devices.models import Alarm, AlarmFault, DeadLetter, Device, DeviceWatch
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.users.models import User
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
 
 __all__ = [
     "Alarm",
+    "AlarmFault",
     "AuditEntry",
     "Base",
     "Customer",
+    "DeadLetter",
     "Depot",
+    "Device",
+    "DeviceWatch",
     "Equipment",
     "EquipmentSiteMove",
     "Site",
