@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, case, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
+import dispatch.models  # noqa: F401  (every mapper, so tickets' foreign keys resolve in a bare gateway process)
 from device_gateway.payloads import Alarm as AlarmMessage
 from device_gateway.payloads import Heartbeat, Rejection, Status, parse
 from device_gateway.policy import DEFAULT_POLICY, GatewayPolicy
@@ -90,6 +91,15 @@ def ingest(
 def store_alarm(factory: sessionmaker[Session], topic: str, payload: bytes) -> None:
     """Store one message and commit (kept for callers that handle messages one at a time)."""
     ingest(factory, [Message(topic, payload)])
+
+
+def store_failure(factory: sessionmaker[Session], message: Message, reason: str) -> None:
+    """Keep a message the gateway failed on as a dead letter (with the error), so it is never dropped."""
+    with factory() as session:
+        result = BatchResult(outcomes=[""])
+        device = message.topic.split("/")[1] if message.topic.count("/") == 2 else None
+        _dead_letters(session, [message], [(0, reason, device)], utcnow(), result)
+        session.commit()
 
 
 def process_batch(

@@ -65,11 +65,16 @@ def serve(
 
 
 @app.command()
-def gateway() -> None:
+def gateway(
+    client_id: Annotated[
+        str | None,
+        typer.Option(help="MQTT client id; each gateway process on the shared subscription needs its own."),
+    ] = None,
+) -> None:
     """Consume device alarms from the MQTT broker and turn them into tickets (acknowledged after commit)."""
     from device_gateway.__main__ import main
 
-    main(_settings())
+    main(_settings(), client_id=client_id)
 
 
 @app.command()
