@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from device_gateway.api import router as device_gateway_router
 from dispatch import health
 from dispatch.core.db import make_engine, make_sessionmaker
 from dispatch.core.problem import install_problem_handlers
@@ -39,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(workforce_router, prefix=API_PREFIX)
+    app.include_router(device_gateway_router, prefix=API_PREFIX)
     return app
 
 
