@@ -49,11 +49,12 @@ def _load_job_modules() -> None:
     # Domain packages register their jobs on import; importing here keeps the worker the one entry point.
     import importlib
 
-    for module in ("dispatch.escalation.jobs", "dispatch.plans.jobs"):
+    for module in ("dispatch.escalation.jobs", "dispatch.plans.jobs", "device_gateway.jobs"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            # A package that is not there yet (its parent may be missing too) is skipped; a broken import is not.
+            if exc.name is None or not (module == exc.name or module.startswith(exc.name + ".")):
                 raise
 
 

@@ -214,3 +214,20 @@ def test_missed_heartbeats_mark_device_offline(db_session):
     assert mark_silent_devices(db_session, now=NOW + minutes(2)) == []
     assert mark_silent_devices(db_session, now=NOW + minutes(4)) == [unit.device_id]
     assert len(open_unreachable_tickets(db_session, now=NOW + minutes(4))) == 1
+
+
+def test_worker_runs_the_liveness_job(live_db, settings):
+    """The worker knows the device-liveness job, and one run opens the unreachable ticket of an offline lift."""
+    from sqlalchemy.orm import sessionmaker
+
+    from dispatch.worker import registered_jobs, run_worker
+
+    assert "device_gateway.liveness" in [j.name for j in registered_jobs()]
+    factory = sessionmaker(live_db, expire_on_commit=False)
+    with factory() as s:
+        lift = make_device(s, equipment_type=EquipmentType.elevator)
+        process_batch(s, [Message(f"devices/{lift.device_id}/status", b"offline")], now=NOW)
+        s.commit()
+    run_worker(settings, factory, once=True)
+    with factory() as s:
+        assert s.scalars(select(DeviceWatch)).one().ticket_id is not None
