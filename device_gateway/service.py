@@ -14,12 +14,13 @@ acknowledges every message of the batch). Nothing is deduplicated in memory:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, select, text, tuple_, update
+from sqlalchemy import bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +32,7 @@ from dispatch.audit.service import change_status, record_event, record_opening
 from dispatch.core.clock import utcnow
 from dispatch.core.types import OPEN_TICKET_STATUSES, Category, Channel, Grade, TicketStatus, VisitStatus
 from dispatch.customers.models import Equipment, Site
-from dispatch.devices.models import Alarm, AlarmFault, DeadLetter, Device, DeviceWatch
+from dispatch.devices.models import AlarmFault, DeadLetter, Device, DeviceWatch
 from dispatch.tickets.models import Ticket, Visit
 
 log = logging.getLogger("onsite24.gateway")
@@ -164,8 +165,9 @@ def _dead_letters(
         }
         for i, reason, device_id in letters
     ]
-    stmt = insert(DeadLetter).values(rows).on_conflict_do_nothing(index_elements=["digest"]).returning(DeadLetter.id)
-    result.dead_letters += len(session.execute(stmt).all())
+    table = DeadLetter.__table__
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["digest"]).returning(table.c.id)
+    result.dead_letters += len(session.execute(stmt, rows).all())
     for i, reason, _ in letters:
         result.outcomes[i] = f"dead letter: {reason}"
 
@@ -189,11 +191,16 @@ def _store_alarms(
 ) -> None:
     _lock_faults(session, ((a.device_id, a.code) for _, a in alarms))
     # After the locks: anything a concurrent gateway stored for these faults is committed and visible now.
-    keys = {(a.device_id, a.alarm_id) for _, a in alarms}
+    # Large batches are passed as arrays (unnest / ANY): one small cached statement, not thousands of parameters.
+    keys = sorted({(a.device_id, a.alarm_id) for _, a in alarms})
     stored = {
         (d, k)
         for d, k in session.execute(
-            select(Alarm.device_id, Alarm.alarm_id).where(tuple_(Alarm.device_id, Alarm.alarm_id).in_(list(keys)))
+            text(
+                "SELECT a.device_id, a.alarm_id FROM alarms a JOIN unnest(CAST(:d AS text[]), CAST(:k AS text[])) "
+                "AS x(d, k) ON a.device_id = x.d AND a.alarm_id = x.k"
+            ),
+            {"d": [d for d, _ in keys], "k": [k for _, k in keys]},
         )
     }
     fresh: list[tuple[int, AlarmMessage]] = []
@@ -209,57 +216,147 @@ def _store_alarms(
     if not fresh:
         return
 
-    faults = _open_faults(session, {(a.device_id, a.code) for _, a in fresh})
+    keys = {(a.device_id, a.code) for _, a in fresh}
+    faults = _open_faults(session, keys)
+    # The batch's ticket statuses and recently auto-recovered faults in two queries, not one per alarm.
+    tickets = _Tickets(session, [f.ticket_id for f in faults.values() if f.ticket_id is not None])
+    missing = keys - faults.keys()
+    recovered = _recently_recovered(session, missing, policy, now) if missing else {}
     placed: list[tuple[int, AlarmMessage, AlarmFault]] = []
+    new_faults: list[AlarmFault] = []
     # In device time per fault, so a raise and its clear in one batch apply in the order they happened.
     for i, a in sorted(fresh, key=lambda x: (x[1].device_id, x[1].code, x[1].at, x[0])):
         unit = known[a.device_id]
-        fault = _apply_alarm(session, faults, a, unit, policy, now, result)
+        fault = _apply_alarm(session, faults, recovered, tickets, new_faults, a, unit, policy, now, result)
         placed.append((i, a, fault))
+    _write_faults(session, list(faults.values()))
+    session.add_all(new_faults)
     session.flush()
 
-    rows = [
-        {
-            "device_id": a.device_id,
-            "alarm_id": a.alarm_id,
-            "equipment_id": known[a.device_id].equipment.id,
-            "ticket_id": fault.ticket_id,
-            "fault_id": fault.id,
-            "code": a.code,
-            "severity": a.severity,
-            "state": a.state,
-            "message": a.message,
-            "data": a.data,
-            "extra": a.extra,
-            "device_at": a.at,
-            "received_at": now,
-        }
-        for _, a, fault in sorted(placed)
-    ]
+    ordered = sorted(placed)
     inserted = session.execute(
-        insert(Alarm)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["device_id", "alarm_id"])
-        .returning(Alarm.id, Alarm.device_id, Alarm.alarm_id)
+        text(
+            "INSERT INTO alarms (device_id, alarm_id, equipment_id, ticket_id, fault_id, code, severity, state, "
+            "message, data, extra, device_at, received_at) "
+            "SELECT d, k, e, t, f, c, s, st, m, CAST(da AS jsonb), CAST(ex AS jsonb), at, CAST(:now AS timestamptz) "
+            "FROM unnest(CAST(:d AS text[]), CAST(:k AS text[]), CAST(:e AS int[]), CAST(:t AS int[]), "
+            "CAST(:f AS bigint[]), CAST(:c AS text[]), CAST(:s AS text[]), CAST(:st AS text[]), CAST(:m AS text[]), "
+            "CAST(:da AS text[]), CAST(:ex AS text[]), CAST(:at AS timestamptz[])) "
+            "AS x(d, k, e, t, f, c, s, st, m, da, ex, at) "
+            "ON CONFLICT (device_id, alarm_id) DO NOTHING RETURNING id"
+        ),
+        {
+            "now": now,
+            "d": [a.device_id for _, a, _f in ordered],
+            "k": [a.alarm_id for _, a, _f in ordered],
+            "e": [known[a.device_id].equipment.id for _, a, _f in ordered],
+            "t": [f.ticket_id for _, _a, f in ordered],
+            "f": [f.id for _, _a, f in ordered],
+            "c": [a.code for _, a, _f in ordered],
+            "s": [a.severity for _, a, _f in ordered],
+            "st": [a.state for _, a, _f in ordered],
+            "m": [a.message for _, a, _f in ordered],
+            "da": [json.dumps(a.data) for _, a, _f in ordered],
+            "ex": [json.dumps(a.extra) for _, a, _f in ordered],
+            "at": [a.at for _, a, _f in ordered],
+        },
     ).all()
     result.stored += len(inserted)
-    result.alarm_ids += [r.id for r in inserted]
+    result.alarm_ids += [r[0] for r in inserted]
     for i, a, fault in placed:
         result.outcomes[i] = f"alarm {a.alarm_id} {a.state} → fault {fault.id}, ticket {fault.ticket_id}"
+
+
+_FAULT_COLUMNS = {
+    "severity": "text",
+    "count": "int",
+    "clear_count": "int",
+    "first_seen_at": "timestamptz",
+    "last_seen_at": "timestamptz",
+    "last_cleared_at": "timestamptz",
+    "cleared_at": "timestamptz",
+    "recent_clears": "jsonb",
+    "flapping": "bool",
+    "flapping_since": "timestamptz",
+    "auto_recovered_at": "timestamptz",
+    "closed_at": "timestamptz",
+    "ticket_id": "int",
+}
+_WRITE_FAULTS = text(
+    "UPDATE alarm_faults SET "  # noqa: S608 (column names are the constants above; values are bound)
+    + ", ".join(f"{c} = x.{c}" for c in _FAULT_COLUMNS)
+    + " FROM (SELECT "
+    + ", ".join(f"CAST(c_{c} AS {t}) AS {c}" for c, t in _FAULT_COLUMNS.items())
+    + ", id FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {'text' if t == 'jsonb' else t}[])" for c, t in _FAULT_COLUMNS.items())
+    + ", CAST(:id AS bigint[])) AS u("
+    + ", ".join(f"c_{c}" for c in _FAULT_COLUMNS)
+    + ", id)) AS x WHERE alarm_faults.id = x.id"
+)
+
+
+def _write_faults(session: Session, faults: list[AlarmFault]) -> None:
+    """Write the batch's changed, already stored faults in ONE statement (not one UPDATE per fault).
+
+    They leave the session afterwards, so the ORM does not write them again; new faults are left to the flush.
+    """
+    changed = [f for f in faults if f.id is not None and session.is_modified(f, include_collections=False)]
+    if not changed:
+        return
+    params: dict[str, list[object]] = {c: [] for c in _FAULT_COLUMNS}
+    params["id"] = []
+    for f in changed:
+        for c in _FAULT_COLUMNS:
+            value = getattr(f, c)
+            params[c].append(json.dumps(value) if c == "recent_clears" else value)
+        params["id"].append(f.id)
+    session.execute(_WRITE_FAULTS, params)
+    for f in changed:
+        session.expunge(f)
 
 
 def _open_faults(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], AlarmFault]:
     rows = session.scalars(
         select(AlarmFault).where(
-            AlarmFault.closed_at.is_(None), tuple_(AlarmFault.device_id, AlarmFault.code).in_(list(keys))
-        )
+            AlarmFault.closed_at.is_(None), text("alarm_faults.device_id = ANY(CAST(:devs AS text[]))")
+        ),
+        {"devs": sorted({d for d, _ in keys})},
     )
-    return {(f.device_id, f.code): f for f in rows}
+    return {(f.device_id, f.code): f for f in rows if (f.device_id, f.code) in keys}
+
+
+class _Tickets:
+    """The batch's ticket statuses from one light query; a full ticket row is loaded only where one changes."""
+
+    def __init__(self, session: Session, ids: list[int]) -> None:
+        self.session = session
+        self.status: dict[int, str] = {}
+        if ids:
+            sql = text("SELECT id, status FROM tickets WHERE id = ANY(CAST(:ids AS int[]))")
+            self.status = {tid: st for tid, st in session.execute(sql, {"ids": ids})}
+
+    def is_open(self, ticket_id: int | None) -> bool:
+        if ticket_id is None:
+            return False
+        if ticket_id not in self.status:
+            self.status[ticket_id] = str(self.session.scalar(select(Ticket.status).where(Ticket.id == ticket_id)))
+        return self.status[ticket_id] in OPEN_TICKET_STATUSES
+
+    def get(self, ticket_id: int) -> Ticket:
+        ticket = self.session.get(Ticket, ticket_id)
+        assert ticket is not None
+        return ticket
+
+    def note(self, ticket: Ticket) -> None:
+        self.status[ticket.id] = str(ticket.status)
 
 
 def _apply_alarm(
     session: Session,
     faults: dict[tuple[str, str], AlarmFault],
+    recovered: dict[tuple[str, str], AlarmFault],
+    tickets: _Tickets,
+    new_faults: list[AlarmFault],
     a: AlarmMessage,
     unit: _Known,
     policy: GatewayPolicy,
@@ -268,15 +365,15 @@ def _apply_alarm(
 ) -> AlarmFault:
     """Attach one new alarm to its device fault and move the fault's ticket accordingly."""
     key = (a.device_id, a.code)
+    actor = f"device:{a.device_id}"
     fault = faults.get(key)
-    ticket = session.get(Ticket, fault.ticket_id) if fault and fault.ticket_id else None
-    if fault is not None and a.state == "raised" and ticket is not None and ticket.status not in OPEN_TICKET_STATUSES:
+    if fault is not None and a.state == "raised" and fault.ticket_id and not tickets.is_open(fault.ticket_id):
         # The fault's ticket was resolved or closed by people: this raise is a new fault with a new ticket.
         fault.closed_at = now
         session.flush()
-        fault, ticket = None, None
-    if fault is None and a.state == "raised":
-        fault, ticket = _reopen_recent_auto_recovery(session, a, policy, now)
+        fault = None
+    if fault is None and a.state == "raised" and key in recovered:
+        fault = _reopen_recent_auto_recovery(session, recovered.pop(key), tickets, a, policy, now)
     if fault is None:
         fault = AlarmFault(
             device_id=a.device_id,
@@ -289,7 +386,8 @@ def _apply_alarm(
             flapping=False,
             opened_at=now,
         )
-        session.add(fault)
+        # Added to the session after the loop: all new faults of the batch are inserted in one statement.
+        new_faults.append(fault)
     faults[key] = fault
 
     if a.state == "raised":
@@ -301,15 +399,15 @@ def _apply_alarm(
         if fault.last_cleared_at is not None and fault.last_cleared_at > a.at:
             return fault  # a late raise that its clear already overtook: recorded, nothing to open
         fault.cleared_at = None
-        if ticket is None or ticket.status not in OPEN_TICKET_STATUSES:
-            session.flush()
+        if not tickets.is_open(fault.ticket_id):
             ticket = _open_or_attach_ticket(
                 session, fault=fault, alarm=a, equipment=unit.equipment, customer_id=unit.customer_id, now=now
             )
+            tickets.note(ticket)
             fault.ticket_id = ticket.id
             result.tickets_opened.append(ticket.id)
         elif fault.flapping:
-            _at_least(session, ticket, Grade.serious, rule="alarm_flapping", now=now, actor=f"device:{a.device_id}")
+            _at_least(session, tickets.get(fault.ticket_id), Grade.serious, rule="alarm_flapping", now=now, actor=actor)
         return fault
 
     # state == "cleared"
@@ -321,16 +419,18 @@ def _apply_alarm(
     window_start = a.at - policy.flap_window
     clears = [c for c in fault.recent_clears if datetime.fromisoformat(c) >= window_start] + [a.at.isoformat()]
     fault.recent_clears = clears
+    is_open = tickets.is_open(fault.ticket_id)
     if len(clears) > policy.flap_cycles and not fault.flapping:
         fault.flapping = True
         fault.flapping_since = now
-        if ticket is not None and ticket.status in OPEN_TICKET_STATUSES:
-            _at_least(session, ticket, Grade.serious, rule="alarm_flapping", now=now, actor=f"device:{a.device_id}")
-    if ticket is None or ticket.status not in OPEN_TICKET_STATUSES:
+        if is_open:
+            _at_least(session, tickets.get(fault.ticket_id), Grade.serious, rule="alarm_flapping", now=now, actor=actor)
+    if not is_open or fault.ticket_id is None:
         return fault
-    actor = f"device:{a.device_id}"
+    ticket = tickets.get(fault.ticket_id)
     if policy.auto_resolve_on_clear and not fault.flapping and _no_technician_left(session, ticket):
         _resolve_auto_recovered(session, ticket, fault, a, now)
+        tickets.note(ticket)
     else:
         why = "flapping" if fault.flapping else "a technician has already left" if policy.auto_resolve_on_clear else ""
         record_event(
@@ -346,25 +446,31 @@ def _apply_alarm(
     return fault
 
 
-def _reopen_recent_auto_recovery(
-    session: Session, a: AlarmMessage, policy: GatewayPolicy, now: datetime
-) -> tuple[AlarmFault | None, Ticket | None]:
-    """A fault that auto-recovered within the flapping window and comes back reopens its ticket (one per fault)."""
-    fault = session.scalars(
+def _recently_recovered(
+    session: Session, keys: set[tuple[str, str]], policy: GatewayPolicy, now: datetime
+) -> dict[tuple[str, str], AlarmFault]:
+    """The latest fault per (device, code) that auto-recovered within the flapping window."""
+    rows = session.scalars(
         select(AlarmFault)
         .where(
-            AlarmFault.device_id == a.device_id,
-            AlarmFault.code == a.code,
+            text("alarm_faults.device_id = ANY(CAST(:devs AS text[]))"),
             AlarmFault.auto_recovered_at >= now - policy.flap_window,
         )
-        .order_by(AlarmFault.id.desc())
-        .limit(1)
-    ).first()
-    if fault is None or fault.ticket_id is None:
-        return None, None
-    ticket = session.get(Ticket, fault.ticket_id)
-    if ticket is None or ticket.status is not TicketStatus.resolved:
-        return None, None
+        .order_by(AlarmFault.id),
+        {"devs": sorted({d for d, _ in keys})},
+    )
+    return {(f.device_id, f.code): f for f in rows if (f.device_id, f.code) in keys}
+
+
+def _reopen_recent_auto_recovery(
+    session: Session, fault: AlarmFault, tickets: _Tickets, a: AlarmMessage, policy: GatewayPolicy, now: datetime
+) -> AlarmFault | None:
+    """A fault that auto-recovered within the flapping window and comes back reopens its ticket (one per fault)."""
+    if fault.ticket_id is None:
+        return None
+    ticket = tickets.get(fault.ticket_id)
+    if ticket.status is not TicketStatus.resolved:
+        return None
     fault.closed_at = None
     fault.auto_recovered_at = None
     session.flush()
@@ -379,7 +485,8 @@ def _reopen_recent_auto_recovery(
         at=now,
     )
     ticket.resolved_at = None
-    return fault, ticket
+    tickets.note(ticket)
+    return fault
 
 
 def _no_technician_left(session: Session, ticket: Ticket) -> bool:
@@ -484,7 +591,7 @@ def _open_or_attach_ticket(
         ticket,
         actor=f"device:{alarm.device_id}",
         reason=f"alarm {alarm.alarm_id} {alarm.code} raised at {alarm.at.isoformat()}",
-        data={"alarm_id": alarm.alarm_id, "code": alarm.code, "severity": alarm.severity, "fault_id": fault.id},
+        data={"alarm_id": alarm.alarm_id, "code": alarm.code, "severity": alarm.severity, "device_id": alarm.device_id},
         at=now,
     )
     return ticket
@@ -540,19 +647,20 @@ def _update_devices(
     for r in rows.values():
         # A new row needs a status; an existing one keeps its status unless this batch brought one (status_at).
         r["status"] = r["status"] or "online"
-    stmt = insert(Device).values([rows[k] for k in sorted(rows)])
+    t = Device.__table__.c
+    stmt = insert(Device.__table__)
     ex = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=["device_id"],
         set_={
-            "last_seen_at": func.greatest(Device.last_seen_at, ex.last_seen_at),
-            "status": case((ex.status_at.is_(None), Device.status), else_=ex.status),
-            "status_at": func.coalesce(ex.status_at, Device.status_at),
-            "last_heartbeat_at": func.coalesce(ex.last_heartbeat_at, Device.last_heartbeat_at),
-            "heartbeat_interval_s": func.coalesce(ex.heartbeat_interval_s, Device.heartbeat_interval_s),
+            "last_seen_at": func.greatest(t.last_seen_at, ex.last_seen_at),
+            "status": case((ex.status_at.is_(None), t.status), else_=ex.status),
+            "status_at": func.coalesce(ex.status_at, t.status_at),
+            "last_heartbeat_at": func.coalesce(ex.last_heartbeat_at, t.last_heartbeat_at),
+            "heartbeat_interval_s": func.coalesce(ex.heartbeat_interval_s, t.heartbeat_interval_s),
         },
     )
-    session.execute(stmt)
+    session.execute(stmt, [rows[k] for k in sorted(rows)])
     result.device_updates += len(rows)
     for device_id in sorted(went_offline):
         open_watch(session, device_id=device_id, equipment_id=known[device_id].equipment.id, reason="offline", now=now)
