@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
+from device_gateway.api import router as device_gateway_router
 from dispatch import health
 from dispatch.core.db import make_engine, make_sessionmaker
 from dispatch.core.openapi import install_problem_openapi
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.include_router(escalation_router, prefix=API_PREFIX)
     app.include_router(notifications_router, prefix=API_PREFIX)
     app.include_router(plans_router, prefix=API_PREFIX)
+    app.include_router(device_gateway_router, prefix=API_PREFIX)
     return app
 
 
