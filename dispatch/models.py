@@ -9,7 +9,7 @@ from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.notifications.models import Notification
 from dispatch.plans.models import Plan, ReplanRequest
 from dispatch.tickets.models import Ticket, TicketReport, Visit
-from dispatch.users.models import User
+from dispatch.users.models import LoginFailure, User
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Equipment",
     "EquipmentSiteMove",
     "EscalationEvent",
+    "LoginFailure",
     "Notification",
     "Plan",
     "ReplanRequest",
