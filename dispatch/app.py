@@ -13,6 +13,8 @@ from dispatch.core.problem import install_problem_handlers
 from dispatch.core.settings import Settings
 from dispatch.users.api import router as users_router
 from dispatch.workforce.api import router as workforce_router
+from technician_api.api import public_router as customer_router
+from technician_api.api import router as technician_router
 
 API_PREFIX = "/api/v1"
 
@@ -39,6 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(workforce_router, prefix=API_PREFIX)
+    app.include_router(technician_router, prefix=API_PREFIX)
+    app.include_router(customer_router)
     return app
 
 

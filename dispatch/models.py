@@ -8,19 +8,30 @@ from dispatch.devices.models import Alarm
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.users.models import User
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
+from technician_api.confirmation.models import Confirmation, ConfirmationLink
+from technician_api.jobs.models import JobPhoto, Part, ReturnVisitTask, TechnicianNotice, WorkReport
+from technician_api.sync.models import JobEvent
 
 __all__ = [
     "Alarm",
     "AuditEntry",
     "Base",
+    "Confirmation",
+    "ConfirmationLink",
     "Customer",
     "Depot",
     "Equipment",
     "EquipmentSiteMove",
+    "JobEvent",
+    "JobPhoto",
+    "Part",
+    "ReturnVisitTask",
     "Site",
     "Technician",
+    "TechnicianNotice",
     "TechnicianShift",
     "Ticket",
     "User",
     "Visit",
+    "WorkReport",
 ]
