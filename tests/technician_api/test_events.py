@@ -72,7 +72,9 @@ def test_fence_edge_uses_the_policy_radius(client, db_session, job):
 
 def test_completion_sets_clocks_return_visit_report_and_confirmation_link(client, db_session, job):
     """Completing files the work report, resolves the ticket, starts the completion clocks and issues the link."""
-    part = db_session.scalars(select(Part).where(Part.code == "TC-GBX-HST")).one()
+    part = Part(code="T-GBX-1", name="Hoist gearbox assembly", unit="pc", equipment_type="tower_crane")
+    db_session.add(part)
+    db_session.commit()
     drive_to_site(client, job)
     photo = client.post(
         f"/api/v1/jobs/{job.visit.id}/photos", files={"file": ("p.jpg", tiny_jpeg(), "image/jpeg")}, headers=job.headers
@@ -95,7 +97,7 @@ def test_completion_sets_clocks_return_visit_report_and_confirmation_link(client
     task = db_session.scalars(select(ReturnVisitTask).where(ReturnVisitTask.ticket_id == ticket.id)).one()
     assert task.status == "open" and task.due_at == due
     wr = db_session.scalars(select(WorkReport).where(WorkReport.visit_id == job.visit.id)).one()
-    assert wr.parts_used[0]["code"] == "TC-GBX-HST" and wr.photo_ids == [photo.json()["id"]]
+    assert wr.parts_used[0]["code"] == "T-GBX-1" and wr.photo_ids == [photo.json()["id"]]
     sms = db_session.scalars(
         select(TechnicianNotice).where(
             TechnicianNotice.kind == "confirmation_link", TechnicianNotice.ticket_id == ticket.id
@@ -196,3 +198,11 @@ def test_idempotency_key_header_makes_a_retry_safe(client, db_session, job):
         select(AuditEntry).where(AuditEntry.ticket_id == job.ticket.id, AuditEntry.action == "accept")
     ).all()
     assert len(accepts) == 1
+
+
+def test_parts_list_is_served_to_the_app(client, db_session, job):
+    """The app fills the parts picker from the parts list (active parts only)."""
+    db_session.add_all([Part(code="T-A", name="A", unit="pc"), Part(code="T-B", name="B", unit="m", is_active=False)])
+    db_session.commit()
+    codes = [p["code"] for p in client.get("/api/v1/parts", headers=job.headers).json()]
+    assert "T-A" in codes and "T-B" not in codes
