@@ -38,7 +38,7 @@ SIGNATURE_JS = """
     c.width=Math.round(r.width*d);c.height=Math.round(r.height*d);ctx.setTransform(d,0,0,d,0,0);
     ctx.lineWidth=2.2;ctx.lineCap='round';ctx.lineJoin='round';ctx.strokeStyle='#0b1f4d';inked=false;}
   function pos(e){var r=c.getBoundingClientRect();return {x:e.clientX-r.left,y:e.clientY-r.top};}
-  c.addEventListener('pointerdown',function(e){drawing=true;last=pos(e);c.setPointerCapture(e.pointerId);e.preventDefault();});
+  c.addEventListener('pointerdown',function(e){drawing=true;document.getElementById('sigerr').hidden=true;last=pos(e);c.setPointerCapture(e.pointerId);e.preventDefault();});
   c.addEventListener('pointermove',function(e){if(!drawing)return;var p=pos(e);ctx.beginPath();
     ctx.moveTo(last.x,last.y);ctx.lineTo(p.x,p.y);ctx.stroke();last=p;inked=true;e.preventDefault();});
   ['pointerup','pointercancel','pointerleave'].forEach(function(t){c.addEventListener(t,function(){drawing=false;});});
@@ -67,7 +67,7 @@ def _page(title: str, body: str, nonce: str, script: str = "") -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="robots" content="noindex">'
+        '<meta name="robots" content="noindex"><link rel="icon" href="data:,">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}{js}</body></html>"
     )
 
