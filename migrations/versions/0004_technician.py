@@ -201,6 +201,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("link_jti", name=op.f("uq_confirmations_link_jti")),
     )
     op.create_index(op.f("ix_confirmations_ticket_id"), "confirmations", ["ticket_id"], unique=False)
+    # The technician's job list reads each equipment's latest tickets and raised alarms (index scans, not a
+    # sort of the whole table): see technician_api/jobs/queries.py.
+    op.create_index("ix_tickets_equipment_reported", "tickets", ["equipment_id", sa.text("reported_at DESC")])
+    op.create_index(
+        "ix_alarms_equipment_raised",
+        "alarms",
+        ["equipment_id", sa.text("received_at DESC")],
+        postgresql_where=sa.text("state = 'raised'"),
+    )
     parts = sa.table(
         "parts",
         sa.column("code", sa.String),
@@ -215,6 +224,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_alarms_equipment_raised", table_name="alarms")
+    op.drop_index("ix_tickets_equipment_reported", table_name="tickets")
     op.drop_index(op.f("ix_confirmations_ticket_id"), table_name="confirmations")
     op.drop_table("confirmations")
     op.drop_index(op.f("ix_work_reports_ticket_id"), table_name="work_reports")

@@ -62,18 +62,16 @@ def my_jobs(
 ) -> Response:
     assert me.technician_id is not None
     start = queries.today_start(utcnow(), rules.calendar.tz)
-    items, total = queries.list_jobs(
+    body = queries.list_jobs_json(
         session, technician_id=me.technician_id, today_start=start, limit=limit, offset=offset
     )
-    page = JobPage(items=items, total=total, limit=limit, offset=offset)
-    return _etag_response(request, page.model_dump_json(exclude_none=False).encode())
+    return _etag_response(request, body)
 
 
 @router.get("/me/jobs/{job_id}", response_model=JobOut, summary="One of my jobs")
 def my_job(request: Request, job_id: int, session: DbSession, me: TechnicianCaller) -> Response:
     assert me.technician_id is not None
-    job = queries.get_job(session, technician_id=me.technician_id, visit_id=job_id)
-    return _etag_response(request, job.model_dump_json().encode())
+    return _etag_response(request, queries.get_job_json(session, technician_id=me.technician_id, visit_id=job_id))
 
 
 @router.post("/jobs/{job_id}/events", response_model=EventResult, summary="Report what happened on my job")

@@ -7,6 +7,7 @@ from datetime import timedelta
 from dispatch.core.clock import utcnow
 from dispatch.core.types import Grade, TicketStatus
 from dispatch.devices.models import Alarm
+from technician_api.jobs.schemas import JobOut, JobPage
 from tests.factories import make_ticket
 from tests.technician_api.conftest import SITE_LAT, SITE_LON, make_job
 
@@ -53,6 +54,21 @@ def test_my_jobs_in_route_order_with_site_contact_history_and_alarms(client, db_
     assert [h["symptom"] for h in first["equipment"]["history"]] == ["Slewing brake noise"]
     assert [a["code"] for a in first["equipment"]["open_alarms"]] == ["BRAKE_WEAR"]
     assert first["allowed_actions"][:2] == ["accept", "decline"]
+    JobPage.model_validate(page)  # the documented shape
+
+
+def test_job_detail_matches_the_list_entry(client, job):
+    """The detail of a job is the same object the list shows."""
+    listed = client.get("/api/v1/me/jobs", headers=job.headers).json()["items"][0]
+    detail = client.get(f"/api/v1/me/jobs/{job.visit.id}", headers=job.headers).json()
+    assert detail == listed
+    JobOut.model_validate(detail)
+
+
+def test_offset_past_the_end_still_reports_the_total(client, job):
+    """Paging past the last job answers an empty page with the right total."""
+    r = client.get("/api/v1/me/jobs?offset=50", headers=job.headers).json()
+    assert r == {"items": [], "total": 1, "limit": 20, "offset": 50}
 
 
 def test_etag_answers_304_until_something_changes(client, job):
