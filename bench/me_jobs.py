@@ -194,9 +194,9 @@ def seed(database_url: str, *, technicians: int, tickets: int) -> list[tuple[int
     return [(i + 1, f"tech{i}", i + 1) for i in range(technicians)]
 
 
-def _client(args: tuple[str, list[str], float, float, float, int]) -> list[tuple[float, int]]:
+def _client(args: tuple[str, str, list[str], float, float, float, int]) -> list[tuple[float, int]]:
     """One load process: `rate` requests/s for `duration` s from a few threads; returns (latency s, status)."""
-    base_url, tokens, rate, duration, t0, threads = args
+    base_url, path, tokens, rate, duration, t0, threads = args
     out: list[tuple[float, int]] = []
     lock = threading.Lock()
     interval = threads / rate
@@ -212,7 +212,7 @@ def _client(args: tuple[str, list[str], float, float, float, int]) -> list[tuple
                 token = rng.choice(tokens)
                 start = time.perf_counter()
                 try:
-                    status = client.get("/api/v1/me/jobs", headers={"Authorization": f"Bearer {token}"}).status_code
+                    status = client.get(path, headers={"Authorization": f"Bearer {token}"}).status_code
                 except httpx.HTTPError:
                     status = 0
                 # latency counted from the scheduled time: queueing behind a slow response counts too
@@ -240,6 +240,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="load-generating processes")
     parser.add_argument("--database-url", help="an existing migrated scratch database (default: a throwaway one)")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--path", default="/api/v1/me/jobs", help="endpoint to load (e.g. /healthz as a baseline)")
     args = parser.parse_args()
 
     from tests.harness.net import free_port
@@ -299,7 +300,9 @@ def main() -> None:
             t0 = time.perf_counter() + 0.5
             per = args.rps / args.clients
             with mp.get_context("fork").Pool(args.clients) as pool:
-                parts = pool.map(_client, [(base_url, tokens, per, duration, t0, 4) for _ in range(args.clients)])
+                parts = pool.map(
+                    _client, [(base_url, args.path, tokens, per, duration, t0, 4) for _ in range(args.clients)]
+                )
             return [x for p in parts for x in p]
 
         phase(args.warmup)
@@ -308,6 +311,7 @@ def main() -> None:
         ok = sum(1 for r in results if r[1] == 200)
         q = statistics.quantiles(lat, n=100)
         report = {
+            "path": args.path,
             "requests": len(results),
             "ok": ok,
             "errors": len(results) - ok,
