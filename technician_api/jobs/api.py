@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
-from dispatch.core.errors import DomainError
+from dispatch.core.errors import DomainError, FieldError, Unprocessable
 from dispatch.core.settings import Settings
 from technician_api.deps import AnyUser, AppRules, AppStorage, OfficeStaff, TechnicianCaller
 from technician_api.jobs import photos as photo_service
@@ -56,15 +57,11 @@ def my_jobs(
     request: Request,
     session: DbSession,
     me: TechnicianCaller,
-    rules: AppRules,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     assert me.technician_id is not None
-    start = queries.today_start(utcnow(), rules.calendar.tz)
-    body = queries.list_jobs_json(
-        session, technician_id=me.technician_id, today_start=start, limit=limit, offset=offset
-    )
+    body = queries.list_jobs_json(session, technician_id=me.technician_id, limit=limit, offset=offset)
     return _etag_response(request, body)
 
 
@@ -109,16 +106,42 @@ def post_event(
     return EventResult.model_validate(result)
 
 
+_MULTIPART_OVERHEAD = 16 * 1024
+_PHOTO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
 @router.post(
     "/jobs/{job_id}/photos",
     response_model=PhotoOut,
     status_code=status.HTTP_201_CREATED,
     summary="Upload a photo of my job (JPEG, PNG or WebP)",
+    openapi_extra=_PHOTO_BODY,
 )
 async def upload_photo(
-    request: Request, job_id: int, file: UploadFile, session: DbSession, me: TechnicianCaller, storage: AppStorage
+    request: Request, job_id: int, session: DbSession, me: TechnicianCaller, storage: AppStorage
 ) -> PhotoOut:
     limit = request.app.state.settings.max_upload_bytes
+    # Refuse an oversized upload from its Content-Length before the multipart parser spools it.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + _MULTIPART_OVERHEAD:
+        raise PayloadTooLarge(f"Photos may be at most {limit // 1024} KiB.")
+    form = await request.form(max_files=1, max_fields=5)
+    file = form.get("file")
+    if not isinstance(file, StarletteUploadFile):
+        raise Unprocessable("Send the photo as multipart field 'file'.", errors=[FieldError("/file", "required")])
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(f"Photos may be at most {limit // 1024} KiB.")

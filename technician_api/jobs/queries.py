@@ -10,7 +10,6 @@ whole page assembled with `json_build_object`. Python only passes the bytes on. 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -26,7 +25,6 @@ ACTIVE = [
     s.value
     for s in (VisitStatus.assigned, VisitStatus.accepted, VisitStatus.en_route, VisitStatus.on_site, VisitStatus.paused)
 ]
-IN_PROGRESS = [s.value for s in (VisitStatus.en_route, VisitStatus.on_site, VisitStatus.paused)]
 HISTORY_PER_EQUIPMENT = 3
 ALARMS_PER_EQUIPMENT = 10
 SYMPTOM_CHARS = 280
@@ -84,7 +82,6 @@ WITH page AS (
                                      v.planned_start_at NULLS LAST, v.id) AS rn
   FROM visits v
   WHERE v.technician_id = :tid AND v.status = ANY(:active)
-    AND (v.planned_start_at IS NULL OR v.planned_start_at >= :today OR v.status = ANY(:in_progress))
   ORDER BY rn LIMIT :limit OFFSET :offset
 )
 SELECT json_build_object(
@@ -99,7 +96,6 @@ LEFT JOIN equipment e ON e.id = t.equipment_id
 
 _COUNT = text("""
 SELECT count(*) FROM visits v WHERE v.technician_id = :tid AND v.status = ANY(:active)
-  AND (v.planned_start_at IS NULL OR v.planned_start_at >= :today OR v.status = ANY(:in_progress))
 """)
 
 _ONE = text(f"SELECT {_JOB_JSON}::text {_FROM} WHERE v.id = :vid AND v.technician_id = :tid")
@@ -111,13 +107,15 @@ def _actions_json() -> str:
     return json.dumps({s.value: technician_actions(s.value) for s in VisitStatus if s.value != "reassigned"})
 
 
-def list_jobs_json(session: Session, *, technician_id: int, today_start: datetime, limit: int, offset: int) -> bytes:
-    """Today's and upcoming active jobs in route order (planned day, then route sequence), as a JobPage."""
+def list_jobs_json(session: Session, *, technician_id: int, limit: int, offset: int) -> bytes:
+    """Today's and upcoming jobs in route order (planned day, then route sequence), as a JobPage.
+
+    Every job still to do or in progress is listed: one planned on an earlier day that is still open is
+    today's work (it sorts first), not history.
+    """
     params: dict[str, Any] = {
         "tid": technician_id,
         "active": ACTIVE,
-        "in_progress": IN_PROGRESS,
-        "today": today_start,
         "limit": limit,
         "offset": offset,
         "actions": _actions_json(),
@@ -136,11 +134,3 @@ def get_job_json(session: Session, *, technician_id: int, visit_id: int) -> byte
     if body is None:
         raise NotFound(f"Job {visit_id} not found.")
     return body.encode()
-
-
-def today_start(now: datetime, tz: Any) -> datetime:
-    """Midnight of `now`'s local date in the region's time zone (policy calendar)."""
-    local = now.astimezone(tz)
-    return local - timedelta(
-        hours=local.hour, minutes=local.minute, seconds=local.second, microseconds=local.microsecond
-    )

@@ -426,7 +426,12 @@ def _signature_refused(
 ) -> None:
     link = _open_link(session, visit.id, lock=True)
     if visit.status is not VisitStatus.completed or link is None:
-        raise IllegalTransition(visit.status.value, SIGNATURE_REFUSED, job_actions(session, visit))
+        exc = IllegalTransition(visit.status.value, SIGNATURE_REFUSED, job_actions(session, visit))
+        exc.detail = (
+            "A refusal to sign can be recorded only after completion, while the confirmation link is open "
+            f"(the job is '{visit.status.value}')."
+        )
+        raise exc
     link.refused_at = at
     link.refusal_reason = reason
     link.revoked_at = at

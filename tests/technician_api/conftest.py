@@ -6,6 +6,7 @@ import base64
 import io
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
@@ -20,6 +21,8 @@ from dispatch.workforce.models import Technician
 from tests.factories import auth_header, make_site, make_technician, make_ticket, make_user, make_visit
 
 SITE_LAT, SITE_LON = 28.2000, 112.9500
+#: Screenshots and sample PDFs for people to look at (gitignored).
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @dataclass

@@ -14,12 +14,11 @@ from dispatch.core.types import TicketStatus
 from dispatch.tickets.models import Ticket
 from technician_api.confirmation.models import Confirmation
 from technician_api.confirmation.service import PNG_MAGIC
-from tests.technician_api.conftest import REPORT, SITE_LAT, SITE_LON, make_job
+from tests.technician_api.conftest import ARTIFACTS, REPORT, SITE_LAT, SITE_LON, make_job
 from tests.technician_api.live import start_api, stop_api
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -143,3 +143,14 @@ def test_decline_sends_the_ticket_back_for_planning(client, db_session, job):
     assert r.json()["job_status"] == "declined" and r.json()["ticket_status"] == "new"
     db_session.expire_all()
     assert db_session.get(type(job.ticket), job.ticket.id).status is TicketStatus.new
+
+
+def test_a_job_left_open_from_yesterday_is_still_listed_first(client, db_session, settings, job):
+    """Work planned on an earlier day that is still open is today's work: it is listed, first."""
+    late = make_job(db_session, settings, technician=job.technician, sequence=5)
+    db_session.expire_all()
+    visit = db_session.get(type(late.visit), late.visit.id)
+    visit.planned_start_at = utcnow() - timedelta(days=1)
+    db_session.commit()
+    ids = [j["id"] for j in client.get("/api/v1/me/jobs", headers=job.headers).json()["items"]]
+    assert ids == [late.visit.id, job.visit.id]

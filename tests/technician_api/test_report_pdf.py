@@ -7,7 +7,7 @@ import io
 from pypdf import PdfReader
 
 from dispatch.tickets.models import Ticket
-from tests.technician_api.conftest import complete, drive_to_site, signature_data_url, tiny_jpeg, token_of
+from tests.technician_api.conftest import ARTIFACTS, complete, drive_to_site, signature_data_url, tiny_jpeg, token_of
 from tests.technician_api.test_confirmation import GOOD
 
 
@@ -23,6 +23,8 @@ def test_pdf_report_is_produced_and_contains_the_signer(client, db_session, job,
 
     r = client.get(f"/api/v1/tickets/{job.ticket.id}/report.pdf", headers=dispatcher_headers)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "service-report.pdf").write_bytes(r.content)
     reader = PdfReader(io.BytesIO(r.content))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Li Wei" in text and "Site manager" in text
