@@ -290,6 +290,8 @@ def _completed(
 ) -> dict[str, Any]:
     assert event.report is not None
     report = _work_report(session, visit=visit, report=event.report)
+    if visit.arrived_at is not None and at < visit.arrived_at:
+        at = visit.arrived_at  # a phone clock that says "done before arrival" never shortens the clocks
     visit.completed_at = at
     ticket.resolved_at = at
     clocks = on_completion_deadlines(at, DomainGrade(ticket.grade.value), rules.policy, rules.calendar)

@@ -13,7 +13,7 @@ from dispatch.core.types import TicketStatus, VisitStatus
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.workforce.models import Technician
 from technician_api.jobs.models import Part, ReturnVisitTask, TechnicianNotice, WorkReport
-from tests.technician_api.conftest import REPORT, SITE_LAT, SITE_LON, complete, drive_to_site, tiny_jpeg
+from tests.technician_api.conftest import REPORT, SITE_LAT, complete, drive_to_site, make_job, tiny_jpeg
 
 
 def test_arrival_inside_the_fence_is_trusted_and_starts_the_sla(client, db_session, job):
@@ -54,20 +54,11 @@ def test_arrival_outside_the_fence_is_accepted_but_flagged_for_the_dispatcher(cl
     assert detail["arrival_outside_geofence"] is True and detail["arrival_distance_m"] > 950
 
 
-def test_fence_edge_uses_the_policy_radius(client, db_session, job):
+def test_fence_edge_uses_the_policy_radius(client, db_session, settings, job):
     """At 250 m the check-in is inside the default 300 m fence; at 350 m it is outside."""
-    result = drive_to_site(client, job, lat=SITE_LAT + 250 / 111_195)
-    assert result["arrival"]["outside_geofence"] is False
-    other_lat = SITE_LAT + 350 / 111_195
-    row = db_session.execute(select(Visit.id).where(Visit.id == job.visit.id)).one()
-    assert row
-    from sqlalchemy import text
-
-    inside = db_session.execute(
-        text("SELECT ST_DWithin(location, ST_GeogFromText(:p), 300) FROM sites WHERE id = :s"),
-        {"p": f"SRID=4326;POINT({SITE_LON} {other_lat})", "s": job.site.id},
-    ).scalar_one()
-    assert inside is False
+    assert drive_to_site(client, job, lat=SITE_LAT + 250 / 111_195)["arrival"]["outside_geofence"] is False
+    other = make_job(db_session, settings)
+    assert drive_to_site(client, other, lat=SITE_LAT + 350 / 111_195)["arrival"]["outside_geofence"] is True
 
 
 def test_completion_sets_clocks_return_visit_report_and_confirmation_link(client, db_session, job):

@@ -142,3 +142,13 @@ def test_duplicate_keys_inside_one_batch_apply_once(client, db_session, job):
     out = client.post("/api/v1/me/sync", json={"events": events * 3}, headers=job.headers).json()
     assert [r["status"] for r in out["results"]] == ["applied"]
     assert _audit_count(db_session, job.ticket.id) == 2  # open + accept
+
+
+def test_events_for_a_colleagues_job_are_answered_not_found(client, db_session, settings, job):
+    """Syncing events for a job that was never mine answers 'job_not_found' and reveals nothing about it."""
+    colleague_job = make_job(db_session, settings)
+    events = _batch(colleague_job, utcnow() - timedelta(hours=1), complete=False)[:1]
+    out = client.post("/api/v1/me/sync", json={"events": events}, headers=job.headers).json()
+    assert out["results"][0]["status"] == "conflict" and out["results"][0]["reason"] == "job_not_found"
+    db_session.expire_all()
+    assert db_session.get(Visit, colleague_job.visit.id).status is VisitStatus.assigned
