@@ -11,12 +11,17 @@ from dispatch.plans.models import Plan, ReplanRequest
 from dispatch.tickets.models import Ticket, TicketReport, Visit
 from dispatch.users.models import LoginFailure, User
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
+from technician_api.confirmation.models import Confirmation, ConfirmationLink
+from technician_api.jobs.models import JobPhoto, Part, ReturnVisitTask, TechnicianNotice, WorkReport
+from technician_api.sync.models import JobEvent
 
 __all__ = [
     "Alarm",
     "AlarmFault",
     "AuditEntry",
     "Base",
+    "Confirmation",
+    "ConfirmationLink",
     "Customer",
     "DeadLetter",
     "Depot",
@@ -25,16 +30,22 @@ __all__ = [
     "Equipment",
     "EquipmentSiteMove",
     "EscalationEvent",
+    "JobEvent",
+    "JobPhoto",
     "LoginFailure",
     "Notification",
+    "Part",
     "Plan",
     "ReplanRequest",
+    "ReturnVisitTask",
     "Site",
     "Technician",
+    "TechnicianNotice",
     "TechnicianShift",
     "Ticket",
     "TicketEscalation",
     "TicketReport",
     "User",
     "Visit",
+    "WorkReport",
 ]
