@@ -75,7 +75,9 @@ class Gateway:
         self.generation = 0  # bumped on every disconnect: message ids of an old connection are never acked
         self.connected = threading.Event()
         self.subscribed = threading.Event()
-        self.stored = 0
+        self.stored = 0  # messages stored and acknowledged
+        self.alarms_stored = 0  # new alarm rows
+        self.duplicates = 0  # alarms that were already stored (redelivery)
         self.client = make_client(settings, client_id=self.client_id, clean_start=False, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -131,7 +133,10 @@ class Gateway:
         backoff = 0.5
         while not stop.is_set():
             try:
-                self.handle([r.message for r in batch])
+                result = self.handle([r.message for r in batch])
+                if result is not None:
+                    self.alarms_stored += result.stored
+                    self.duplicates += result.duplicates
                 return True
             except DBAPIError as exc:
                 if exc.connection_invalidated or "deadlock" in str(exc.orig).lower() or _is_transient(exc):
