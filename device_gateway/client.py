@@ -23,6 +23,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 
 from device_gateway.service import BatchResult, Message
 from dispatch.core.mqtt import make_client
@@ -133,7 +134,9 @@ class Gateway:
         backoff = 0.5
         while not stop.is_set():
             try:
+                started = time.perf_counter()
                 result = self.handle([r.message for r in batch])
+                log.debug("stored a batch of %d in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
                 if result is not None:
                     self.alarms_stored += result.stored
                     self.duplicates += result.duplicates
@@ -145,6 +148,10 @@ class Gateway:
                     backoff = min(backoff * 2, 15.0)
                     continue
                 raise
+            except StaleDataError as exc:
+                # A person changed a ticket of this batch at the same moment: take the batch again.
+                log.info("a ticket changed under the batch (%s); retrying", exc)
+                stop.wait(0.05)
         return False
 
     def _ack(self, batch: list[_Received]) -> None:
