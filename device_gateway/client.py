@@ -5,9 +5,12 @@ calls HTTP). One storing thread takes whatever is queued — one message when tr
 `batch_max` when it is heavy — stores it in one transaction and only then acknowledges each message. A crash
 between receive and commit therefore means redelivery (deduplicated by the database), never loss.
 
-Memory stays flat: the broker sends at most `ReceiveMaximum` unacknowledged messages, so the queue can never
-hold more than that. Several gateways share the load through the shared subscription `$share/onsite24-gateway/…`;
-each needs its own client id (its own persistent session).
+Memory stays flat as far as the broker honours MQTT Receive Maximum: it may send at most `ReceiveMaximum`
+unacknowledged messages, so the queue cannot hold more than that. (Mosquitto 2.0.11 enforces it only until
+the first acknowledgements; see docs/device-protocol.md.)
+
+Several gateways share the load through the shared subscription `$share/onsite24-gateway/…`; each needs its
+own client id (its own persistent session).
 """
 
 from __future__ import annotations
