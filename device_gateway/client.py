@@ -76,6 +76,10 @@ class Gateway:
         self.receive_maximum = receive_maximum or settings.gateway_receive_maximum
         self.batch_max = min(batch_max or settings.gateway_batch_max, self.receive_maximum)
         self.queue: queue.Queue[_Received] = queue.Queue()
+        # Hard cap on what this process holds, whatever the broker does (Mosquitto 2.0.11 overshoots Receive Maximum).
+        self.queue_cap = 4 * self.receive_maximum
+        self.overflowed = False
+        self.resumes = 0  # reconnects made to get back messages dropped at the cap
         self.generation = 0  # bumped on every disconnect: message ids of an old connection are never acked
         self.connected = threading.Event()
         self.subscribed = threading.Event()
@@ -114,6 +118,11 @@ class Gateway:
         log.warning("%s disconnected (%s); paho reconnects with backoff", self.client_id, reason_code)
 
     def _on_message(self, _c: mqtt.Client, _u, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+        if self.queue.qsize() >= self.queue_cap:
+            # A broker that overshoots Receive Maximum: keep memory bounded. The message is not acknowledged, so it
+            # stays in the broker's session; the storing thread reconnects once the queue is drained to get it again.
+            self.overflowed = True
+            return
         self.queue.put(_Received(Message(msg.topic, msg.payload), msg.mid, msg.qos, self.generation))
 
     def _where(self) -> tuple[str, int]:
@@ -185,6 +194,18 @@ class Gateway:
             if stored:
                 self._ack(batch)
                 self.stored += len(batch)
+            if self.overflowed and self.queue.empty() and not stop.is_set():
+                self._resume_session()
+
+    def _resume_session(self) -> None:
+        """Reconnect to the persistent session so the broker redelivers what was dropped at the cap."""
+        log.info("%s dropped messages at its cap of %d; reconnecting to get them again", self.client_id, self.queue_cap)
+        self.overflowed = False
+        self.resumes += 1
+        self.client.disconnect()  # a normal DISCONNECT: the session (expiry from CONNECT) and its messages stay
+        self.client.loop_stop()
+        self.client.connect_async(*self._where(), keepalive=30, clean_start=False, properties=self._connect_props())
+        self.client.loop_start()
 
     def _store_singly(self, batch: list[_Received], stop: threading.Event) -> bool:
         """Isolate the message that fails: it becomes a dead letter with the error, the others are stored."""
@@ -199,6 +220,12 @@ class Gateway:
                 self.on_failure(r.message, f"the gateway could not store this message: {exc!r}"[:2000])
         return True
 
+    def _connect_props(self) -> Properties:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        props.ReceiveMaximum = self.receive_maximum
+        return props
+
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set, then hand over cleanly: unsubscribe, store and ack what is in hand, and
         end the session (expiry 0) so the broker routes everything to the remaining gateways.
@@ -206,9 +233,7 @@ class Gateway:
         A gateway that dies instead (SIGKILL, power loss) keeps its session for SESSION_EXPIRY_SECONDS: its
         unacknowledged and queued messages wait for it to come back under the same client id.
         """
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
-        props.ReceiveMaximum = self.receive_maximum
+        props = self._connect_props()
         self.client.on_unsubscribe = lambda *_: self._unsubscribed.set()
         self.client.connect_async(*self._where(), keepalive=30, clean_start=False, properties=props)
         self.client.loop_start()

@@ -9,7 +9,6 @@ import uuid
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -202,13 +201,12 @@ def _status(engine, device_id: str) -> str | None:
         return d.status if d else None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Mosquitto 2.0.11 honours the client's Receive Maximum only until the first acknowledgements "
-    "(probe: 5 → 25 → 70 unacknowledged with Receive Maximum 5); see docs/device-protocol.md",
-)
-def test_in_flight_window_is_bounded_by_receive_maximum(settings, broker, live_db):
-    """However far behind storing falls, a gateway holds at most ReceiveMaximum unacknowledged messages."""
+def test_in_flight_window_is_bounded_however_far_behind_the_gateway_is(settings, broker, live_db):
+    """However far behind storing falls, a gateway holds a bounded number of messages and still stores them all.
+
+    Mosquitto 2.0.11 honours Receive Maximum only until the first acknowledgements, so the gateway caps its queue
+    at 4 × Receive Maximum and gets what it dropped back by resuming its session.
+    """
     import uuid as _uuid
 
     from device_gateway.client import Gateway, wait_subscribed
@@ -240,4 +238,4 @@ def test_in_flight_window_is_bounded_by_receive_maximum(settings, broker, live_d
     finally:
         stop.set()
         thread.join(20)
-    assert 5 <= peak <= 20
+    assert 5 <= peak <= 4 * 20 + 5  # the cap, plus the batch in hand
