@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -142,7 +142,8 @@ def _registry(session: Session, device_ids: list[str]) -> dict[str, _Known]:
         select(Equipment, Site.customer_id)
         .join(Site, Site.id == Equipment.site_id)
         .outerjoin(Device, Device.device_id == Equipment.device_id)
-        .where(Equipment.device_id.in_(device_ids), Device.revoked_at.is_(None))
+        .where(text("equipment.device_id = ANY(CAST(:ids AS text[]))"), Device.revoked_at.is_(None)),
+        {"ids": device_ids},
     ).all()
     return {eq.device_id: _Known(eq, customer_id) for eq, customer_id in rows if eq.device_id}
 
@@ -647,25 +648,37 @@ def _update_devices(
     for r in rows.values():
         # A new row needs a status; an existing one keeps its status unless this batch brought one (status_at).
         r["status"] = r["status"] or "online"
-    t = Device.__table__.c
-    stmt = insert(Device.__table__)
-    ex = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["device_id"],
-        set_={
-            "last_seen_at": func.greatest(t.last_seen_at, ex.last_seen_at),
-            "status": case((ex.status_at.is_(None), t.status), else_=ex.status),
-            "status_at": func.coalesce(ex.status_at, t.status_at),
-            "last_heartbeat_at": func.coalesce(ex.last_heartbeat_at, t.last_heartbeat_at),
-            "heartbeat_interval_s": func.coalesce(ex.heartbeat_interval_s, t.heartbeat_interval_s),
-        },
-    )
-    session.execute(stmt, [rows[k] for k in sorted(rows)])
+    ordered = [rows[k] for k in sorted(rows)]  # sorted: concurrent gateways lock device rows in one order
+    session.execute(_UPSERT_DEVICES, {c: [r[c] for r in ordered] for c in _DEVICE_COLUMNS})
     result.device_updates += len(rows)
     for device_id in sorted(went_offline):
         open_watch(session, device_id=device_id, equipment_id=known[device_id].equipment.id, reason="offline", now=now)
     if came_online:
         close_watches(session, sorted(came_online), now=now)
+
+
+_DEVICE_COLUMNS = {
+    "device_id": "text",
+    "equipment_id": "int",
+    "status": "text",
+    "status_at": "timestamptz",
+    "last_seen_at": "timestamptz",
+    "last_heartbeat_at": "timestamptz",
+    "heartbeat_interval_s": "int",
+}
+# last_seen_at is kept to within 5 s: a busy device does not rewrite its row on every batch.
+_UPSERT_DEVICES = text(
+    "INSERT INTO devices (" + ", ".join(_DEVICE_COLUMNS) + ") "  # noqa: S608 (constant column names)
+    "SELECT * FROM unnest(" + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _DEVICE_COLUMNS.items()) + ") "
+    "ON CONFLICT (device_id) DO UPDATE SET "
+    "last_seen_at = greatest(devices.last_seen_at, excluded.last_seen_at), "
+    "status = CASE WHEN excluded.status_at IS NULL THEN devices.status ELSE excluded.status END, "
+    "status_at = coalesce(excluded.status_at, devices.status_at), "
+    "last_heartbeat_at = coalesce(excluded.last_heartbeat_at, devices.last_heartbeat_at), "
+    "heartbeat_interval_s = coalesce(excluded.heartbeat_interval_s, devices.heartbeat_interval_s) "
+    "WHERE excluded.status_at IS NOT NULL OR devices.last_seen_at IS NULL "
+    "OR devices.last_seen_at < excluded.last_seen_at - interval '5 seconds'"
+)
 
 
 def open_watch(session: Session, *, device_id: str, equipment_id: int | None, reason: str, now: datetime) -> None:
