@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -28,12 +29,14 @@ import dispatch.models  # noqa: F401  (every mapper, so tickets' foreign keys re
 from device_gateway.payloads import Alarm as AlarmMessage
 from device_gateway.payloads import Heartbeat, Rejection, Status, parse
 from device_gateway.policy import DEFAULT_POLICY, GatewayPolicy
-from dispatch.audit.service import change_status, record_event, record_opening
+from dispatch.audit.service import change_status, record_event
 from dispatch.core.clock import utcnow
 from dispatch.core.types import OPEN_TICKET_STATUSES, Category, Channel, Grade, TicketStatus, VisitStatus
 from dispatch.customers.models import Equipment, Site
 from dispatch.devices.models import AlarmFault, DeadLetter, Device, DeviceWatch
+from dispatch.domain.alarms import map_alarm
 from dispatch.tickets.models import Ticket, Visit
+from dispatch.tickets.service import ImpactFacts, open_complaint
 
 log = logging.getLogger("onsite24.gateway")
 
@@ -402,7 +405,13 @@ def _apply_alarm(
         fault.cleared_at = None
         if not tickets.is_open(fault.ticket_id):
             ticket = _open_or_attach_ticket(
-                session, fault=fault, alarm=a, equipment=unit.equipment, customer_id=unit.customer_id, now=now
+                session,
+                fault=fault,
+                alarm=a,
+                equipment=unit.equipment,
+                customer_id=unit.customer_id,
+                policy=policy,
+                now=now,
             )
             tickets.note(ticket)
             fault.ticket_id = ticket.id
@@ -554,48 +563,68 @@ def _open_or_attach_ticket(
     alarm: AlarmMessage,
     equipment: Equipment,
     customer_id: int | None,
+    policy: GatewayPolicy,
     now: datetime,
 ) -> Ticket:
-    """Open the ticket for a new device fault (graded, with its on-site deadline) and audit its opening.
+    """The ticket for a new device fault, through the same intake as a phone complaint (no commit here).
 
-    TODO(merge, issue 4 + domain policy): replace the body with the intake service and the alarm mapping:
-        mapping = map_alarm(equipment.equipment_type, alarm.code, alarm.severity, alarm.data, policy)
-        result = open_complaint(session, channel=Channel.device, equipment_id=equipment.id,
-                                category=mapping.category, symptom=…, impact=mapping.impact,
-                                reported_at=now, actor=f"device:{alarm.device_id}",
-                                alarm_severity=alarm.severity, required_skills=mapping.required_skills,
-                                commit=False)
-        return result.ticket   # result.linked: attached to an open ticket of the same equipment
-    Until then: critical → major, major → serious, else general; on site within 4 / 12 / 24 h of receipt.
+    The alarm mapping turns type + code + severity + readings into a category and impact facts, which the
+    grade rules read like any complaint; an open ticket for the same equipment (e.g. a phone call that came
+    first) is linked instead of opening a second job.
     """
-    grade = {"critical": Grade.major, "major": Grade.serious}.get(alarm.severity, Grade.general)
-    symptom = f"Device alarm {alarm.code} ({alarm.severity})" + (f": {alarm.message}" if alarm.message else "")
-    ticket = Ticket(
-        channel=Channel.device,
-        customer_id=customer_id,
-        site_id=equipment.site_id,
-        equipment_id=equipment.id,
-        category=Category.equipment,
-        symptom=symptom[:2000],
-        impact={"alarm_code": alarm.code, "alarm_severity": alarm.severity, "readings": alarm.data},
-        grade=grade,
-        grade_reasons=[
-            {"rule": "alarm_severity", "grade": grade.value, "detail": f"device alarm severity {alarm.severity}"}
-        ],
-        status=TicketStatus.new,
-        reported_at=now,
-        due_on_site_at=now + timedelta(hours=PROMISE_HOURS[grade]),
-    )
-    session.add(ticket)
-    record_opening(
+    return _device_complaint(
         session,
-        ticket,
+        equipment=equipment,
+        customer_id=customer_id,
+        code=alarm.code,
+        severity=alarm.severity,
+        data=alarm.data,
+        symptom=f"Device alarm {alarm.code} ({alarm.severity})" + (f": {alarm.message}" if alarm.message else ""),
+        reported_at=min(alarm.at, now),
         actor=f"device:{alarm.device_id}",
-        reason=f"alarm {alarm.alarm_id} {alarm.code} raised at {alarm.at.isoformat()}",
-        data={"alarm_id": alarm.alarm_id, "code": alarm.code, "severity": alarm.severity, "device_id": alarm.device_id},
-        at=now,
+        flapping=fault.flapping,
+        policy=policy,
+        now=now,
     )
-    return ticket
+
+
+def _device_complaint(
+    session: Session,
+    *,
+    equipment: Equipment,
+    customer_id: int | None,
+    code: str,
+    severity: str,
+    data: dict[str, Any],
+    symptom: str,
+    reported_at: datetime,
+    actor: str,
+    flapping: bool,
+    policy: GatewayPolicy,
+    now: datetime,
+) -> Ticket:
+    rules = policy.rules
+    mapping = map_alarm(str(equipment.equipment_type), code, severity, data, rules)
+    impact = ImpactFacts(**{k: bool(v) for k, v in mapping.impact.items() if k in ImpactFacts.__dataclass_fields__})
+    result = open_complaint(
+        session,
+        policy=rules,
+        now=now,
+        actor=actor,
+        actor_user_id=None,
+        channel=Channel.device,
+        category=Category(str(getattr(mapping.category, "value", mapping.category))),
+        symptom=symptom[:2000],
+        impact=impact,
+        equipment_id=equipment.id,
+        customer_id=customer_id,
+        reported_at=reported_at,
+        alarm_severity=severity,
+        alarm_code=code,
+        flapping=flapping,
+        commit=False,
+    )
+    return result.ticket
 
 
 # --- status, heartbeats and liveness -------------------------------------------------------------------------
@@ -727,7 +756,7 @@ def open_unreachable_tickets(
 
     Watches are taken with FOR UPDATE SKIP LOCKED so several workers never open two tickets for one watch.
     """
-    types = list(policy.unreachable_ticket_grades)
+    types = list(policy.unreachable_types)
     if not types:
         return []
     rows = session.execute(
@@ -754,29 +783,25 @@ def open_unreachable_tickets(
 def _open_unreachable_ticket(
     session: Session, *, watch: DeviceWatch, equipment: Equipment, policy: GatewayPolicy, now: datetime
 ) -> Ticket:
-    """TODO(merge, issue 4): open through the intake service with the device-offline policy's category/impact."""
-    grade = Grade(policy.unreachable_ticket_grades[str(equipment.equipment_type)])
+    """An "equipment unreachable" ticket through the intake, mapped like an alarm with the offline code."""
     customer_id = session.scalar(select(Site.customer_id).where(Site.id == equipment.site_id))
     why = {"heartbeat_missed": "missed heartbeats", "offline": "reported offline (last will)"}.get(
         watch.reason, watch.reason
     )
-    ticket = Ticket(
-        channel=Channel.device,
+    return _device_complaint(
+        session,
+        equipment=equipment,
         customer_id=customer_id,
-        site_id=equipment.site_id,
-        equipment_id=equipment.id,
-        category=Category.equipment,
+        code=policy.offline_code,
+        severity=policy.offline_severity,
+        data={"reason": watch.reason},
         symptom=f"Equipment unreachable: device {watch.device_id} {why} since {watch.opened_at.isoformat()}",
-        impact={"unreachable": True, "device_id": watch.device_id},
-        grade=grade,
-        grade_reasons=[{"rule": "equipment_unreachable", "grade": grade.value, "detail": why}],
-        status=TicketStatus.new,
-        reported_at=now,
-        due_on_site_at=now + timedelta(hours=PROMISE_HOURS[grade]),
+        reported_at=min(watch.opened_at, now),
+        actor=f"device:{watch.device_id}",
+        flapping=False,
+        policy=policy,
+        now=now,
     )
-    session.add(ticket)
-    record_opening(session, ticket, actor=f"device:{watch.device_id}", reason=f"equipment unreachable: {why}", at=now)
-    return ticket
 
 
 def mark_silent_devices(session: Session, *, policy: GatewayPolicy = DEFAULT_POLICY, now: datetime) -> list[str]:

@@ -126,7 +126,10 @@ def test_two_gateways_share_the_subscription_without_duplicates(settings, broker
         assert g1.alarms_stored + g2.alarms_stored == 800 and g1.duplicates + g2.duplicates == 0
         for c in clients:
             stop_client(c)
-    assert _count(live_db, Ticket) == 12  # 4 devices × 3 codes
+    # One job per machine: the three faults of each device share its one open ticket (linked at intake).
+    assert _count(live_db, Ticket) == 4
+    assert _count(live_db, AlarmFault) == 12  # 4 devices × 3 codes, each with its ticket
+    assert _count(live_db, AlarmFault, AlarmFault.ticket_id.is_(None)) == 0
     assert _count(live_db, DeadLetter, DeadLetter.topic.like("%/alarms")) == 0
 
 
@@ -169,7 +172,10 @@ def test_gateway_killed_mid_stream_loses_nothing_and_duplicates_nothing(settings
     with Session(live_db) as s:
         assert s.scalar(select(func.count(func.distinct(Alarm.alarm_id + Alarm.device_id)))) == total
         assert s.scalar(select(func.count()).select_from(Alarm)) == total
-        assert s.scalar(select(func.count()).select_from(Ticket)) == 20  # 10 devices × 2 codes
+        # One open ticket per machine (its two faults are linked to it), none per redelivery.
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 10
+        assert s.scalar(select(func.count()).select_from(AlarmFault)) == 20  # 10 devices × 2 codes
+        assert s.scalar(select(func.count()).select_from(AlarmFault).where(AlarmFault.ticket_id.is_(None))) == 0
         assert s.scalar(select(func.sum(AlarmFault.count))) == total
         assert s.scalar(select(func.count()).select_from(DeadLetter).where(DeadLetter.topic.like("%/alarms"))) == 0
 
