@@ -155,11 +155,18 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
     zero_row = [0] * n_nodes
     time_m: list[list[int]] = [zero_row]
     cost_m: list[list[int]] = [zero_row]
+    by_loc: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
     for i in range(1, n_nodes):
-        row = ext[node_l[i]]
-        si, fi = service[i], fee[i]
-        time_m.append([si + row[lj] for lj in node_l])
-        cost_m.append([fi + tc * row[lj] for lj in node_l])
+        key = (node_l[i], service[i])
+        if key not in by_loc:  # on-time and late copies share their travel row
+            row = ext[node_l[i]]
+            sub = [row[lj] for lj in node_l]
+            si = service[i]
+            by_loc[key] = (list(map(si.__add__, sub)) if si else sub, list(map(tc.__mul__, sub)))
+        trow, crow = by_loc[key]
+        time_m.append(trow)
+        fi = fee[i]
+        cost_m.append(list(map(fi.__add__, crow)) if fi else crow)
     cost_cb = routing.RegisterTransitMatrix(cost_m)
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
     time_cb = routing.RegisterTransitMatrix(time_m)

@@ -35,7 +35,7 @@ _STATUS = {
     for number in [number.number]
 }
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
-_WARM = "WARM_START"
+MAX_WARM_INSERTIONS = 25
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _insert_missing(m: BuiltModel, initial: list[list[str]]) -> list[list[str]]:
         key=lambda p: (grade_rank[problem.visits[p].grade], problem.visits[p].deadline),
     )
     fixed = {k: len(chain) for k, chain in m.committed_chain.items()}
-    for p in missing:
+    for p in missing[:MAX_WARM_INSERTIONS]:  # the rest is left to the search (keeps this step fast)
         best: tuple[int, int, int] | None = None
         for k in m.allowed[problem.visits[p].id]:
             seq = routes[k]
@@ -182,9 +182,23 @@ def _search(
         solution = m.routing.SolveWithParameters(sp)
     label = f"{strategy}+GLS" + ("+warm" if warm == "used" else "")
     status = _STATUS.get(m.routing.status(), str(m.routing.status()))
-    if solution is None:
+    sequences = _extract(m, solution) if solution is not None else None
+    if not any(sequences or []) and any(m.allowed.values()):
+        # The time limit ran out before the first-solution heuristic finished (a loaded machine,
+        # a big model): never hand back an empty plan for lack of time — take the first solution.
+        m = build_model(problem, params, travel)
+        sp = pywrapcp.DefaultRoutingSearchParameters()
+        sp.first_solution_strategy = _first_solution(strategy)
+        sp.solution_limit = 1
+        sp.time_limit.FromSeconds(max(10, round(10 * params.time_limit_s)))
+        rescue = m.routing.SolveWithParameters(sp)
+        if rescue is not None:
+            solution, sequences = rescue, _extract(m, rescue)
+            label += "+first-solution-rescue"
+            status = _STATUS.get(m.routing.status(), str(m.routing.status()))
+    if solution is None or sequences is None:
         return SearchResult(label, status, None, None, warm)
-    return SearchResult(label, status, solution.ObjectiveValue(), _extract(m, solution), warm)
+    return SearchResult(label, status, solution.ObjectiveValue(), sequences, warm)
 
 
 _POOL: cf.ProcessPoolExecutor | None = None
