@@ -154,9 +154,16 @@ def _search(
     strategy: str,
     time_limit_s: float,
     initial: list[list[str]] | None = None,
+    deadline: float | None = None,
 ) -> SearchResult:
-    """One single-threaded OR-Tools search (runs in this process or a pool worker)."""
+    """One single-threaded OR-Tools search (runs in this process or a pool worker).
+
+    ``deadline`` (``time.time()`` clock, shared by all processes) trims the search when a helper
+    process starts late, so the caller's wall-time budget holds.
+    """
     t0 = time.monotonic()
+    if deadline is not None:
+        time_limit_s = min(time_limit_s, deadline - time.time())
     m = build_model(problem, params, travel)
     if m.n_vehicles == 0 or not problem.visits:
         return SearchResult(strategy, "NO_WORK", 0, [[] for _ in range(m.n_vehicles)])
@@ -263,7 +270,10 @@ def solve(
         try:
             pool = _pool(len(jobs) - 1)
             futs = [
-                pool.submit(_search, problem, params, matrix, s, budget - 0.05, init) for s, init in jobs[1:]
+                pool.submit(
+                    _search, problem, params, matrix, s, budget - 0.05, init, time.time() + budget - 0.05
+                )
+                for s, init in jobs[1:]
             ]
         except Exception:  # no helper process (broken pool, unguarded __main__): plan on one core
             shutdown_pool()
