@@ -179,9 +179,6 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
         tdim.CumulVar(routing.End(k)).SetRange(veh.start_s, veh.end_s)
 
     # ---- visits: windows, skills/pins, disjunction
-    tech_vehicles: dict[str, list[int]] = {}
-    for k, veh in enumerate(vehicles):
-        tech_vehicles.setdefault(veh.tech_id, []).append(k)
     skills = {t.id: t.skills for t in problem.technicians}
     allowed: dict[str, list[int]] = {}
     for p, v in enumerate(visits):
