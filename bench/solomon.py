@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import platform
 import statistics
 import sys
@@ -117,8 +118,10 @@ def main() -> int:
 def render(rows: list[dict], names: list[str], limits: list[float], solomon: list[str], args) -> str:
     by = {(r["instance"], r["limit_s"]): r for r in rows}
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
-        f"Measured {when} on {platform.machine()} with 2 cores shared with other work; OR-Tools 9.15, "
+        f"Measured {when} on {platform.machine()} with 2 cores shared with other work "
+        f"(load average at the end {load}); OR-Tools 9.15, "
         f"{args.workers} search processes (SAVINGS + GLS and PARALLEL_CHEAPEST_INSERTION + GLS, best kept).",
         "Model: Euclidean travel time, service times, hard windows on service start, capacity, fleet n/4, "
         "objective total distance. Gaps are in the best-known solution's own convention (`dimacs`: arcs "

@@ -175,9 +175,16 @@ def _search(
     warm = None
     solution = None
     if initial is not None:
-        m.routing.CloseModelWithParameters(sp)
+        # Reading the routes runs a small search of its own under the closing parameters' limits:
+        # close with a generous limit so a loaded machine cannot make it fail, then search with ours.
+        closing = pywrapcp.DefaultRoutingSearchParameters()
+        closing.CopyFrom(sp)
+        closing.time_limit.FromSeconds(30)
+        m.routing.CloseModelWithParameters(closing)
         initial = _insert_missing(m, [initial[k] if k < len(initial) else [] for k in range(m.n_vehicles)])
         start = m.routing.ReadAssignmentFromRoutes(_initial_indices(m, initial), True)
+        remaining = max(0.02, time_limit_s - (time.monotonic() - t0))
+        sp.time_limit.FromMicroseconds(int(remaining * 1e6))
         if start is None:
             # ReadAssignmentFromRoutes fails silently when the routes break the new model
             # (a skill filter, a window, a pin): fall back to a cold search.
