@@ -187,7 +187,12 @@ def render(rows: list[dict], names: list[str], limits: list[float], solomon: lis
     for limit in limits:
         for n in names:
             r = by.get((n, limit))
-            if r and n not in solomon:
+            if r and n not in solomon and r["served"] < r["customers"]:
+                lines.append(
+                    f"- {n} ({r['customers']} customers) at {limit:g} s: no complete solution "
+                    f"within the limit (served {r['served']}/{r['customers']})"
+                )
+            elif r and n not in solomon:
                 lines.append(
                     f"- {n} ({r['customers']} customers) at {limit:g} s: gap {r['gap_pct']:.2f} % "
                     f"({r['convention']} BKS), {r['vehicles']} vehicles vs {r['bks_vehicles']} in BKS"
@@ -208,9 +213,12 @@ def render(rows: list[dict], names: list[str], limits: list[float], solomon: lis
                 continue
             bk = r["bks"]
             ok = ok and r["served"] == r["customers"] and not r["violations"]
-            cells.append(
-                f"{r['distance']:.1f} | {r['gap_pct']:.2f} | {r['vehicles']} | {max(r['cpu_s']):.1f}"
-            )
+            if r["served"] < r["customers"]:
+                cells.append(f"served {r['served']}/{r['customers']} | – | – | {max(r['cpu_s']):.1f}")
+            else:
+                cells.append(
+                    f"{r['distance']:.1f} | {r['gap_pct']:.2f} | {r['vehicles']} | {max(r['cpu_s']):.1f}"
+                )
         lines.append(f"| {n} | {bk} | " + " | ".join(cells) + f" | {'yes' if ok else 'NO'} |")
     return "\n".join(lines)
 
