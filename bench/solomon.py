@@ -17,6 +17,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,7 +61,12 @@ def main() -> int:
     ap.add_argument("--instances", default="all", help="comma list, 'all' (56 + larger), 'solomon' (56)")
     ap.add_argument("--time-limits", default="10,30", help="comma list of seconds")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--results", type=Path, default=ROOT / "bench" / "solomon_results.jsonl")
+    ap.add_argument(
+        "--results",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "onsite24_solomon_results.jsonl",
+        help="raw per-instance results (JSON lines)",
+    )
     ap.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     ap.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")
     ap.add_argument(
