@@ -71,6 +71,7 @@ def explain_plan(
         load[tech] = load.get(tech, 0) + 1
     reasons: dict[str, tuple[str, ...]] = {}
     unassigned: list[tuple[str, str]] = []
+    stop_of = {s.visit_id: s for r in plan.routes for s in r.stops}
 
     for p, v in enumerate(problem.visits):
         deadline_s = problem.seconds(v.deadline)
@@ -83,7 +84,7 @@ def explain_plan(
                 s, fits = _earliest(problem, travel, vehicles, k, p)
                 options.append((s, fits, k))
         fitting = sorted(o for o in options if o[1])
-        stop = plan.stop(v.id)
+        stop = stop_of.get(v.id)
 
         if stop is not None:
             tech = assigned[v.id]
