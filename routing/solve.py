@@ -293,9 +293,7 @@ def solve(
         try:
             pool = _pool(len(jobs) - 1)
             futs = [
-                pool.submit(
-                    _search, problem, params, matrix, s, budget - 0.05, init, time.time() + budget - 0.05
-                )
+                pool.submit(_search, problem, params, matrix, s, budget - 0.05, init, time.time() + budget - 0.05)
                 for s, init in jobs[1:]
             ]
         except Exception:  # no helper process (broken pool, unguarded __main__): plan on one core
