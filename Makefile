@@ -5,10 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: demo test provision provision-services venv lint bench-solomon clean help
+.PHONY: demo demo-alarm test provision provision-services venv lint bench-solomon clean help
 
 help:
 	@echo "make demo   - install, migrate, seed the demo region and run API, board, gateway and worker"
+	@echo "make demo-alarm - while the demo runs: a tower crane raises a critical alarm"
 	@echo "make test   - install and run the whole test suite (real PostGIS and Mosquitto, started by the tests)"
 	@echo "make lint   - ruff and the import contracts"
 
@@ -21,6 +22,11 @@ provision-services: provision
 
 demo: provision-services
 	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 demo
+
+# While `make demo` runs, in a second terminal: a tower crane raises a critical alarm (a major ticket in a second).
+demo-alarm:
+	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 devices simulate \
+		--devices 1 --faults crane-critical --provision --duration 5
 
 test: provision
 	$(VENV)/bin/ruff check .
