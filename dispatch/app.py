@@ -8,6 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from dispatch import health
+from dispatch.board.api import router as board_router
+from dispatch.board.hub import EventHub
+from dispatch.board.reports import router as reports_router
+from dispatch.board.static import install_board
 from dispatch.core.db import make_engine, make_sessionmaker
 from dispatch.core.problem import install_problem_handlers
 from dispatch.core.settings import Settings
@@ -26,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.event_hub.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -35,10 +40,15 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # One LISTEN connection per process feeds every open event stream (started by the first subscriber).
+    app.state.event_hub = EventHub(settings.database_url)
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(workforce_router, prefix=API_PREFIX)
+    app.include_router(board_router, prefix=API_PREFIX)
+    app.include_router(reports_router, prefix=API_PREFIX)
+    install_board(app)
     return app
 
 

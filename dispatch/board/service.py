@@ -1,0 +1,405 @@
+"""Read models behind the board: the queue, the per-technician schedule and the map. Queries only; never commit.
+
+Every function is bounded (limit/offset with caps, or a hard cap reported as `truncated`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from dispatch.core.types import OPEN_TICKET_STATUSES, Grade, TicketStatus, VisitStatus
+from dispatch.customers.models import Customer, Equipment, Site
+from dispatch.devices.models import Alarm
+from dispatch.tickets.models import Ticket, Visit
+from dispatch.workforce.models import Depot, Technician, TechnicianShift
+
+ACTIVE_VISIT = (
+    VisitStatus.planned,
+    VisitStatus.assigned,
+    VisitStatus.accepted,
+    VisitStatus.en_route,
+    VisitStatus.on_site,
+    VisitStatus.paused,
+)
+IN_PROGRESS_VISIT = (VisitStatus.en_route, VisitStatus.on_site)
+GRADE_ORDER = case({Grade.major.value: 0, Grade.serious.value: 1, Grade.general.value: 2}, value=Ticket.grade)
+MAP_SITE_CAP = 3000
+SIDE_LIST_CAP = 100
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _current_visit():  # type: ignore[no-untyped-def]
+    """Lateral subquery: the ticket's newest active visit (technician and plan ETA)."""
+    return (
+        select(Visit.id, Visit.technician_id, Visit.planned_arrival_at)
+        .where(Visit.ticket_id == Ticket.id, Visit.status.in_(ACTIVE_VISIT))
+        .order_by(Visit.id.desc())
+        .limit(1)
+        .lateral("cv")
+    )
+
+
+def _filtered(
+    *,
+    grade: Grade | None,
+    statuses: list[TicketStatus] | None,
+    region: str | None,
+    equipment_type: str | None,
+    channel: str | None,
+    q: str | None,
+    at_risk: bool | None,
+    due_before: datetime | None,
+) -> Select[Any]:
+    query = (
+        select(Ticket.id)
+        .select_from(Ticket)
+        .outerjoin(Site, Site.id == Ticket.site_id)
+        .outerjoin(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
+    )
+    wanted = [s for s in (statuses or []) if s in OPEN_TICKET_STATUSES] or list(OPEN_TICKET_STATUSES)
+    query = query.where(Ticket.status.in_(wanted))
+    if grade is not None:
+        query = query.where(Ticket.grade == grade)
+    if region:
+        query = query.where(Site.region == region)
+    if equipment_type:
+        query = query.where(Equipment.equipment_type == equipment_type)
+    if channel:
+        query = query.where(Ticket.channel == channel)
+    if due_before is not None:
+        query = query.where(Ticket.due_on_site_at < due_before)
+    if at_risk is not None:
+        query = query.where(Ticket.at_risk.is_(at_risk))
+    if q:
+        pattern = f"%{_escape_like(q.strip())}%"
+        query = query.where(
+            or_(
+                Customer.name.ilike(pattern, escape="\\"),
+                Site.name.ilike(pattern, escape="\\"),
+                Site.address.ilike(pattern, escape="\\"),
+                Equipment.serial_number.ilike(pattern, escape="\\"),
+                Ticket.reported_serial.ilike(pattern, escape="\\"),
+                Ticket.reporter_name.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def queue_page(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    offset: int,
+    grade: Grade | None = None,
+    statuses: list[TicketStatus] | None = None,
+    region: str | None = None,
+    equipment_type: str | None = None,
+    channel: str | None = None,
+    q: str | None = None,
+    at_risk: bool | None = None,
+    due_before: datetime | None = None,
+) -> dict[str, Any]:
+    """Open tickets by time left to the on-site deadline (least first), one page, with counts per grade."""
+    filters = dict(
+        statuses=statuses,
+        region=region,
+        equipment_type=equipment_type,
+        channel=channel,
+        q=q,
+        at_risk=at_risk,
+        due_before=due_before,
+    )
+    base_all = _filtered(grade=None, **filters).subquery()
+    counts = {g.value: 0 for g in Grade}
+    for g, n in session.execute(
+        select(Ticket.grade, func.count()).join(base_all, base_all.c.id == Ticket.id).group_by(Ticket.grade)
+    ):
+        counts[str(g)] = n
+    total = counts[grade.value] if grade is not None else sum(counts.values())
+
+    ids = _filtered(grade=grade, **filters).subquery()
+    cv = _current_visit()
+    alarms = select(func.count(Alarm.id)).where(Alarm.ticket_id == Ticket.id).correlate(Ticket).scalar_subquery()
+    rows = session.execute(
+        select(
+            Ticket,
+            Customer.id,
+            Customer.name,
+            Site.id,
+            Site.name,
+            Site.region,
+            Site.address,
+            func.ST_Y(func.ST_GeomFromWKB(func.ST_AsBinary(Site.location))),
+            func.ST_X(func.ST_GeomFromWKB(func.ST_AsBinary(Site.location))),
+            Equipment.id,
+            Equipment.equipment_type,
+            Equipment.model,
+            Equipment.serial_number,
+            cv.c.planned_arrival_at,
+            Technician.id,
+            Technician.name,
+            alarms,
+        )
+        .join(ids, ids.c.id == Ticket.id)
+        .outerjoin(Site, Site.id == Ticket.site_id)
+        .outerjoin(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
+        .outerjoin(cv, true())
+        .outerjoin(Technician, Technician.id == cv.c.technician_id)
+        .order_by(GRADE_ORDER, Ticket.due_on_site_at, Ticket.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    items = []
+    for r in rows:
+        t: Ticket = r[0]
+        eta = r[13]
+        seconds_left = int((t.due_on_site_at - now).total_seconds())
+        items.append(
+            {
+                "id": t.id,
+                "status": t.status,
+                "grade": t.grade,
+                "grade_reasons": t.grade_reasons or [],
+                "category": t.category,
+                "nature": t.nature,
+                "channel": t.channel,
+                "symptom": t.symptom,
+                "customer": {"id": r[1], "name": r[2]} if r[1] is not None else None,
+                "site": (
+                    {"id": r[3], "name": r[4], "region": r[5], "address": r[6], "lat": r[7], "lon": r[8]}
+                    if r[3] is not None
+                    else None
+                ),
+                "equipment": (
+                    {"id": r[9], "equipment_type": str(r[10]), "model": r[11], "serial_number": r[12]}
+                    if r[9] is not None
+                    else None
+                ),
+                "reported_at": t.reported_at,
+                "due_on_site_at": t.due_on_site_at,
+                "deadlines": t.deadlines or {},
+                "next_clock": {
+                    "name": "on_site",
+                    "due_at": t.due_on_site_at,
+                    "seconds_left": seconds_left,
+                    "breached": seconds_left < 0 and t.on_site_at is None,
+                },
+                "at_risk": bool(t.at_risk or (eta is not None and eta > t.due_on_site_at)),
+                "eta": eta,
+                "technician": {"id": r[14], "name": r[15]} if r[14] is not None else None,
+                "alarm_count": r[16] or 0,
+                "related_ticket_id": t.related_ticket_id,
+            }
+        )
+    return {"items": items, "total": total, "limit": limit, "offset": offset, "counts": counts, "now": now}
+
+
+def schedule(
+    session: Session, *, start: datetime, hours: int, limit: int, offset: int, now: datetime
+) -> dict[str, Any]:
+    """Per technician: shifts and planned visits (travel + work blocks) in [start, start + hours)."""
+    end = start + timedelta(hours=hours)
+    total = session.scalar(select(func.count()).select_from(Technician).where(Technician.is_active)) or 0
+    techs = list(
+        session.scalars(
+            select(Technician).where(Technician.is_active).order_by(Technician.id).limit(limit).offset(offset)
+        )
+    )
+    tech_ids = [t.id for t in techs]
+    shifts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for s in session.scalars(
+        select(TechnicianShift)
+        .where(
+            TechnicianShift.technician_id.in_(tech_ids),
+            TechnicianShift.ends_at > start,
+            TechnicianShift.starts_at < end,
+        )
+        .order_by(TechnicianShift.starts_at)
+    ):
+        shifts[s.technician_id].append({"start": s.starts_at, "end": s.ends_at, "on_call": s.on_call})
+
+    visits: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    late: list[dict[str, Any]] = []
+    when = func.coalesce(Visit.planned_start_at, Visit.arrived_at, Visit.planned_arrival_at)
+    rows = session.execute(
+        select(Visit, Ticket.grade, Ticket.due_on_site_at, Site.name)
+        .join(Ticket, Ticket.id == Visit.ticket_id)
+        .outerjoin(Site, Site.id == Ticket.site_id)
+        .where(
+            Visit.technician_id.in_(tech_ids),
+            Visit.status.in_(ACTIVE_VISIT),
+            or_(Visit.status.in_(IN_PROGRESS_VISIT), and_(when >= start - timedelta(hours=12), when < end)),
+        )
+        .order_by(Visit.technician_id, when, Visit.id)
+    ).all()
+    for v, grade, due, site_name in rows:
+        in_progress = v.status in IN_PROGRESS_VISIT
+        eta = v.arrived_at or v.planned_arrival_at
+        start_at = v.arrived_at or v.planned_start_at or v.planned_arrival_at
+        end_at = v.planned_end_at or (start_at + timedelta(minutes=v.service_minutes) if start_at else None)
+        is_late = eta is not None and eta > due
+        block = {
+            "visit_id": v.id,
+            "ticket_id": v.ticket_id,
+            "grade": grade,
+            "status": v.status,
+            "site_name": site_name,
+            "pinned": v.pinned,
+            "travel_from": v.departed_at or v.planned_departure_at,
+            "start": start_at,
+            "end": end_at,
+            "eta": eta,
+            "due_at": due,
+            "late": is_late,
+            "in_progress": in_progress,
+        }
+        visits[v.technician_id].append(block)
+        if is_late and len(late) < SIDE_LIST_CAP:
+            minutes = int((eta - due).total_seconds() // 60)
+            late.append(
+                {
+                    "ticket_id": v.ticket_id,
+                    "visit_id": v.id,
+                    "grade": grade,
+                    "site_name": site_name,
+                    "due_at": due,
+                    "reason": f"planned arrival {minutes // 60} h {minutes % 60:02d} min after the on-site deadline",
+                }
+            )
+
+    has_visit = select(Visit.id).where(
+        Visit.ticket_id == Ticket.id, Visit.status.in_(ACTIVE_VISIT), Visit.technician_id.is_not(None)
+    )
+    unassigned = [
+        {
+            "ticket_id": t_id,
+            "visit_id": None,
+            "grade": grade,
+            "site_name": site_name,
+            "due_at": due,
+            "reason": "breached: not on site yet" if due < now else "not planned yet",
+        }
+        for t_id, grade, due, site_name in session.execute(
+            select(Ticket.id, Ticket.grade, Ticket.due_on_site_at, Site.name)
+            .outerjoin(Site, Site.id == Ticket.site_id)
+            .where(Ticket.status.in_(list(OPEN_TICKET_STATUSES)), ~has_visit.exists())
+            .order_by(GRADE_ORDER, Ticket.due_on_site_at)
+            .limit(SIDE_LIST_CAP)
+        )
+    ]
+    return {
+        "start": start,
+        "end": end,
+        "rows": [
+            {
+                "technician": {"id": t.id, "name": t.name},
+                "skills": list(t.skills),
+                "depot_id": t.home_depot_id,
+                "shifts": shifts.get(t.id, []),
+                "visits": visits.get(t.id, []),
+            }
+            for t in techs
+        ],
+        "total_technicians": total,
+        "limit": limit,
+        "offset": offset,
+        "unassigned": unassigned,
+        "late": late,
+        "source": "visits",
+    }
+
+
+def _lat(col):  # type: ignore[no-untyped-def]
+    return func.ST_Y(func.ST_GeomFromWKB(func.ST_AsBinary(col)))
+
+
+def _lon(col):  # type: ignore[no-untyped-def]
+    return func.ST_X(func.ST_GeomFromWKB(func.ST_AsBinary(col)))
+
+
+def map_data(session: Session, *, start: datetime, end: datetime) -> dict[str, Any]:
+    """Sites with open tickets (worst grade), technicians' last positions and today's routes, depots."""
+    worst = func.min(GRADE_ORDER)
+    site_rows = session.execute(
+        select(
+            Site.id,
+            Site.name,
+            _lat(Site.location),
+            _lon(Site.location),
+            worst,
+            func.count(Ticket.id),
+            func.array_agg(Ticket.id),
+        )
+        .join(Ticket, Ticket.site_id == Site.id)
+        .where(Ticket.status.in_(list(OPEN_TICKET_STATUSES)))
+        .group_by(Site.id)
+        .order_by(worst, Site.id)
+        .limit(MAP_SITE_CAP + 1)
+    ).all()
+    grades = [Grade.major, Grade.serious, Grade.general]
+    sites = [
+        {
+            "site_id": r[0],
+            "name": r[1],
+            "lat": r[2],
+            "lon": r[3],
+            "grade": grades[r[4]],
+            "tickets": r[5],
+            "ticket_ids": sorted(r[6])[:20],
+        }
+        for r in site_rows[:MAP_SITE_CAP]
+    ]
+    depot_pos = {
+        d_id: (lat, lon)
+        for d_id, lat, lon in session.execute(select(Depot.id, _lat(Depot.location), _lon(Depot.location)))
+    }
+    routes: dict[int, list[list[float]]] = defaultdict(list)
+    when = func.coalesce(Visit.planned_start_at, Visit.arrived_at, Visit.planned_arrival_at)
+    for tech_id, lat, lon in session.execute(
+        select(Visit.technician_id, _lat(Site.location), _lon(Site.location))
+        .join(Ticket, Ticket.id == Visit.ticket_id)
+        .join(Site, Site.id == Ticket.site_id)
+        .where(
+            Visit.technician_id.is_not(None),
+            Visit.status.in_(ACTIVE_VISIT),
+            or_(Visit.status.in_(IN_PROGRESS_VISIT), and_(when >= start, when < end)),
+        )
+        .order_by(Visit.technician_id, when, Visit.id)
+        .limit(5000)
+    ):
+        routes[tech_id].append([round(lat, 6), round(lon, 6)])
+    techs = []
+    for t_id, name, lat, lon, at, depot_id in session.execute(
+        select(
+            Technician.id,
+            Technician.name,
+            _lat(Technician.last_position),
+            _lon(Technician.last_position),
+            Technician.last_position_at,
+            Technician.home_depot_id,
+        )
+        .where(Technician.is_active)
+        .order_by(Technician.id)
+        .limit(1000)
+    ):
+        here = [lat, lon] if lat is not None else list(depot_pos.get(depot_id, (None, None)))
+        if here[0] is None:
+            continue
+        route = [here, *routes.get(t_id, [])] if routes.get(t_id) else []
+        techs.append({"id": t_id, "name": name, "lat": here[0], "lon": here[1], "at": at, "route": route})
+    depots = [
+        {"id": d.id, "name": d.name, "kind": d.kind, "lat": depot_pos[d.id][0], "lon": depot_pos[d.id][1]}
+        for d in session.scalars(select(Depot).order_by(Depot.id).limit(500))
+    ]
+    return {"sites": sites, "technicians": techs, "depots": depots, "truncated": len(site_rows) > MAP_SITE_CAP}
