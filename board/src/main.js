@@ -5,8 +5,7 @@ import { h, setTimezone, toast, debounce } from "./util.js";
 import { connectLive } from "./live.js";
 import { createQueue } from "./queue.js";
 import { createGantt } from "./gantt.js";
-import { createMap } from "./map.js";
-import { createReports } from "./reports.js";
+import { prefetchQueue } from "./queue.js";
 import { createDrawer, createEscalations, optimise, proposeMove, modal } from "./steer.js";
 
 const app = document.getElementById("app");
@@ -39,10 +38,13 @@ setUnauthorizedHandler(() => { session.clear(); showLogin("Your session has ende
 
 async function start() {
   if (!session.token) { showLogin(); return; }
+  // The first queue pages are fetched alongside the configuration: one round trip to first paint.
+  const firstPages = prefetchQueue();
   let config;
   try {
     config = await api("/board/config");
   } catch (e) {
+    firstPages.catch(() => {});
     session.clear();
     showLogin(e instanceof ApiError && e.status === 403 ? NOT_FOR_YOU : e.message);
     return;
@@ -51,15 +53,19 @@ async function start() {
   const refreshAll = () => { markAllStale(); refreshVisible(); escalations.load(); };
   const drawer = createDrawer({ onChanged: () => refreshAll() });
   const openTicket = (t) => drawer.open(t);
-  const queue = createQueue({ onOpen: openTicket });
+  const queue = createQueue({ onOpen: openTicket, firstPages });
   const gantt = createGantt({
     onOpenTicket: openTicket,
     onMove: (v, tech, at, techs) => proposeMove(v, tech, at, techs, { onChanged: refreshAll }),
   });
-  const map = createMap({ tileUrl: config.tile_url, onOpenTicket: openTicket });
-  const reports = createReports();
   const escalations = createEscalations({ onOpenTicket: openTicket });
-  const views = { queue, gantt, map, reports };
+  const views = { queue, gantt };
+  // Map (Leaflet) and reports (Chart.js) are separate chunks, loaded the first time they are shown.
+  const lazy = {
+    map: () => import("./map.js").then((m) => m.createMap({ tileUrl: config.tile_url, onOpenTicket: openTicket })),
+    reports: () => import("./reports.js").then((m) => m.createReports()),
+  };
+  const slots = { map: h("div", { class: "slot" }), reports: h("div", { class: "slot" }) };
   const stale = new Set(VIEWS);
   const markAllStale = () => VIEWS.forEach((v) => stale.add(v));
 
@@ -73,22 +79,29 @@ async function start() {
       escalations.button, liveDot,
       h("span", { class: "user" }, `${config.user.name} · ${config.role}`),
       h("button", { type: "button", onclick: () => { session.clear(); location.hash = ""; showLogin(); } }, "Log out")));
-  const main = h("main", {}, ...VIEWS.map((v) => views[v].root));
+  const main = h("main", {}, ...VIEWS.map((v) => views[v]?.root || slots[v]));
   app.replaceChildren(header, main, drawer.panel, h("div", { id: "toasts", "aria-live": "polite" }));
 
   let current = "queue";
   async function refresh(name) {
+    if (!views[name]) return;
     stale.delete(name);
     try { await views[name].load(); } catch (e) { if (!(e instanceof ApiError && e.status === 401)) toast(`${TITLES[name]}: ${e.message}`, "error"); }
   }
   const refreshVisible = () => refresh(current);
-  function show(name) {
+  async function show(name) {
     current = VIEWS.includes(name) ? name : "queue";
-    for (const v of VIEWS) views[v].root.hidden = v !== current;
     tabs.querySelectorAll("a").forEach((a) => a.setAttribute("aria-current", a.dataset.view === current ? "page" : "false"));
-    if (current === "map") map.shown();
+    if (!views[current] && lazy[current]) {
+      const wanted = current;
+      const view = await lazy[wanted]();
+      if (!views[wanted]) { views[wanted] = view; slots[wanted].replaceWith(view.root); }
+      if (current !== wanted) { views[wanted].root.hidden = true; return; }
+    }
+    for (const v of VIEWS) if (views[v]) views[v].root.hidden = v !== current;
+    for (const v of Object.keys(slots)) slots[v].hidden = true;
     if (stale.has(current)) refresh(current);
-    if (current === "map") setTimeout(() => map.shown(), 0);
+    if (current === "map") setTimeout(() => views.map.shown(), 0);
   }
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
   show(location.hash.slice(1));

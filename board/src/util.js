@@ -34,14 +34,20 @@ export function countdown(dueIso) {
   return { seconds: left, text: left < 0 ? `overdue ${text}` : text };
 }
 
+// Formatters are costly to build; make them once per time zone (the policy's, from /board/config).
 let tz = "Asia/Shanghai";
-export function setTimezone(zone) { if (zone) tz = zone; }
+let timeFmt = null;
+let dateTimeFmt = null;
+function formatters() {
+  if (!timeFmt) {
+    timeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit" });
+    dateTimeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" });
+  }
+}
+export function setTimezone(zone) { if (zone && zone !== tz) { tz = zone; timeFmt = null; } }
 export function timezone() { return tz; }
-const timeFmt = () => new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit" });
-const dateTimeFmt = () =>
-  new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" });
-export function clock(iso) { return iso ? timeFmt().format(new Date(iso)) : "–"; }
-export function when(iso) { return iso ? dateTimeFmt().format(new Date(iso)) : "–"; }
+export function clock(iso) { if (!iso) return "–"; formatters(); return timeFmt.format(new Date(iso)); }
+export function when(iso) { if (!iso) return "–"; formatters(); return dateTimeFmt.format(new Date(iso)); }
 
 export function reasonsText(reasons) {
   if (!reasons || !reasons.length) return "No grade reasons recorded";

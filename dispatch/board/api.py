@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 
 from dispatch.board import service
 from dispatch.board.hub import Event, EventHub
-from dispatch.board.schemas import BoardConfig, MapData, QueuePage, Schedule
+from dispatch.board.schemas import BoardConfig, MapData, QueueGroups, QueuePage, Schedule
 from dispatch.core.auth import (
     JWT_ALGORITHM,
     AppSettings,
@@ -178,6 +178,33 @@ def board_queue(
         limit=limit,
         offset=offset,
         grade=grade,
+        statuses=status,
+        region=region,
+        equipment_type=equipment_type,
+        channel=channel,
+        q=q,
+        at_risk=at_risk,
+        due_before=due_before,
+    )
+
+
+@router.get("/board/queue/groups", response_model=QueueGroups, summary="The first page of each grade, in one answer")
+def board_queue_groups(
+    session: DbSession,
+    _who: BoardUser,
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    region: Annotated[str | None, Query(max_length=80)] = None,
+    equipment_type: Annotated[str | None, Query(max_length=40)] = None,
+    channel: Annotated[str | None, Query(max_length=20)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Customer, site, address or serial")] = None,
+    at_risk: bool | None = None,
+    due_before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Per grade")] = 50,
+) -> dict[str, object]:
+    return service.queue_groups(
+        session,
+        now=utcnow(),
+        limit=limit,
         statuses=status,
         region=region,
         equipment_type=equipment_type,

@@ -70,6 +70,19 @@ class QueuePage(BaseModel):
     now: datetime
 
 
+class GroupPage(BaseModel):
+    items: list[QueueItem]
+    total: int
+    limit: int
+    offset: int
+
+
+class QueueGroups(BaseModel):
+    groups: dict[str, GroupPage]
+    counts: dict[str, int]
+    now: datetime
+
+
 class Block(BaseModel):
     visit_id: int
     ticket_id: int

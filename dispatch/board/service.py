@@ -49,14 +49,14 @@ def _current_visit():  # type: ignore[no-untyped-def]
 
 def _filtered(
     *,
-    grade: Grade | None,
-    statuses: list[TicketStatus] | None,
-    region: str | None,
-    equipment_type: str | None,
-    channel: str | None,
-    q: str | None,
-    at_risk: bool | None,
-    due_before: datetime | None,
+    grade: Grade | None = None,
+    statuses: list[TicketStatus] | None = None,
+    region: str | None = None,
+    equipment_type: str | None = None,
+    channel: str | None = None,
+    q: str | None = None,
+    at_risk: bool | None = None,
+    due_before: datetime | None = None,
 ) -> Select[Any]:
     query = (
         select(Ticket.id)
@@ -94,6 +94,131 @@ def _filtered(
     return query
 
 
+_QUEUE_COLUMNS = (
+    Ticket.id,
+    Ticket.status,
+    Ticket.grade,
+    Ticket.grade_reasons,
+    Ticket.category,
+    Ticket.nature,
+    Ticket.channel,
+    Ticket.symptom,
+    Ticket.reported_at,
+    Ticket.due_on_site_at,
+    Ticket.deadlines,
+    Ticket.at_risk,
+    Ticket.on_site_at,
+    Ticket.related_ticket_id,
+)
+
+
+def _queue_rows(session: Session, ids: Any, *, now: datetime, limit: int, offset: int, per_grade: bool) -> list[Any]:
+    """Queue items for the ticket ids in `ids`: one page overall, or the first `limit` of each grade."""
+    cv = _current_visit()
+    alarms = select(func.count(Alarm.id)).where(Alarm.ticket_id == Ticket.id).correlate(Ticket).scalar_subquery()
+    columns = [
+        *_QUEUE_COLUMNS,
+        Customer.id.label("customer_id"),
+        Customer.name.label("customer_name"),
+        Site.id.label("site_id"),
+        Site.name.label("site_name"),
+        Site.region.label("site_region"),
+        Site.address.label("site_address"),
+        _lat(Site.location).label("site_lat"),
+        _lon(Site.location).label("site_lon"),
+        Equipment.id.label("equipment_id"),
+        Equipment.equipment_type,
+        Equipment.model,
+        Equipment.serial_number,
+        cv.c.planned_arrival_at.label("eta"),
+        Technician.id.label("technician_id"),
+        Technician.name.label("technician_name"),
+        alarms.label("alarm_count"),
+    ]
+    order = (GRADE_ORDER, Ticket.due_on_site_at, Ticket.id)
+    # Choose the page's ids first (cheap: index columns only), then fetch details for just those rows.
+    if per_grade:
+        rank = func.row_number().over(partition_by=Ticket.grade, order_by=(Ticket.due_on_site_at, Ticket.id))
+        ranked = select(Ticket.id, rank.label("rank")).join(ids, ids.c.id == Ticket.id).subquery()
+        page = select(ranked.c.id).where(ranked.c.rank <= limit).subquery()
+    else:
+        page = (
+            select(Ticket.id).join(ids, ids.c.id == Ticket.id).order_by(*order).limit(limit).offset(offset).subquery()
+        )
+    query = (
+        select(*columns)
+        .join(page, page.c.id == Ticket.id)
+        .outerjoin(Site, Site.id == Ticket.site_id)
+        .outerjoin(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
+        .outerjoin(cv, true())
+        .outerjoin(Technician, Technician.id == cv.c.technician_id)
+        .order_by(*order)
+    )
+    return list(session.execute(query))
+
+
+def _item(r: Any, now: datetime) -> dict[str, Any]:
+    seconds_left = int((r.due_on_site_at - now).total_seconds())
+    return {
+        "id": r.id,
+        "status": r.status,
+        "grade": r.grade,
+        "grade_reasons": r.grade_reasons or [],
+        "category": r.category,
+        "nature": r.nature,
+        "channel": r.channel,
+        "symptom": r.symptom,
+        "customer": {"id": r.customer_id, "name": r.customer_name} if r.customer_id is not None else None,
+        "site": (
+            {
+                "id": r.site_id,
+                "name": r.site_name,
+                "region": r.site_region,
+                "address": r.site_address,
+                "lat": r.site_lat,
+                "lon": r.site_lon,
+            }
+            if r.site_id is not None
+            else None
+        ),
+        "equipment": (
+            {
+                "id": r.equipment_id,
+                "equipment_type": str(r.equipment_type),
+                "model": r.model,
+                "serial_number": r.serial_number,
+            }
+            if r.equipment_id is not None
+            else None
+        ),
+        "reported_at": r.reported_at,
+        "due_on_site_at": r.due_on_site_at,
+        "deadlines": r.deadlines or {},
+        "next_clock": {
+            "name": "on_site",
+            "due_at": r.due_on_site_at,
+            "seconds_left": seconds_left,
+            "breached": seconds_left < 0 and r.on_site_at is None,
+        },
+        "at_risk": bool(r.at_risk or (r.eta is not None and r.eta > r.due_on_site_at)),
+        "eta": r.eta,
+        "technician": {"id": r.technician_id, "name": r.technician_name} if r.technician_id is not None else None,
+        "alarm_count": r.alarm_count or 0,
+        "related_ticket_id": r.related_ticket_id,
+    }
+
+
+def _grade_counts(session: Session, filters: dict[str, Any]) -> dict[str, int]:
+    base = _filtered(grade=None, **filters).subquery()
+    counts = {g.value: 0 for g in Grade}
+    for g, n in session.execute(
+        select(Ticket.grade, func.count()).join(base, base.c.id == Ticket.id).group_by(Ticket.grade)
+    ):
+        counts[str(g)] = n
+    return counts
+
+
 def queue_page(
     session: Session,
     *,
@@ -119,90 +244,26 @@ def queue_page(
         at_risk=at_risk,
         due_before=due_before,
     )
-    base_all = _filtered(grade=None, **filters).subquery()
-    counts = {g.value: 0 for g in Grade}
-    for g, n in session.execute(
-        select(Ticket.grade, func.count()).join(base_all, base_all.c.id == Ticket.id).group_by(Ticket.grade)
-    ):
-        counts[str(g)] = n
+    counts = _grade_counts(session, filters)
     total = counts[grade.value] if grade is not None else sum(counts.values())
-
     ids = _filtered(grade=grade, **filters).subquery()
-    cv = _current_visit()
-    alarms = select(func.count(Alarm.id)).where(Alarm.ticket_id == Ticket.id).correlate(Ticket).scalar_subquery()
-    rows = session.execute(
-        select(
-            Ticket,
-            Customer.id,
-            Customer.name,
-            Site.id,
-            Site.name,
-            Site.region,
-            Site.address,
-            func.ST_Y(func.ST_GeomFromWKB(func.ST_AsBinary(Site.location))),
-            func.ST_X(func.ST_GeomFromWKB(func.ST_AsBinary(Site.location))),
-            Equipment.id,
-            Equipment.equipment_type,
-            Equipment.model,
-            Equipment.serial_number,
-            cv.c.planned_arrival_at,
-            Technician.id,
-            Technician.name,
-            alarms,
-        )
-        .join(ids, ids.c.id == Ticket.id)
-        .outerjoin(Site, Site.id == Ticket.site_id)
-        .outerjoin(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
-        .outerjoin(cv, true())
-        .outerjoin(Technician, Technician.id == cv.c.technician_id)
-        .order_by(GRADE_ORDER, Ticket.due_on_site_at, Ticket.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    items = []
-    for r in rows:
-        t: Ticket = r[0]
-        eta = r[13]
-        seconds_left = int((t.due_on_site_at - now).total_seconds())
-        items.append(
-            {
-                "id": t.id,
-                "status": t.status,
-                "grade": t.grade,
-                "grade_reasons": t.grade_reasons or [],
-                "category": t.category,
-                "nature": t.nature,
-                "channel": t.channel,
-                "symptom": t.symptom,
-                "customer": {"id": r[1], "name": r[2]} if r[1] is not None else None,
-                "site": (
-                    {"id": r[3], "name": r[4], "region": r[5], "address": r[6], "lat": r[7], "lon": r[8]}
-                    if r[3] is not None
-                    else None
-                ),
-                "equipment": (
-                    {"id": r[9], "equipment_type": str(r[10]), "model": r[11], "serial_number": r[12]}
-                    if r[9] is not None
-                    else None
-                ),
-                "reported_at": t.reported_at,
-                "due_on_site_at": t.due_on_site_at,
-                "deadlines": t.deadlines or {},
-                "next_clock": {
-                    "name": "on_site",
-                    "due_at": t.due_on_site_at,
-                    "seconds_left": seconds_left,
-                    "breached": seconds_left < 0 and t.on_site_at is None,
-                },
-                "at_risk": bool(t.at_risk or (eta is not None and eta > t.due_on_site_at)),
-                "eta": eta,
-                "technician": {"id": r[14], "name": r[15]} if r[14] is not None else None,
-                "alarm_count": r[16] or 0,
-                "related_ticket_id": t.related_ticket_id,
-            }
-        )
+    rows = _queue_rows(session, ids, now=now, limit=limit, offset=offset, per_grade=False)
+    items = [_item(r, now) for r in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset, "counts": counts, "now": now}
+
+
+def queue_groups(session: Session, *, now: datetime, limit: int, **filters: Any) -> dict[str, Any]:
+    """The first page of every grade in one answer (the board's first paint and every filter change)."""
+    counts = _grade_counts(session, filters)
+    ids = _filtered(grade=None, **filters).subquery()
+    groups: dict[str, list[dict[str, Any]]] = {g.value: [] for g in Grade}
+    for r in _queue_rows(session, ids, now=now, limit=limit, offset=0, per_grade=True):
+        groups[str(r.grade)].append(_item(r, now))
+    return {
+        "groups": {g: {"items": items, "total": counts[g], "limit": limit, "offset": 0} for g, items in groups.items()},
+        "counts": counts,
+        "now": now,
+    }
 
 
 def schedule(

@@ -140,3 +140,19 @@ def test_on_time_report_and_csv_match_the_tickets(client: TestClient, db_session
         client.get("/api/v1/reports/on-time", params={"from": "2020-01-01T00:00:00Z"}, headers=headers).status_code
         == 422
     )
+
+
+def test_queue_groups_gives_first_page_of_every_grade_in_one_answer(
+    client: TestClient, db_session: Session, settings
+) -> None:
+    """The board's first paint needs one request: the most urgent tickets of each grade, with totals."""
+    now = utcnow()
+    generals = [make_ticket(db_session, grade=Grade.general, reported_at=now - timedelta(hours=h)) for h in (1, 5, 3)]
+    major = make_ticket(db_session, grade=Grade.major, reported_at=now)
+    body = client.get(
+        "/api/v1/board/queue/groups", params={"limit": 2}, headers=_dispatcher(db_session, settings)
+    ).json()
+    assert body["counts"] == {"major": 1, "serious": 0, "general": 3}
+    assert [t["id"] for t in body["groups"]["general"]["items"]] == [generals[1].id, generals[2].id]
+    assert body["groups"]["general"]["total"] == 3 and body["groups"]["serious"]["items"] == []
+    assert [t["id"] for t in body["groups"]["major"]["items"]] == [major.id]
