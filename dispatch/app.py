@@ -13,8 +13,13 @@ from dispatch.board.hub import EventHub
 from dispatch.board.reports import router as reports_router
 from dispatch.board.static import install_board
 from dispatch.core.db import make_engine, make_sessionmaker
+from dispatch.core.policy import policy_for
 from dispatch.core.problem import install_problem_handlers
 from dispatch.core.settings import Settings
+from dispatch.escalation.api import router as escalation_router
+from dispatch.notifications.api import router as notifications_router
+from dispatch.plans.api import router as plans_router
+from dispatch.tickets.api import router as tickets_router
 from dispatch.users.api import router as users_router
 from dispatch.workforce.api import router as workforce_router
 
@@ -40,12 +45,17 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.policy = policy_for(settings)
     # One LISTEN connection per process feeds every open event stream (started by the first subscriber).
     app.state.event_hub = EventHub(settings.database_url)
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(workforce_router, prefix=API_PREFIX)
+    app.include_router(tickets_router, prefix=API_PREFIX)
+    app.include_router(escalation_router, prefix=API_PREFIX)
+    app.include_router(notifications_router, prefix=API_PREFIX)
+    app.include_router(plans_router, prefix=API_PREFIX)
     app.include_router(board_router, prefix=API_PREFIX)
     app.include_router(reports_router, prefix=API_PREFIX)
     install_board(app)

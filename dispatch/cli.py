@@ -158,12 +158,13 @@ def demo(
     from dispatch.core.clock import utcnow
     from dispatch.core.db import make_engine, make_sessionmaker
     from dispatch.core.migrate import upgrade
+    from dispatch.core.policy import policy_for
     from dispatch.demo import seed_demo
 
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url, pool_size=1)
     with make_sessionmaker(engine)() as session:
-        logins = seed_demo(session, now=utcnow())
+        logins = seed_demo(session, now=utcnow(), policy=policy_for(settings))
     engine.dispose()
     base = f"http://{host}:{port}"
     typer.echo("")
@@ -233,6 +234,28 @@ def route_solomon(
         typer.echo(json.dumps(result))
     else:
         typer.echo(f"{result['instance']}: {result['vehicles']} vehicles, distance {result['distance']:.1f}")
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Scenario JSON (see docs/routing.md).")],
+    policy: Annotated[str, typer.Option(help="optimizer or greedy.")] = "optimizer",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    trace: Annotated[Path | None, typer.Option(help="Write one JSON line per visit to this file.")] = None,
+    time_limit: Annotated[float, typer.Option(help="Solver time limit per re-plan, seconds.")] = 0.1,
+) -> None:
+    """Replay a stream of complaints against a region, faster than real time, with the optimizer or greedy."""
+    from routing.simulate import main as simulate_main
+
+    if policy not in ("optimizer", "greedy"):
+        typer.secho("--policy must be optimizer or greedy", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    argv = ["--scenario", str(scenario), "--policy", policy, "--time-limit", str(time_limit)]
+    if json_output:
+        argv.append("--json")
+    if trace is not None:
+        argv += ["--trace", str(trace)]
+    raise typer.Exit(simulate_main(argv))
 
 
 def main() -> None:

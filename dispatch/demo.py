@@ -14,10 +14,11 @@ from geoalchemy2.elements import WKTElement
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.audit.service import record_opening
-from dispatch.core.types import Category, Channel, DepotKind, EquipmentType, Grade, Role, TicketStatus
+from dispatch.core.types import Category, Channel, DepotKind, EquipmentType, Role
 from dispatch.customers.models import Customer, Equipment, EquipmentSiteMove, Site
+from dispatch.domain.policy import Policy, load_policy
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.service import ImpactFacts, open_complaint
 from dispatch.users.models import User
 from dispatch.users.service import create_user
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
@@ -91,7 +92,7 @@ def _logins() -> list[DemoLogin]:
     return staff + techs
 
 
-def seed_demo(session: Session, *, now: datetime) -> list[DemoLogin]:
+def seed_demo(session: Session, *, now: datetime, policy: Policy | None = None) -> list[DemoLogin]:
     """Seed the demo region once, shifts for today and tomorrow, and the demo logins; returns the logins."""
     rng = random.Random(24)  # noqa: S311 (reproducible demo data, not security)
     if session.scalar(select(func.count()).select_from(Depot)) == 0:
@@ -114,7 +115,7 @@ def seed_demo(session: Session, *, now: datetime) -> list[DemoLogin]:
             technician_id=tech_id,
         )
     if session.scalar(select(func.count()).select_from(Ticket)) == 0:
-        _seed_open_complaints(session, rng, now)
+        _seed_open_complaints(session, rng, now, policy or load_policy())
         session.commit()
     return _logins()
 
@@ -230,36 +231,67 @@ def _seed_shifts(session: Session, now: datetime) -> None:
                     )
 
 
-def _seed_open_complaints(session: Session, rng: random.Random, now: datetime) -> None:
-    """A handful of open complaints so the board is not empty (graded by the simple defaults)."""
-    promise = {Grade.major: 4, Grade.serious: 12, Grade.general: 24}
-    equipment = list(session.scalars(select(Equipment).order_by(Equipment.id)))
+def _seed_open_complaints(session: Session, rng: random.Random, now: datetime, policy: Policy) -> None:
+    """A handful of open complaints through the real intake (graded, with deadlines and escalation ladders)."""
+    by_type: dict[EquipmentType, list[Equipment]] = {}
+    for unit in session.scalars(select(Equipment).order_by(Equipment.id)):
+        by_type.setdefault(unit.equipment_type, []).append(unit)
     samples = [
-        (Grade.serious, "Hoist gearbox gear broken", {"equipment_down": True, "site_stopped": False}),
-        (Grade.general, "Cab air conditioning noisy", {}),
-        (Grade.major, "People trapped in the elevator", {"people_trapped": True}),
-        (Grade.general, "Door closes slowly", {}),
-        (Grade.serious, "Base station degraded, one sector down", {"equipment_down": True}),
-        (Grade.general, "Operator asks about slewing adjustment", {}),
+        (
+            EquipmentType.construction_hoist,
+            Category.equipment,
+            "Hoist gearbox gear broken",
+            ImpactFacts(equipment_down=True),
+            "Replace the gearbox",
+        ),
+        (EquipmentType.tower_crane, Category.equipment, "Cab air conditioning noisy", ImpactFacts(), None),
+        (
+            EquipmentType.elevator,
+            Category.emergency,
+            "People trapped in the elevator, car 2",
+            ImpactFacts(people_trapped=True, equipment_down=True),
+            None,
+        ),
+        (EquipmentType.elevator, Category.equipment, "Door closes slowly", ImpactFacts(degraded=True), None),
+        (
+            EquipmentType.base_station,
+            Category.equipment,
+            "One sector down, coverage weak",
+            ImpactFacts(degraded=True),
+            None,
+        ),
+        (
+            EquipmentType.tower_crane,
+            Category.equipment,
+            "Slewing brake slips in wind",
+            ImpactFacts(safety_risk=True, equipment_down=True),
+            "Stop work until checked",
+        ),
+        (
+            EquipmentType.facility,
+            Category.service_quality,
+            "Chiller repair last week did not hold",
+            ImpactFacts(degraded=True),
+            None,
+        ),
     ]
-    for i, (grade, symptom, impact) in enumerate(samples):
-        unit = equipment[(i * 7 + rng.randrange(5)) % len(equipment)]
-        reported = now - timedelta(minutes=20 + 25 * i)
-        ticket = Ticket(
+    for i, (etype, category, symptom, impact, request) in enumerate(samples):
+        units = by_type.get(etype) or next(iter(by_type.values()))
+        unit = units[rng.randrange(len(units))]
+        open_complaint(
+            session,
+            policy=policy,
+            now=now,
+            actor="demo",
+            actor_user_id=None,
             channel=Channel.phone,
-            customer_id=session.get(Site, unit.site_id).customer_id,
-            site_id=unit.site_id,
-            equipment_id=unit.id,
-            reporter_name="现场负责人",
-            reporter_phone="13907310000",
-            category=Category.equipment,
+            category=category,
             symptom=symptom,
             impact=impact,
-            grade=grade,
-            grade_reasons=[{"rule": "demo", "grade": grade.value, "text": "Seeded demo complaint"}],
-            reported_at=reported,
-            due_on_site_at=reported + timedelta(hours=promise[grade]),
-            status=TicketStatus.new,
+            equipment_id=unit.id,
+            special_request=request,
+            reporter_name="现场负责人",
+            reporter_phone="13907310000",
+            reported_at=now - timedelta(minutes=15 + 35 * i),
+            commit=False,
         )
-        session.add(ticket)
-        record_opening(session, ticket, actor="demo", reason="demo complaint", at=reported)

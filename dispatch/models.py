@@ -5,7 +5,10 @@ from dispatch.audit.models import AuditEntry
 from dispatch.core.db import Base
 from dispatch.customers.models import Customer, Equipment, EquipmentSiteMove, Site
 from dispatch.devices.models import Alarm
-from dispatch.tickets.models import Ticket, Visit
+from dispatch.escalation.models import EscalationEvent, TicketEscalation
+from dispatch.notifications.models import Notification
+from dispatch.plans.models import Plan, ReplanRequest
+from dispatch.tickets.models import Ticket, TicketReport, Visit
 from dispatch.users.models import User
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
 
@@ -17,10 +20,16 @@ __all__ = [
     "Depot",
     "Equipment",
     "EquipmentSiteMove",
+    "EscalationEvent",
+    "Notification",
+    "Plan",
+    "ReplanRequest",
     "Site",
     "Technician",
     "TechnicianShift",
     "Ticket",
+    "TicketEscalation",
+    "TicketReport",
     "User",
     "Visit",
 ]

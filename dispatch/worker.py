@@ -49,11 +49,11 @@ def _load_job_modules() -> None:
     # Domain packages register their jobs on import; importing here keeps the worker the one entry point.
     import importlib
 
-    for module in ("dispatch.escalation.jobs", "dispatch.plans.jobs"):
+    for module in ("dispatch.escalation.jobs", "dispatch.plans.jobs", "device_gateway.jobs"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            if not exc.name or not module.startswith(exc.name):
                 raise
 
 

@@ -9,13 +9,12 @@ from geoalchemy2.elements import WKTElement
 from sqlalchemy.orm import Session
 
 from dispatch.audit.service import record_opening
-from dispatch.core.auth import Principal, create_access_token
+from dispatch.core.auth import Principal, create_access_token, hash_password
 from dispatch.core.settings import Settings
 from dispatch.core.types import Category, Channel, DepotKind, EquipmentType, Grade, Role, TicketStatus
 from dispatch.customers.models import Customer, Equipment, Site
 from dispatch.tickets.models import Ticket
 from dispatch.users.models import User
-from dispatch.users.service import create_user
 from dispatch.workforce.models import Depot, Technician
 
 _seq = itertools.count(1)
@@ -44,17 +43,23 @@ def make_technician(session: Session, *, skills: list[str] | None = None, depot:
     return tech
 
 
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
+
+
 def make_user(session: Session, *, role: Role = Role.dispatcher, technician: Technician | None = None) -> User:
+    """A user whose password is PASSWORD (real argon2 hash, computed once per test session)."""
     if role is Role.technician and technician is None:
         technician = make_technician(session)
-    return create_user(
-        session,
+    user = User(
         username=f"{role.value}{next(_seq)}",
         full_name=f"Test {role.value}",
-        password=PASSWORD,
+        password_hash=_PASSWORD_HASH,
         role=role,
         technician_id=technician.id if technician else None,
     )
+    session.add(user)
+    session.commit()
+    return user
 
 
 def token_for(settings: Settings, user: User, *, minutes: int | None = None) -> str:

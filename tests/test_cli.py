@@ -35,7 +35,17 @@ def onsite24(*args: str, env: dict[str, str] | None = None, input_text: str | No
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["serve"], ["gateway"], ["worker"], ["db", "upgrade"], ["demo"], ["users", "create"], ["route", "solomon"]],
+    [
+        [],
+        ["serve"],
+        ["gateway"],
+        ["worker"],
+        ["db", "upgrade"],
+        ["demo"],
+        ["users", "create"],
+        ["route", "solomon"],
+        ["simulate"],
+    ],
 )
 def test_every_command_has_help(command):
     """`onsite24 … --help` explains each command a new user needs."""

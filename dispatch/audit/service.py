@@ -140,3 +140,31 @@ def _refuse_unaudited_new_ticket(session: Session) -> None:
 def _forget_tracking(session: Session, *_args: object) -> None:
     session.info.pop("onsite24_created_tickets", None)
     session.info.pop("onsite24_audited_tickets", None)
+
+
+def apply_transition(
+    session: Session,
+    ticket: Ticket,
+    action: str,
+    *,
+    actor: str,
+    actor_user_id: int | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Move the ticket by a lifecycle action (409 with the allowed actions if illegal), audited."""
+    from dispatch.domain.lifecycle import transition
+
+    new_state = transition(str(ticket.status), action)
+    return change_status(
+        session,
+        ticket,
+        to_status=TicketStatus(new_state.value),
+        action=action,
+        actor=actor,
+        actor_user_id=actor_user_id,
+        reason=reason,
+        data=data,
+        at=at,
+    )

@@ -129,4 +129,5 @@ def require_roles(*roles: Role):  # type: ignore[no-untyped-def]
             raise Forbidden(f"This action needs one of the roles: {names}.")
         return principal
 
+    _check.allowed_roles = allowed  # type: ignore[attr-defined]  # read by the role-matrix test
     return Depends(_check)

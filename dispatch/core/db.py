@@ -38,6 +38,9 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    # Every process that opens sessions needs every model mapped (foreign keys resolve across packages).
+    import dispatch.models  # noqa: F401
+
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 

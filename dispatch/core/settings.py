@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     tile_url: str = ""
     log_level: str = "INFO"
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    # Outgoing webhook that receives every notification as JSON (retried with backoff); empty = none.
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -84,6 +84,7 @@ class VisitStatus(StrEnum):
     completed = "completed"
     declined = "declined"
     cancelled = "cancelled"
+    reassigned = "reassigned"
 
 
 class DepotKind(StrEnum):

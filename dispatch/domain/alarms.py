@@ -69,9 +69,7 @@ def map_alarm(
             continue
         if not condition_holds(row.data, readings):
             continue
-        skills = tuple(
-            dict.fromkeys(s.replace("{equipment_type}", equipment_type) for s in row.required_skills)
-        )
+        skills = tuple(dict.fromkeys(s.replace("{equipment_type}", equipment_type) for s in row.required_skills))
         return AlarmMapping(row.category, dict(row.impact), skills, row.name)
     raise ValueError(f"no alarm mapping for {equipment_type}/{code}/{sev.value}")
 

@@ -84,9 +84,7 @@ def due_steps(
     """Steps due at `now` and not yet fired, in ladder order (see the module docstring for the rules)."""
     require_aware(started_at, "started_at")
     require_aware(now, "now")
-    return [
-        s for s in _live(ladder, now, acknowledged_at, fired_keys, resolved_at) if s.due_at(started_at) <= now
-    ]
+    return [s for s in _live(ladder, now, acknowledged_at, fired_keys, resolved_at) if s.due_at(started_at) <= now]
 
 
 def next_step_at(

@@ -148,17 +148,13 @@ def repeat_facts(
     "Classification": a general complaint repeated within 30 days is serious).
     """
     window = timedelta(days=window_days)
-    ages = [
-        reported_at - at for at in prior_general_reported_at if timedelta(0) <= reported_at - at <= window
-    ]
+    ages = [reported_at - at for at in prior_general_reported_at if timedelta(0) <= reported_at - at <= window]
     if not ages:
         return 0, None
     return len(ages), min(ages).total_seconds() / 86400
 
 
-def is_flapping(
-    transitions_at: Iterable[datetime], now: datetime, max_transitions: int, window_minutes: float
-) -> bool:
+def is_flapping(transitions_at: Iterable[datetime], now: datetime, max_transitions: int, window_minutes: float) -> bool:
     """An alarm flaps when it was raised/cleared more than `max_transitions` times in the last window.
 
     `transitions_at` are the times of raise and clear events of one device fault (issue 7).

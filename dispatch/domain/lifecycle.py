@@ -88,9 +88,7 @@ TICKET_TRANSITIONS: Mapping[tuple[TicketState, TicketAction], TicketState] = {
 TICKET_TERMINAL: frozenset[TicketState] = frozenset({S.CLOSED, S.CANCELLED, S.INVALID})
 
 #: States in which a ticket counts as open (for dedup/linking and the board).
-TICKET_OPEN: frozenset[TicketState] = frozenset(
-    set(TicketState) - TICKET_TERMINAL - {S.RESOLVED, S.CONFIRMED}
-)
+TICKET_OPEN: frozenset[TicketState] = frozenset(set(TicketState) - TICKET_TERMINAL - {S.RESOLVED, S.CONFIRMED})
 
 
 class VisitState(StrEnum):

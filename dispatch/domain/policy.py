@@ -195,8 +195,7 @@ class PromisePolicy(_Model):
         for grade, value in self.on_site_hours.items():
             if value > self.hard_cap_hours:
                 raise ValueError(
-                    f"on_site_hours.{grade.value} = {value:g} h exceeds "
-                    f"hard_cap_hours = {self.hard_cap_hours:g} h"
+                    f"on_site_hours.{grade.value} = {value:g} h exceeds hard_cap_hours = {self.hard_cap_hours:g} h"
                 )
         return self
 
@@ -409,29 +408,46 @@ class AlarmPolicy(_Model):
         caught = {s for row in rows for s in row.is_catch_all_for}
         missing = [s.value for s in Severity if s not in caught]
         if missing:
-            raise ValueError(
-                f"no generic fallback (equipment_type '*', no codes/data) for severity {missing[0]!r}"
-            )
+            raise ValueError(f"no generic fallback (equipment_type '*', no codes/data) for severity {missing[0]!r}")
         return rows
 
 
 class RoutingPolicy(_Model):
-    """Numbers for the optimiser; the routing package maps them onto its own parameters."""
+    """Numbers for the optimiser (issue 5), in the routing package's cost units: one second of travel
+    costs 10 units. Being late costs a fixed fee plus a small slope per second (count late visits first),
+    dropping a visit costs more than being late, and major ≫ serious ≫ general throughout."""
 
-    lateness_fee_per_minute: dict[Grade, int]
-    drop_penalty: int = Field(gt=0)
-    move_cost: int = Field(ge=0)
     time_limit_seconds: float = Field(gt=0)
+    draft_time_limit_seconds: float = Field(gt=0)
+    speed_kmh: float = Field(gt=0)
+    road_factor: float = Field(ge=1)
+    horizon_hours: float = Field(gt=0)
+    position_max_age_minutes: float = Field(gt=0)
+    shift_tolerance_minutes: float = Field(ge=0)
+    move_cost: int = Field(ge=0)
+    late_fee: dict[Grade, int]
+    late_cost_per_second: dict[Grade, int]
+    drop_penalty: dict[Grade, int]
+    service_minutes: dict[str, float]
 
-    @field_validator("lateness_fee_per_minute")
+    @field_validator("late_fee", "late_cost_per_second", "drop_penalty")
     @classmethod
     def _ordered(cls, fees: dict[Grade, int]) -> dict[Grade, int]:
         missing = [g.value for g in Grade if g not in fees]
         if missing:
             raise ValueError(f"missing grade {missing[0]!r}")
-        if not fees[Grade.MAJOR] > fees[Grade.SERIOUS] > fees[Grade.GENERAL] >= 0:
-            raise ValueError("fees must be ordered major > serious > general ≥ 0")
+        if not fees[Grade.MAJOR] >= fees[Grade.SERIOUS] >= fees[Grade.GENERAL] >= 0:
+            raise ValueError("values must be ordered major ≥ serious ≥ general ≥ 0")
+        if fees[Grade.MAJOR] == fees[Grade.GENERAL] != 0 and fees[Grade.MAJOR] > 100:
+            raise ValueError("major must weigh more than general")
         return fees
+
+    @model_validator(mode="after")
+    def _drop_worse_than_late(self) -> RoutingPolicy:
+        for grade in Grade:
+            if self.drop_penalty[grade] <= self.late_fee[grade]:
+                raise ValueError(f"drop_penalty.{grade.value} must exceed late_fee.{grade.value}")
+        return self
 
 
 class Policy(_Model):

@@ -129,6 +129,4 @@ def next_clock(clocks: Mapping[str, datetime | None], now: datetime) -> NextCloc
     if not pending:
         return None
     due, name = min(pending, key=lambda item: item[0])  # min() keeps the first of equal times
-    return NextClock(
-        name=name, due_at=due.astimezone(UTC), seconds_left=math.floor((due - now).total_seconds())
-    )
+    return NextClock(name=name, due_at=due.astimezone(UTC), seconds_left=math.floor((due - now).total_seconds()))

@@ -59,6 +59,10 @@ class Ticket(Base):
     # Other clocks of domain.md "Handling clocks": name -> ISO due time, filled by the SLA rules.
     deadlines: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     at_risk: Mapped[bool] = mapped_column(default=False)
+    # The live plan's expected arrival (set by the planner); compared with due_on_site_at for "at risk".
+    eta_at: Mapped[datetime | None]
+    assigned_technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"))
+    nature_note: Mapped[str | None] = mapped_column(Text)
     first_responder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     on_site_at: Mapped[datetime | None]
@@ -72,6 +76,30 @@ class Ticket(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     visits: Mapped[list[Visit]] = relationship(back_populates="ticket", order_by="Visit.id")
+
+
+class TicketReport(Base):
+    """One intake of a complaint (a call, a web form, an alarm). Reports of a fault that already has an open
+    ticket are linked to it instead of opening a duplicate job."""
+
+    __tablename__ = "ticket_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(enum_column_type(Channel, "report_channel"))
+    linked: Mapped[bool] = mapped_column(default=False)
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_phone: Mapped[str | None] = mapped_column(String(40))
+    reported_at: Mapped[datetime]
+    category: Mapped[Category] = mapped_column(enum_column_type(Category, "report_category"))
+    symptom: Mapped[str] = mapped_column(Text, default="")
+    location_detail: Mapped[str | None] = mapped_column(Text)
+    working_condition: Mapped[str | None] = mapped_column(Text)
+    impact: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    special_request: Mapped[str | None] = mapped_column(Text)
+    computed_grade: Mapped[Grade] = mapped_column(enum_column_type(Grade, "report_grade"))
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class Visit(Base):

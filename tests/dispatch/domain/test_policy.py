@@ -125,8 +125,8 @@ def test_unknown_reason_placeholder_is_named(data: dict[str, Any]) -> None:
 
 def test_lateness_fees_must_rank_the_grades(data: dict[str, Any]) -> None:
     """The optimiser must always prefer keeping a major promise: fees major > serious > general."""
-    data["routing"]["lateness_fee_per_minute"]["serious"] = 20000
-    assert "major > serious > general" in _error_keys(data)["routing.lateness_fee_per_minute"]
+    data["routing"]["late_fee"]["serious"] = 200000000
+    assert "major ≥ serious ≥ general" in _error_keys(data)["routing.late_fee"]
 
 
 def test_alarm_table_needs_a_fallback_per_severity(data: dict[str, Any]) -> None:

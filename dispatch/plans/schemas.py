@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StopOut(BaseModel):
+    ticket_id: int
+    grade: str
+    arrival: datetime
+    start: datetime
+    end: datetime
+    deadline: datetime
+    travel_minutes: float
+    travel_km: float
+    late_minutes: float
+    committed: bool
+    reasons: list[str]
+    symptom: str | None = None
+    site_name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+class RouteOut(BaseModel):
+    technician_id: int
+    technician_name: str
+    shift_index: int
+    start_at: datetime
+    start_kind: str
+    stops: list[StopOut]
+
+
+class UnassignedOut(BaseModel):
+    ticket_id: int
+    reason: str
+
+
+class PlanOut(BaseModel):
+    id: int
+    kind: str
+    status: str
+    created_at: datetime
+    computed_at: datetime | None
+    based_on_plan_id: int | None
+    reason: str | None
+    fingerprint: str | None
+    routes: list[RouteOut]
+    unassigned: list[UnassignedOut]
+    late: list[int]
+    objective: dict[str, Any]
+    stats: dict[str, Any]
+    diff: dict[str, Any] | None
+    error: str | None
+
+
+class DraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=500)
+    time_limit_seconds: float | None = Field(default=None, gt=0, le=120)
+
+
+class MoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ticket_id: int = Field(ge=1)
+    technician_id: int = Field(ge=1)
+
+
+class PinIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ticket_id: int = Field(ge=1)
+    technician_id: int | None = Field(default=None, ge=1, description="None unpins")
+
+
+class MoveOut(BaseModel):
+    feasible: bool
+    reasons: list[str]
+    eta: datetime | None = None
+    deadline: datetime | None = None
+    late_minutes: float | None = None
+    late_visits_after: int | None = None

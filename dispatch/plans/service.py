@@ -1,0 +1,396 @@
+"""Plans: the live plan the field works to, re-planned by the worker; drafts a dispatcher previews and applies.
+
+The optimizer itself (routing/) is pure; this module builds its input from the database, stores its
+output, and applies it to visits and tickets (assignments, ETAs, at-risk marks) with audit rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch.audit.service import apply_transition, record_event
+from dispatch.core.errors import FieldError, NotFound, StaleUpdate, Unprocessable
+from dispatch.core.policy import policy_for
+from dispatch.core.settings import Settings
+from dispatch.core.types import TicketStatus, VisitStatus
+from dispatch.domain.policy import Policy
+from dispatch.escalation.service import update_eta
+from dispatch.plans.builder import COMMITTED, Snapshot, build_snapshot, solve_params, travel_provider
+from dispatch.plans.codec import plan_from_json, plan_to_json
+from dispatch.plans.models import Plan, ReplanRequest
+from dispatch.tickets.models import Ticket, Visit
+from dispatch.workforce.models import Technician
+from routing.plan import Plan as RoutingPlan
+from routing.replan import plan_diff, replan
+from routing.solve import solve
+
+log = logging.getLogger("onsite24.plans")
+LIVE_REPLAN_LOCK = 240_524  # advisory lock: one live re-plan at a time across workers
+
+
+def live_plan(session: Session) -> Plan | None:
+    return session.scalar(select(Plan).where(Plan.status == "live").order_by(Plan.id.desc()).limit(1))
+
+
+def _solve(
+    snapshot: Snapshot, policy: Policy, previous: RoutingPlan | None, *, time_limit: float | None, workers: int
+) -> RoutingPlan:
+    params = solve_params(policy, time_limit=time_limit, workers=workers)
+    travel = travel_provider(policy)
+    if previous is not None:
+        return replan(snapshot.problem, previous, params, travel)
+    return solve(snapshot.problem, params, travel)
+
+
+def _document(plan: RoutingPlan, snapshot: Snapshot) -> dict[str, Any]:
+    doc = plan_to_json(plan)
+    doc["not_plannable"] = {str(k): v for k, v in snapshot.not_plannable.items()}
+    return doc
+
+
+def apply_plan(
+    session: Session, snapshot: Snapshot, plan: RoutingPlan, policy: Policy, now: datetime, actor: str
+) -> None:
+    """Make `plan` the field's truth: visits get technician, order and times; tickets their ETA."""
+    planned: set[int] = set()
+    for route in plan.routes:
+        tech_id = int(route.technician_id)
+        for order, stop in enumerate(route.stops):
+            ticket_id = int(stop.ticket_id)
+            ticket = snapshot.tickets.get(ticket_id)
+            if ticket is None:
+                continue
+            planned.add(ticket_id)
+            visit = snapshot.visits.get(ticket_id)
+            if visit is None:
+                visit = Visit(
+                    ticket_id=ticket_id,
+                    status=VisitStatus.assigned,
+                    service_minutes=int((stop.end - stop.start).total_seconds() // 60),
+                )
+                session.add(visit)
+                snapshot.visits[ticket_id] = visit
+            if visit.technician_id != tech_id and visit.status not in COMMITTED:
+                if visit.technician_id is not None:
+                    record_event(
+                        session,
+                        ticket,
+                        action="visit_reassigned",
+                        actor=actor,
+                        at=now,
+                        data={"from_technician": visit.technician_id, "to_technician": tech_id},
+                    )
+                visit.technician_id = tech_id
+                if visit.status is VisitStatus.planned:
+                    visit.status = VisitStatus.assigned
+            visit.sequence = order
+            visit.planned_arrival_at = stop.arrival
+            visit.planned_start_at = stop.start
+            visit.planned_end_at = stop.end
+            if ticket.status in (TicketStatus.new, TicketStatus.reopened):
+                apply_transition(
+                    session,
+                    ticket,
+                    "assign",
+                    actor=actor,
+                    at=now,
+                    reason=" ".join(plan.reasons.get(stop.visit_id, ()))[:1000] or None,
+                    data={"technician_id": tech_id, "eta": stop.arrival.isoformat()},
+                )
+            ticket.assigned_technician_id = tech_id
+            update_eta(session, ticket, stop.arrival, policy, now)
+    for ticket_id, ticket in snapshot.tickets.items():
+        if ticket_id in planned:
+            continue
+        visit = snapshot.visits.get(ticket_id)
+        if visit is not None and (
+            visit.status in COMMITTED or visit.status in (VisitStatus.on_site, VisitStatus.paused)
+        ):
+            continue  # the field has it; the plan only lost sight of it (e.g. the shift ended)
+        if visit is not None:
+            visit.technician_id = None
+            visit.status = VisitStatus.planned
+            visit.sequence = visit.planned_arrival_at = visit.planned_start_at = visit.planned_end_at = None
+        if ticket.status is TicketStatus.assigned:
+            reason = dict(plan.unassigned).get(str(ticket_id)) or snapshot.not_plannable.get(ticket_id)
+            apply_transition(session, ticket, "unassign", actor=actor, at=now, reason=reason)
+        ticket.assigned_technician_id = None
+        update_eta(session, ticket, None, policy, now)
+        ticket.at_risk = True  # no technician can be planned: it will breach unless someone steps in
+
+
+def run_live_replan(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
+    """Worker job: when re-plan requests are pending, re-plan the live plan once for all of them."""
+    policy = policy_for(settings)
+    with factory() as session:
+        pending = session.scalars(
+            select(ReplanRequest.id)
+            .where(ReplanRequest.processed_at.is_(None), ReplanRequest.draft_plan_id.is_(None))
+            .order_by(ReplanRequest.id)
+            .limit(500)
+        ).all()
+        if not pending:
+            return 0
+        if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LIVE_REPLAN_LOCK}):
+            return 0  # another worker is re-planning; it will see these requests too
+        current = live_plan(session)
+        previous = plan_from_json(current.document) if current is not None and current.document else None
+        snapshot = build_snapshot(session, policy, now)
+        plan = _solve(snapshot, policy, previous, time_limit=None, workers=2)
+        apply_plan(session, snapshot, plan, policy, now, actor="planner")
+        if current is not None:
+            current.status = "superseded"
+        session.add(
+            Plan(
+                kind="live",
+                status="live",
+                computed_at=now,
+                fingerprint=plan.fingerprint(),
+                document=_document(plan, snapshot),
+                reason=f"{len(pending)} change(s)",
+                based_on_plan_id=current.id if current else None,
+            )
+        )
+        session.execute(update(ReplanRequest).where(ReplanRequest.id.in_(pending)).values(processed_at=now))
+        session.commit()
+        log.info(
+            "re-planned %d visits for %d request(s) in %.2fs (%d late, %d unassigned)",
+            len(snapshot.problem.visits),
+            len(pending),
+            plan.stats.wall_time_s,
+            plan.objective.late_visits,
+            plan.objective.unassigned_visits,
+        )
+        return len(pending)
+
+
+def request_draft(
+    session: Session, *, user_id: int, reason: str | None, time_limit: float | None, policy: Policy
+) -> Plan:
+    """A dispatcher asks for a full re-optimisation; the worker computes it as a draft to preview."""
+    current = live_plan(session)
+    draft = Plan(
+        kind="draft",
+        status="pending",
+        requested_by_id=user_id,
+        reason=reason,
+        based_on_plan_id=current.id if current else None,
+        time_limit_seconds=time_limit or policy.routing.draft_time_limit_seconds,
+    )
+    session.add(draft)
+    session.flush()
+    session.add(ReplanRequest(reason="draft", draft_plan_id=draft.id))
+    session.commit()
+    return draft
+
+
+def diff_json(old: RoutingPlan | None, new: RoutingPlan) -> dict[str, Any]:
+    if old is None:
+        old = RoutingPlan(now=new.now, routes=(), unassigned=(), objective=type(new.objective)(), stats=new.stats)
+    d = plan_diff(old, new)
+    return {
+        "moves": [asdict(m) for m in d.moves],
+        "added": [asdict(m) for m in d.added],
+        "removed": [asdict(m) for m in d.removed],
+        "deadlines_gained": list(d.deadlines_gained),
+        "deadlines_lost": list(d.deadlines_lost),
+        "eta_changes_min": d.eta_changes_min,
+        "km_delta": d.km_delta,
+        "gains": d.gains,
+        "late_before": old.objective.late_visits,
+        "late_after": new.objective.late_visits,
+        "unassigned_before": old.objective.unassigned_visits,
+        "unassigned_after": new.objective.unassigned_visits,
+    }
+
+
+def run_drafts(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
+    """Worker job: compute requested drafts (cold full re-optimisation) with their diff to the live plan."""
+    policy = policy_for(settings)
+    done = 0
+    while True:
+        with factory() as session:
+            request = session.scalar(
+                select(ReplanRequest)
+                .where(ReplanRequest.processed_at.is_(None), ReplanRequest.draft_plan_id.is_not(None))
+                .order_by(ReplanRequest.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if request is None:
+                return done
+            draft = session.get(Plan, request.draft_plan_id)
+            request.processed_at = now
+            if draft is None or draft.status != "pending":
+                session.commit()
+                continue
+            try:
+                snapshot = build_snapshot(session, policy, now)
+                plan = _solve(snapshot, policy, None, time_limit=draft.time_limit_seconds, workers=2)
+            except ValueError as exc:
+                draft.status, draft.error = "failed", str(exc)
+            else:
+                current = session.get(Plan, draft.based_on_plan_id) if draft.based_on_plan_id else None
+                live = plan_from_json(current.document) if current is not None and current.document else None
+                draft.document = _document(plan, snapshot)
+                draft.fingerprint = plan.fingerprint()
+                draft.diff = diff_json(live, plan)
+                draft.status = "ready"
+                draft.computed_at = now
+            session.commit()
+            done += 1
+
+
+def apply_draft(session: Session, *, plan_id: int, user_id: int, actor: str, policy: Policy, now: datetime) -> Plan:
+    """Apply a ready draft, unless the live plan has moved on since it was computed (409)."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LIVE_REPLAN_LOCK})
+    draft = session.scalar(select(Plan).where(Plan.id == plan_id).with_for_update())
+    if draft is None or draft.kind != "draft":
+        raise NotFound(f"Draft plan {plan_id} does not exist.")
+    if draft.status != "ready":
+        raise Unprocessable(f"Draft plan {plan_id} is {draft.status}; only a ready draft can be applied.")
+    current = live_plan(session)
+    if (current.id if current else None) != draft.based_on_plan_id:
+        draft.status = "stale"
+        session.commit()
+        raise StaleUpdate(
+            f"The live plan changed since draft {plan_id} was computed; ask for a new draft.",
+            extra={"live_plan_id": current.id if current else None, "draft_based_on": draft.based_on_plan_id},
+        )
+    snapshot = build_snapshot(session, policy, now)
+    plan = plan_from_json(draft.document)
+    known = {v.id for v in snapshot.problem.visits}
+    stale = [s.visit_id for r in plan.routes for s in r.stops if s.visit_id not in known]
+    if stale:
+        draft.status = "stale"
+        session.commit()
+        raise StaleUpdate(f"Tickets {', '.join(stale[:10])} changed since the draft was computed; ask for a new one.")
+    apply_plan(session, snapshot, plan, policy, now, actor=f"user:{user_id}")
+    if current is not None:
+        current.status = "superseded"
+    draft.status = "applied"
+    session.add(
+        Plan(
+            kind="live",
+            status="live",
+            computed_at=now,
+            fingerprint=draft.fingerprint,
+            document=draft.document,
+            reason=f"draft {draft.id} applied",
+            requested_by_id=user_id,
+            based_on_plan_id=current.id if current else None,
+        )
+    )
+    session.commit()
+    return draft
+
+
+def discard_draft(session: Session, *, plan_id: int) -> Plan:
+    draft = session.scalar(select(Plan).where(Plan.id == plan_id, Plan.kind == "draft").with_for_update())
+    if draft is None:
+        raise NotFound(f"Draft plan {plan_id} does not exist.")
+    if draft.status in ("applied",):
+        raise Unprocessable(f"Draft plan {plan_id} was already applied.")
+    draft.status = "discarded"
+    session.commit()
+    return draft
+
+
+def validate_move(
+    session: Session, *, policy: Policy, ticket_id: int, technician_id: int, now: datetime
+) -> dict[str, Any]:
+    """What happens if this ticket goes to this technician: feasible, ETA, lateness, and why not."""
+    tech = session.get(Technician, technician_id)
+    if tech is None:
+        raise Unprocessable(
+            f"Technician {technician_id} does not exist.", errors=[FieldError("/technician_id", "no such technician")]
+        )
+    snapshot = build_snapshot(session, policy, now, extra_pins={ticket_id: technician_id})
+    if ticket_id not in snapshot.tickets:
+        raise Unprocessable(
+            f"Ticket {ticket_id} is not waiting for a visit.",
+            errors=[FieldError("/ticket_id", "not plannable in its current state")],
+        )
+    if ticket_id in snapshot.not_plannable:
+        return {"feasible": False, "reasons": [snapshot.not_plannable[ticket_id]], "eta": None, "late_minutes": None}
+    visit = snapshot.problem.visit(str(ticket_id))
+    reasons = []
+    missing = sorted(visit.required_skills - set(tech.skills))
+    if missing:
+        reasons.append(f"{tech.name} lacks the skill for {', '.join(missing)}")
+    if str(technician_id) not in {t.id for t in snapshot.problem.technicians}:
+        reasons.append(f"{tech.name} has no shift in the next {policy.routing.horizon_hours:g} h")
+    if reasons:
+        return {"feasible": False, "reasons": reasons, "eta": None, "late_minutes": None}
+    current = live_plan(session)
+    previous = plan_from_json(current.document) if current is not None and current.document else None
+    plan = _solve(snapshot, policy, previous, time_limit=min(policy.routing.time_limit_seconds, 1.0), workers=1)
+    stop = plan.stop(str(ticket_id))
+    if stop is None:
+        why = dict(plan.unassigned).get(str(ticket_id), "the technician cannot fit it in a shift")
+        return {"feasible": False, "reasons": [why], "eta": None, "late_minutes": None}
+    return {
+        "feasible": True,
+        "reasons": list(plan.reasons.get(str(ticket_id), ())),
+        "eta": stop.arrival,
+        "deadline": stop.deadline,
+        "late_minutes": stop.late_minutes,
+        "late_visits_after": plan.objective.late_visits,
+    }
+
+
+def pin(
+    session: Session,
+    *,
+    policy: Policy,
+    ticket_id: int,
+    technician_id: int | None,
+    actor: str,
+    user_id: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """Pin a ticket's visit to a technician after validating it (or unpin with None); re-plans around it."""
+    ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} does not exist.")
+    result: dict[str, Any] = {"feasible": True, "reasons": []}
+    if technician_id is not None:
+        result = validate_move(session, policy=policy, ticket_id=ticket_id, technician_id=technician_id, now=now)
+        if not result["feasible"]:
+            raise Unprocessable(
+                "The move is not possible: " + "; ".join(result["reasons"]),
+                errors=[FieldError("/technician_id", r) for r in result["reasons"]],
+                extra={"reasons": result["reasons"]},
+            )
+    visit = session.scalar(
+        select(Visit)
+        .where(Visit.ticket_id == ticket_id, Visit.status.in_((VisitStatus.planned, VisitStatus.assigned)))
+        .order_by(Visit.id.desc())
+        .limit(1)
+    )
+    if visit is None:
+        if technician_id is None:
+            raise Unprocessable(f"Ticket {ticket_id} has no visit to unpin.")
+        visit = Visit(ticket_id=ticket_id, status=VisitStatus.planned)
+        session.add(visit)
+    visit.pinned = technician_id is not None
+    if technician_id is not None:
+        visit.technician_id = technician_id
+    record_event(
+        session,
+        ticket,
+        action="pinned" if technician_id else "unpinned",
+        actor=actor,
+        actor_user_id=user_id,
+        at=now,
+        data={"technician_id": technician_id},
+    )
+    session.add(ReplanRequest(reason="dispatcher pin", ticket_id=ticket_id))
+    session.commit()
+    return result

@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, select
+
+from dispatch.audit.models import AuditEntry
+from dispatch.core.auth import Principal, require_roles
+from dispatch.core.db import DbSession
+from dispatch.core.deps import AppPolicy, Now
+from dispatch.core.errors import NotFound
+from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
+from dispatch.devices.models import Alarm
+from dispatch.escalation.models import EscalationEvent
+from dispatch.tickets import service
+from dispatch.tickets.models import Ticket, TicketReport
+from dispatch.tickets.schemas import (
+    ComplaintIn,
+    ComplaintOut,
+    IntakeOut,
+    NatureIn,
+    ReasonIn,
+    RegradeIn,
+    TicketOut,
+    TicketPage,
+    TimelineEntry,
+)
+from dispatch.tickets.views import ticket_views
+
+router = APIRouter(tags=["tickets"])
+Intake = Annotated[Principal, require_roles(Role.agent, Role.dispatcher)]
+Dispatcher = Annotated[Principal, require_roles(Role.dispatcher, Role.manager)]
+OfficeStaff = Annotated[Principal, require_roles(Role.agent, Role.dispatcher, Role.manager)]
+
+
+@router.post("/complaints", response_model=ComplaintOut, status_code=201, summary="Record a complaint")
+def create_complaint(body: ComplaintIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake) -> ComplaintOut:
+    """Grade the complaint, set its deadlines and start its escalation ladder — or link it to the open ticket
+    for the same equipment (same site for base stations) and say what is already being done."""
+    result = service.open_complaint(
+        session,
+        policy=policy,
+        now=now,
+        actor=who.actor,
+        actor_user_id=who.user_id,
+        channel=body.channel,
+        category=body.category,
+        symptom=body.symptom,
+        impact=service.ImpactFacts(**body.impact.model_dump()),
+        customer_id=body.customer_id,
+        customer_name=body.customer.name if body.customer else None,
+        customer_phone=body.customer.phone if body.customer else None,
+        equipment_id=body.equipment_id,
+        serial_number=body.equipment.serial_number if body.equipment else None,
+        model=body.equipment.model if body.equipment else None,
+        site_id=body.site_id,
+        reporter_name=body.reporter_name,
+        reporter_phone=body.reporter_phone,
+        location_detail=body.location_detail,
+        working_condition=body.working_condition,
+        special_request=body.special_request,
+        reported_at=body.reported_at,
+    )
+    view = ticket_views(session, [result.ticket], now)[0]
+    return ComplaintOut(
+        **view.model_dump(),
+        intake=IntakeOut(linked=result.linked, message=result.message, report_id=result.report.id),
+    )
+
+
+@router.get("/tickets", response_model=TicketPage, summary="Tickets, open ones by default, by time left")
+def list_tickets(
+    session: DbSession,
+    now: Now,
+    _who: OfficeStaff,
+    status: Annotated[list[TicketStatus] | None, Query(description="Repeat for several; default: open")] = None,
+    grade: Annotated[list[Grade] | None, Query()] = None,
+    due_before: Annotated[datetime | None, Query()] = None,
+    region: Annotated[str | None, Query(max_length=80)] = None,
+    equipment_type: Annotated[EquipmentType | None, Query()] = None,
+    channel: Annotated[Channel | None, Query()] = None,
+    at_risk: Annotated[bool | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Customer, site, serial or symptom")] = None,
+    sort: Annotated[Literal["time_left", "reported_at", "-reported_at"], Query()] = "time_left",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TicketPage:
+    query = service.list_tickets_query(
+        statuses=status,
+        grades=grade,
+        due_before=due_before,
+        region=region,
+        equipment_type=equipment_type,
+        channel=channel,
+        at_risk=at_risk,
+        q=q,
+    )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = {
+        "time_left": (Ticket.due_on_site_at, Ticket.id),
+        "reported_at": (Ticket.reported_at, Ticket.id),
+        "-reported_at": (Ticket.reported_at.desc(), Ticket.id.desc()),
+    }[sort]
+    rows = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
+    return TicketPage(items=ticket_views(session, rows, now), total=total, limit=limit, offset=offset)
+
+
+def _get(session: DbSession, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} does not exist.")
+    return ticket
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketOut, summary="One ticket")
+def get_ticket(ticket_id: int, session: DbSession, now: Now, _who: OfficeStaff) -> TicketOut:
+    return ticket_views(session, [_get(session, ticket_id)], now)[0]
+
+
+@router.post("/tickets/{ticket_id}/regrade", response_model=TicketOut, summary="Override the grade with a reason")
+def regrade(
+    ticket_id: int, body: RegradeIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
+) -> TicketOut:
+    ticket = service.regrade(
+        session,
+        policy=policy,
+        ticket_id=ticket_id,
+        grade=body.grade,
+        reason=body.reason,
+        actor=who.actor,
+        actor_user_id=who.user_id,
+        now=now,
+    )
+    return ticket_views(session, [ticket], now)[0]
+
+
+@router.put(
+    "/tickets/{ticket_id}/nature", response_model=TicketOut, summary="Classify: effective, communication, invalid"
+)
+def set_nature(
+    ticket_id: int, body: NatureIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake
+) -> TicketOut:
+    ticket = service.set_nature(
+        session,
+        policy=policy,
+        ticket_id=ticket_id,
+        nature=body.nature,
+        explanation=body.explanation,
+        actor=who.actor,
+        actor_user_id=who.user_id,
+        now=now,
+    )
+    return ticket_views(session, [ticket], now)[0]
+
+
+@router.post("/tickets/{ticket_id}/cancel", response_model=TicketOut, summary="Cancel with a reason")
+def cancel(
+    ticket_id: int, body: ReasonIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
+) -> TicketOut:
+    ticket = service.cancel(
+        session,
+        policy=policy,
+        ticket_id=ticket_id,
+        reason=body.reason,
+        actor=who.actor,
+        actor_user_id=who.user_id,
+        now=now,
+    )
+    return ticket_views(session, [ticket], now)[0]
+
+
+@router.get("/tickets/{ticket_id}/timeline", response_model=list[TimelineEntry], summary="Everything that happened")
+def timeline(
+    ticket_id: int,
+    session: DbSession,
+    _who: OfficeStaff,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 300,
+) -> list[TimelineEntry]:
+    _get(session, ticket_id)
+    entries: list[TimelineEntry] = []
+    for a in session.scalars(
+        select(AuditEntry).where(AuditEntry.ticket_id == ticket_id).order_by(AuditEntry.id).limit(limit)
+    ):
+        title = a.action if a.from_status == a.to_status else f"{a.action}: {a.from_status or '—'} → {a.to_status}"
+        entries.append(TimelineEntry(at=a.at, kind="audit", title=title, detail=a.reason, actor=a.actor, data=a.data))
+    for r in session.scalars(select(TicketReport).where(TicketReport.ticket_id == ticket_id).limit(limit)):
+        entries.append(
+            TimelineEntry(
+                at=r.reported_at,
+                kind="report",
+                title=f"{r.channel.value} complaint",
+                detail=r.symptom,
+                data={"linked": r.linked, "grade": r.computed_grade.value},
+            )
+        )
+    for al in session.scalars(select(Alarm).where(Alarm.ticket_id == ticket_id).order_by(Alarm.id).limit(limit)):
+        entries.append(
+            TimelineEntry(
+                at=al.device_at or al.received_at,
+                kind="alarm",
+                title=f"{al.severity} alarm {al.code} {al.state}",
+                detail=al.message,
+                actor=f"device:{al.device_id}",
+                data=al.data,
+            )
+        )
+    for e in session.scalars(select(EscalationEvent).where(EscalationEvent.ticket_id == ticket_id).limit(limit)):
+        entries.append(
+            TimelineEntry(
+                at=e.fired_at,
+                kind="escalation",
+                title=f"escalated to {e.audience}",
+                detail=e.message,
+                actor=e.fired_by,
+                data={"step": e.step_key},
+            )
+        )
+    entries.sort(key=lambda e: e.at)
+    return entries[:limit]

@@ -1,0 +1,486 @@
+"""Complaint intake and ticket commands. Each command commits once, audit rows in the same transaction.
+
+Intake (issue 4): resolve who and what, grade by the policy's rules with readable reasons, set the
+absolute deadlines, link to an already open ticket for the same fault instead of opening a duplicate job,
+start the durable escalation ladder. The device gateway calls `open_complaint(..., commit=False)` in-process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from dispatch.audit.service import apply_transition, record_event, record_opening
+from dispatch.core.errors import FieldError, NotFound, Unprocessable
+from dispatch.core.types import (
+    OPEN_TICKET_STATUSES,
+    Category,
+    Channel,
+    EquipmentType,
+    Grade,
+    Nature,
+    TicketStatus,
+)
+from dispatch.customers.models import Customer, Equipment, Site
+from dispatch.domain import grading
+from dispatch.domain import sla as sla_rules
+from dispatch.domain.policy import Category as PolicyCategory
+from dispatch.domain.policy import Grade as PolicyGrade
+from dispatch.domain.policy import Policy, Severity
+from dispatch.escalation import service as escalation
+from dispatch.plans.requests import request_replan
+from dispatch.tickets.models import Ticket, TicketReport
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ImpactFacts:
+    injury: bool = False
+    people_trapped: bool = False
+    safety_risk: bool = False
+    equipment_down: bool = False
+    site_stopped: bool = False
+    degraded: bool = False
+    description: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    ticket: Ticket
+    report: TicketReport
+    linked: bool
+    message: str
+
+
+def _resolve_customer(
+    session: Session, customer_id: int | None, name: str | None, phone: str | None
+) -> Customer | None:
+    if customer_id is not None:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise Unprocessable(
+                f"Customer {customer_id} does not exist.", errors=[FieldError("/customer_id", "no such customer")]
+            )
+        return customer
+    if phone:
+        found = session.scalar(select(Customer).where(Customer.phone == phone).order_by(Customer.id).limit(1))
+        if found is not None:
+            return found
+    if name:
+        customer = Customer(name=name, phone=phone)
+        session.add(customer)
+        session.flush()
+        return customer
+    return None
+
+
+def _resolve_equipment(session: Session, equipment_id: int | None, serial: str | None) -> Equipment | None:
+    if equipment_id is not None:
+        unit = session.get(Equipment, equipment_id)
+        if unit is None:
+            raise Unprocessable(
+                f"Equipment {equipment_id} does not exist.", errors=[FieldError("/equipment_id", "no such equipment")]
+            )
+        return unit
+    if serial:
+        return session.scalar(select(Equipment).where(func.upper(Equipment.serial_number) == serial.upper()))
+    return None
+
+
+def open_ticket_for(session: Session, unit: Equipment | None, site_id: int | None) -> Ticket | None:
+    """The open ticket this fault belongs to: same equipment, or same site for base stations."""
+    if unit is None and site_id is None:
+        return None
+    conditions = []
+    if unit is not None:
+        conditions.append(Ticket.equipment_id == unit.id)
+        if unit.equipment_type is EquipmentType.base_station:
+            conditions.append(
+                and_(
+                    Ticket.site_id == unit.site_id,
+                    Ticket.equipment_id.in_(
+                        select(Equipment.id).where(Equipment.equipment_type == EquipmentType.base_station)
+                    ),
+                )
+            )
+    elif site_id is not None:
+        conditions.append(and_(Ticket.site_id == site_id, Ticket.equipment_id.is_(None)))
+    return session.scalar(
+        select(Ticket)
+        .where(or_(*conditions), Ticket.status.in_(OPEN_TICKET_STATUSES))
+        .order_by(Ticket.reported_at)
+        .limit(1)
+        .with_for_update()
+    )
+
+
+def _prior_general(
+    session: Session, unit: Equipment | None, reported_at: datetime, policy: Policy
+) -> tuple[int, float | None]:
+    if unit is None:
+        return 0, None
+    since = reported_at - timedelta(days=policy.repeat.window_days)
+    times = session.scalars(
+        select(Ticket.reported_at).where(
+            Ticket.equipment_id == unit.id,
+            Ticket.grade == Grade.general,
+            Ticket.nature != Nature.invalid,
+            Ticket.reported_at >= since,
+            Ticket.reported_at < reported_at,
+        )
+    ).all()
+    return grading.repeat_facts(list(times), reported_at, policy.repeat.window_days)
+
+
+def _local(dt: datetime, tz: str) -> str:
+    return dt.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def _linked_message(ticket: Ticket, site: Site | None, source: str) -> str:
+    tz = site.timezone if site is not None else "UTC"
+    known = f"We already know about this fault (ticket {ticket.id}, {source} at {_local(ticket.reported_at, tz)})"
+    if ticket.status is TicketStatus.on_site:
+        return f"{known}; a technician is on site now."
+    if ticket.eta_at is not None:
+        return f"{known}; a technician arrives at {_local(ticket.eta_at, tz)}."
+    return f"{known}; a technician will be on site by {_local(ticket.due_on_site_at, tz)} at the latest."
+
+
+def open_complaint(
+    session: Session,
+    *,
+    policy: Policy,
+    now: datetime,
+    actor: str,
+    actor_user_id: int | None,
+    channel: Channel,
+    category: Category,
+    symptom: str,
+    impact: ImpactFacts,
+    customer_id: int | None = None,
+    customer_name: str | None = None,
+    customer_phone: str | None = None,
+    equipment_id: int | None = None,
+    serial_number: str | None = None,
+    model: str | None = None,
+    site_id: int | None = None,
+    reporter_name: str | None = None,
+    reporter_phone: str | None = None,
+    location_detail: str | None = None,
+    working_condition: str | None = None,
+    special_request: str | None = None,
+    reported_at: datetime | None = None,
+    alarm_severity: str | None = None,
+    alarm_code: str | None = None,
+    flapping: bool = False,
+    commit: bool = True,
+) -> IntakeResult:
+    """Record a complaint: a new graded ticket with deadlines, or a report linked to the open one."""
+    reported_at = reported_at or now
+    if reported_at > now + FUTURE_TOLERANCE:
+        raise Unprocessable(
+            "The report time is in the future.", errors=[FieldError("/reported_at", "must not be in the future")]
+        )
+    unit = _resolve_equipment(session, equipment_id, serial_number)
+    site: Site | None = None
+    if unit is not None:
+        site = session.get(Site, unit.site_id)
+    elif site_id is not None:
+        site = session.get(Site, site_id)
+        if site is None:
+            raise Unprocessable(f"Site {site_id} does not exist.", errors=[FieldError("/site_id", "no such site")])
+    if customer_id is None and customer_name is None and site is not None:
+        customer_id = site.customer_id
+    customer = _resolve_customer(session, customer_id, customer_name, customer_phone)
+    prior_count, prior_days = _prior_general(session, unit, reported_at, policy)
+    facts = grading.ComplaintFacts(
+        category=PolicyCategory(category.value),
+        equipment_type=unit.equipment_type.value if unit is not None else None,
+        injury=impact.injury,
+        people_trapped=impact.people_trapped,
+        safety_risk=impact.safety_risk,
+        equipment_down=impact.equipment_down,
+        site_stopped=impact.site_stopped,
+        degraded=impact.degraded,
+        alarm_severity=Severity(alarm_severity) if alarm_severity else None,
+        alarm_code=alarm_code,
+        prior_general_complaints=prior_count,
+        days_since_last_general_complaint=prior_days,
+        flapping=flapping,
+    )
+    decision = grading.grade_with_policy(facts, policy)
+    grade = Grade(decision.grade.value)
+    reasons = [{"rule": r.rule, "grade": r.grade.value, "text": r.text} for r in decision.reasons]
+
+    existing = open_ticket_for(session, unit, site.id if site is not None else None)
+    report = TicketReport(
+        channel=channel,
+        reporter_name=reporter_name or customer_name,
+        reporter_phone=reporter_phone or customer_phone,
+        reported_at=reported_at,
+        category=category,
+        symptom=symptom,
+        location_detail=location_detail,
+        working_condition=working_condition,
+        impact=impact.as_dict(),
+        special_request=special_request,
+        computed_grade=grade,
+        taken_by_id=actor_user_id,
+    )
+    if existing is not None:
+        report.ticket_id = existing.id
+        report.linked = True
+        session.add(report)
+        record_event(
+            session,
+            existing,
+            action="complaint_linked",
+            actor=actor,
+            actor_user_id=actor_user_id,
+            at=now,
+            reason=f"{channel.value} complaint linked: {symptom[:200]}",
+            data={"channel": channel.value, "computed_grade": grade.value},
+        )
+        if PolicyGrade(grade.value).rank > PolicyGrade(existing.grade.value).rank and not existing.grade_overridden:
+            _set_grade(
+                session,
+                existing,
+                grade,
+                reasons + existing.grade_reasons,
+                policy,
+                now,
+                actor,
+                actor_user_id,
+                reason="A linked complaint reports a more severe impact",
+            )
+        source = "opened by a device alarm" if existing.channel is Channel.device else "reported"
+        message = _linked_message(existing, site, source)
+        if commit:
+            session.commit()
+        return IntakeResult(existing, report, True, message)
+
+    deadlines = sla_rules.compute_deadlines(
+        reported_at, PolicyGrade(grade.value), PolicyCategory(category.value), policy
+    )
+    ticket = Ticket(
+        channel=channel,
+        customer_id=customer.id if customer is not None else None,
+        site_id=site.id if site is not None else None,
+        equipment_id=unit.id if unit is not None else None,
+        reporter_name=report.reporter_name,
+        reporter_phone=report.reporter_phone,
+        reported_serial=serial_number if unit is None else None,
+        reported_model=model if unit is None else None,
+        category=category,
+        nature=Nature.effective,
+        symptom=symptom,
+        location_detail=location_detail,
+        working_condition=working_condition,
+        impact=impact.as_dict(),
+        special_request=special_request,
+        grade=grade,
+        grade_reasons=reasons,
+        status=TicketStatus.new,
+        reported_at=reported_at,
+        received_at=now,
+        due_on_site_at=deadlines.on_site_due_at,
+        deadlines={"department_notify_due_at": deadlines.department_notify_due_at.isoformat()},
+        first_responder_id=actor_user_id,
+    )
+    session.add(ticket)
+    record_opening(
+        session,
+        ticket,
+        actor=actor,
+        actor_user_id=actor_user_id,
+        at=now,
+        reason=f"{channel.value} complaint graded {grade.value}",
+        data={"grade": grade.value, "rules": [r["rule"] for r in reasons]},
+    )
+    report.ticket_id = ticket.id
+    session.add(report)
+    escalation.start_ladder(session, ticket, policy, now)
+    request_replan(session, reason=f"new {grade.value} ticket", ticket_id=ticket.id)
+    if unit is None and serial_number:
+        message = f"Ticket {ticket.id} opened; serial {serial_number} is not in the registry and was recorded as given."
+    else:
+        due = _local(ticket.due_on_site_at, site.timezone if site else "UTC")
+        message = f"Ticket {ticket.id} opened: {grade.value}, on site by {due}."
+    if commit:
+        session.commit()
+    return IntakeResult(ticket, report, False, message)
+
+
+def _set_grade(
+    session: Session,
+    ticket: Ticket,
+    grade: Grade,
+    reasons: list[dict[str, Any]],
+    policy: Policy,
+    now: datetime,
+    actor: str,
+    actor_user_id: int | None,
+    *,
+    reason: str,
+    overridden: bool = False,
+) -> None:
+    old = ticket.grade
+    ticket.grade = grade
+    ticket.grade_reasons = reasons
+    ticket.grade_overridden = ticket.grade_overridden or overridden
+    deadlines = sla_rules.compute_deadlines(
+        ticket.reported_at, PolicyGrade(grade.value), PolicyCategory(ticket.category.value), policy
+    )
+    ticket.due_on_site_at = deadlines.on_site_due_at
+    ticket.deadlines = {**ticket.deadlines, "department_notify_due_at": deadlines.department_notify_due_at.isoformat()}
+    record_event(
+        session,
+        ticket,
+        action="regrade",
+        actor=actor,
+        actor_user_id=actor_user_id,
+        at=now,
+        reason=reason,
+        data={"from": old.value, "to": grade.value, "due_on_site_at": ticket.due_on_site_at.isoformat()},
+    )
+    escalation.update_eta(session, ticket, ticket.eta_at, policy, now)
+    request_replan(session, reason=f"regraded to {grade.value}", ticket_id=ticket.id)
+
+
+def _locked_ticket(session: Session, ticket_id: int) -> Ticket:
+    ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} does not exist.")
+    return ticket
+
+
+def regrade(
+    session: Session,
+    *,
+    policy: Policy,
+    ticket_id: int,
+    grade: Grade,
+    reason: str,
+    actor: str,
+    actor_user_id: int,
+    now: datetime,
+) -> Ticket:
+    """A dispatcher overrides the grade with a reason; deadlines are recomputed from the report time."""
+    ticket = _locked_ticket(session, ticket_id)
+    if ticket.status not in OPEN_TICKET_STATUSES:
+        raise Unprocessable(f"Ticket {ticket_id} is {ticket.status.value}; only open tickets can be regraded.")
+    override = {
+        "rule": grading.OVERRIDE_RULE,
+        "grade": grade.value,
+        "text": f"Grade set to {grade.value} by a dispatcher: {reason}",
+    }
+    reasons = [r for r in ticket.grade_reasons if r.get("rule") != grading.OVERRIDE_RULE] + [override]
+    _set_grade(session, ticket, grade, reasons, policy, now, actor, actor_user_id, reason=reason, overridden=True)
+    session.commit()
+    return ticket
+
+
+def set_nature(
+    session: Session,
+    *,
+    policy: Policy,
+    ticket_id: int,
+    nature: Nature,
+    explanation: str | None,
+    actor: str,
+    actor_user_id: int,
+    now: datetime,
+) -> Ticket:
+    """Classify by nature; an invalid complaint is closed with its explanation, never deleted."""
+    ticket = _locked_ticket(session, ticket_id)
+    if nature is Nature.invalid:
+        apply_transition(
+            session, ticket, "mark_invalid", actor=actor, actor_user_id=actor_user_id, reason=explanation, at=now
+        )
+        ticket.closed_at = now
+        ticket.closure_note = explanation
+    else:
+        record_event(
+            session,
+            ticket,
+            action="nature",
+            actor=actor,
+            actor_user_id=actor_user_id,
+            at=now,
+            reason=explanation,
+            data={"from": ticket.nature.value, "to": nature.value},
+        )
+    ticket.nature = nature
+    ticket.nature_note = explanation
+    escalation.reschedule(session, ticket, policy, now)
+    if nature is Nature.invalid:
+        request_replan(session, reason="marked invalid", ticket_id=ticket.id)
+    session.commit()
+    return ticket
+
+
+def cancel(
+    session: Session, *, policy: Policy, ticket_id: int, reason: str, actor: str, actor_user_id: int, now: datetime
+) -> Ticket:
+    ticket = _locked_ticket(session, ticket_id)
+    apply_transition(session, ticket, "cancel", actor=actor, actor_user_id=actor_user_id, reason=reason, at=now)
+    ticket.closed_at = now
+    ticket.closure_note = reason
+    escalation.reschedule(session, ticket, policy, now)
+    request_replan(session, reason="cancelled", ticket_id=ticket.id)
+    session.commit()
+    return ticket
+
+
+def list_tickets_query(
+    *,
+    statuses: list[TicketStatus] | None,
+    grades: list[Grade] | None,
+    due_before: datetime | None,
+    region: str | None,
+    equipment_type: EquipmentType | None,
+    channel: Channel | None,
+    at_risk: bool | None,
+    q: str | None,
+) -> Select[tuple[Ticket]]:
+    """Tickets matching the board's filters; open ones by default."""
+    query = select(Ticket)
+    query = query.where(Ticket.status.in_(statuses or list(OPEN_TICKET_STATUSES)))
+    if grades:
+        query = query.where(Ticket.grade.in_(grades))
+    if due_before is not None:
+        query = query.where(Ticket.due_on_site_at <= due_before)
+    if at_risk is not None:
+        query = query.where(Ticket.at_risk.is_(at_risk))
+    if channel is not None:
+        query = query.where(Ticket.channel == channel)
+    if region or equipment_type or q:
+        query = query.outerjoin(Site, Site.id == Ticket.site_id).outerjoin(
+            Equipment, Equipment.id == Ticket.equipment_id
+        )
+        if region:
+            query = query.where(Site.region == region)
+        if equipment_type:
+            query = query.where(Equipment.equipment_type == equipment_type)
+        if q:
+            like = f"%{q.replace('%', '').replace('_', '')}%"
+            query = query.outerjoin(Customer, Customer.id == Ticket.customer_id).where(
+                or_(
+                    Customer.name.ilike(like),
+                    Site.name.ilike(like),
+                    Site.address.ilike(like),
+                    Equipment.serial_number.ilike(like),
+                    Ticket.reported_serial.ilike(like),
+                    Ticket.symptom.ilike(like),
+                )
+            )
+    return query

@@ -1,0 +1,120 @@
+"""Re-plan without reshuffling, and the diff a dispatcher sees (issue 5, "Re-plan without reshuffling").
+
+``replan(problem, previous)`` plans the current state again while keeping the live plan stable:
+visits in progress (``Technician.in_progress``) and accepted/en-route visits (``Visit.committed``)
+stay; every other visit carries its previous technician and ETA, and the model charges
+``SolveParams.move_cost`` for giving it to another technician and ``shift_cost_per_s`` for every
+second it arrives later than before beyond ``shift_tolerance_min``. One search starts from the
+previous routes (checked: OR-Tools silently refuses routes that break the new model, in which case
+it searches cold), another searches cold in parallel as a hedge; the cheaper plan wins.
+
+``plan_diff(old, new)`` lists who gains and loses which visit, which deadlines improve or worsen,
+and the change in kilometres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from routing.plan import Plan
+from routing.problem import Problem, SolveParams
+from routing.solve import solve
+from routing.travel import TravelMatrixProvider
+
+__all__ = ["Move", "PlanDiff", "plan_diff", "previous_routes", "replan", "with_previous"]
+
+
+def with_previous(problem: Problem, previous: Plan) -> Problem:
+    """``problem`` with each visit's previous technician and ETA taken from ``previous``."""
+    visits = []
+    for v in problem.visits:
+        stop = previous.stop(v.id)
+        if stop is None:
+            visits.append(replace(v, previous_technician=None, previous_arrival=None))
+            continue
+        tech = previous.assignments()[v.id]
+        visits.append(replace(v, previous_technician=tech, previous_arrival=stop.arrival))
+    return replace(problem, visits=tuple(visits))
+
+
+def previous_routes(previous: Plan, problem: Problem) -> dict[tuple[str, int], list[str]]:
+    """The previous routes restricted to visits that are still pending, committed ones first."""
+    pending = {v.id: v for v in problem.visits}
+    out: dict[tuple[str, int], list[str]] = {}
+    for r in previous.routes:
+        ids = [s.visit_id for s in r.stops if s.visit_id in pending]
+        committed = [i for i in ids if pending[i].committed and pending[i].pin_technician == r.technician_id]
+        rest = [i for i in ids if i not in committed]
+        if ids:
+            out[(r.technician_id, r.shift_index)] = committed + rest
+    return out
+
+
+def replan(
+    problem: Problem,
+    previous: Plan,
+    params: SolveParams | None = None,
+    travel: TravelMatrixProvider | None = None,
+) -> Plan:
+    """Plan ``problem`` (the current state) again, moving as little of ``previous`` as is worth it.
+
+    ``problem`` is the truth now: cancelled or finished visits are simply absent, new ones present,
+    technicians carry their in-progress job and current position, committed visits are marked.
+    """
+    params = params or SolveParams()
+    stable = with_previous(problem, previous)
+    return solve(stable, params, travel, initial_routes=previous_routes(previous, stable))
+
+
+@dataclass(frozen=True)
+class Move:
+    visit_id: str
+    from_technician: str | None  # None: was unassigned (or new)
+    to_technician: str | None  # None: now unassigned
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    """What changes if ``new`` replaces ``old`` — the board shows this before a dispatcher applies it."""
+
+    moves: tuple[Move, ...]  # visits planned in both, on a different technician
+    added: tuple[Move, ...]  # visits planned now that were not planned before
+    removed: tuple[Move, ...]  # visits planned before that are not planned now
+    deadlines_gained: tuple[str, ...]  # late (or unplanned) before, on time now
+    deadlines_lost: tuple[str, ...]  # on time before, late or unplanned now
+    eta_changes_min: dict[str, float]  # visit -> minutes later (+) or earlier (-), for visits in both
+    km_delta: float
+    gains: dict[str, int]  # technician -> visits gained minus lost
+
+    @property
+    def moved_ids(self) -> list[str]:
+        return [m.visit_id for m in self.moves]
+
+
+def plan_diff(old: Plan, new: Plan) -> PlanDiff:
+    """Compare two plans visit by visit."""
+    a, b = old.assignments(), new.assignments()
+    moves = tuple(Move(v, a[v], b[v]) for v in sorted(a.keys() & b.keys()) if a[v] != b[v])
+    added = tuple(Move(v, None, b[v]) for v in sorted(b.keys() - a.keys()))
+    removed = tuple(Move(v, a[v], None) for v in sorted(a.keys() - b.keys()))
+
+    def on_time(plan: Plan, vid: str) -> bool:
+        s = plan.stop(vid)
+        return s is not None and not s.late
+
+    everyone = sorted(a.keys() | b.keys())
+    gained = tuple(v for v in everyone if on_time(new, v) and not on_time(old, v))
+    lost = tuple(v for v in everyone if on_time(old, v) and not on_time(new, v))
+    eta: dict[str, float] = {}
+    for v in sorted(a.keys() & b.keys()):
+        so, sn = old.stop(v), new.stop(v)
+        if so is not None and sn is not None:
+            eta[v] = round((sn.arrival - so.arrival).total_seconds() / 60, 1)
+    gains: dict[str, int] = {}
+    for m in (*moves, *added, *removed):
+        if m.to_technician:
+            gains[m.to_technician] = gains.get(m.to_technician, 0) + 1
+        if m.from_technician:
+            gains[m.from_technician] = gains.get(m.from_technician, 0) - 1
+    km = round(new.objective.travel_km - old.objective.travel_km, 2)
+    return PlanDiff(moves, added, removed, gained, lost, eta, km, gains)

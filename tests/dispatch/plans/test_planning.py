@@ -1,0 +1,192 @@
+"""The live plan, drafts and dispatcher moves on a real database with the real optimizer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from dispatch.core.clock import utcnow
+from dispatch.core.policy import policy_for
+from dispatch.core.types import Category, Channel, EquipmentType, Role, TicketStatus, VisitStatus
+from dispatch.plans import service as plans
+from dispatch.plans.models import Plan
+from dispatch.tickets.models import Ticket, Visit
+from dispatch.tickets.service import ImpactFacts, open_complaint
+from dispatch.workforce.models import TechnicianShift
+from tests.factories import auth_header, make_depot, make_site, make_technician, make_user
+
+FAST_POLICY = "[routing]\ntime_limit_seconds = 0.3\ndraft_time_limit_seconds = 0.5\n"
+
+
+@pytest.fixture
+def fast(settings, tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text(FAST_POLICY)
+    return settings.model_copy(update={"policy_file": path})
+
+
+@pytest.fixture
+def fast_client(fast, session_factory):
+    from fastapi.testclient import TestClient
+
+    from dispatch.app import create_app
+
+    app = create_app(fast)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        app.state.sessionmaker = session_factory
+        yield c
+
+
+def _tech(session, skills, *, lat=28.2282, lon=112.9388, hours=10):
+    depot = make_depot(session, lat=lat, lon=lon)
+    tech = make_technician(session, skills=skills, depot=depot)
+    now = utcnow()
+    session.add(
+        TechnicianShift(technician_id=tech.id, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=hours))
+    )
+    session.flush()
+    return tech
+
+
+def _ticket(session, settings, etype, *, lat=28.21, lon=112.95, impact=None, category=Category.equipment):
+    _site, unit = make_site(session, lat=lat, lon=lon, equipment_type=etype)
+    return open_complaint(
+        session,
+        policy=policy_for(settings),
+        now=utcnow(),
+        actor="test",
+        actor_user_id=None,
+        channel=Channel.phone,
+        category=category,
+        symptom=f"{etype.value} fault",
+        impact=impact or ImpactFacts(equipment_down=True),
+        equipment_id=unit.id,
+    ).ticket
+
+
+def test_live_replan_assigns_skilled_technicians_with_eta(fast_client, db_session, session_factory, fast):
+    """New tickets are planned to technicians with the right skill; tickets show technician and ETA."""
+    crane_tech = _tech(db_session, ["tower_crane"])
+    lift_tech = _tech(db_session, ["elevator"])
+    crane = _ticket(db_session, fast, EquipmentType.tower_crane)
+    lift = _ticket(db_session, fast, EquipmentType.elevator, lat=28.25, lon=112.90)
+    assert plans.run_live_replan(session_factory, fast, utcnow()) >= 2
+    db_session.expire_all()
+    assert db_session.get(Ticket, crane.id).assigned_technician_id == crane_tech.id
+    assert db_session.get(Ticket, lift.id).assigned_technician_id == lift_tech.id
+    for t in (crane, lift):
+        ticket = db_session.get(Ticket, t.id)
+        assert ticket.status is TicketStatus.assigned and ticket.eta_at is not None
+        assert ticket.eta_at <= ticket.due_on_site_at and not ticket.at_risk
+    dispatcher = make_user(db_session, role=Role.dispatcher)
+    live = fast_client.get("/api/v1/plans/live", headers=auth_header(fast, dispatcher)).json()
+    stops = {s["ticket_id"]: s for r in live["routes"] for s in r["stops"]}
+    assert set(stops) >= {crane.id, lift.id}
+    assert stops[crane.id]["reasons"], "every planned visit says why"
+    assert plans.run_live_replan(session_factory, fast, utcnow()) == 0, "nothing pending, nothing solved"
+
+
+def test_ticket_nobody_can_serve_is_unassigned_with_the_reason(fast_client, db_session, session_factory, fast):
+    """A base-station fault with no base-station technician on shift stays unassigned and says why."""
+    _tech(db_session, ["tower_crane"])
+    station = _ticket(db_session, fast, EquipmentType.base_station)
+    plans.run_live_replan(session_factory, fast, utcnow())
+    dispatcher = make_user(db_session, role=Role.dispatcher)
+    live = fast_client.get("/api/v1/plans/live", headers=auth_header(fast, dispatcher)).json()
+    reasons = {u["ticket_id"]: u["reason"] for u in live["unassigned"]}
+    assert "base_station" in reasons[station.id]
+    assert db_session.get(Ticket, station.id).status is TicketStatus.new
+
+
+def test_far_away_technician_marks_major_ticket_at_risk(db_session, session_factory, fast):
+    """When the only technician cannot arrive before a major deadline, the ticket is flagged at risk."""
+    _tech(db_session, ["elevator"], lat=28.2, lon=115.4)  # ~250 km away: about 8 h on the road
+    trapped = _ticket(
+        db_session, fast, EquipmentType.elevator, category=Category.emergency, impact=ImpactFacts(people_trapped=True)
+    )
+    plans.run_live_replan(session_factory, fast, utcnow())
+    db_session.expire_all()
+    ticket = db_session.get(Ticket, trapped.id)
+    assert ticket.grade.value == "major"
+    assert ticket.eta_at is not None and ticket.eta_at > ticket.due_on_site_at
+    assert ticket.at_risk is True
+
+
+def test_ticket_no_one_can_reach_in_a_shift_is_at_risk_at_once(db_session, session_factory, fast):
+    """A ticket the plan cannot place at all is flagged at risk now, not when its deadline is near."""
+    _tech(db_session, ["elevator"], lat=31.23, lon=121.47)  # ~900 km: beyond any shift
+    far = _ticket(db_session, fast, EquipmentType.elevator)
+    plans.run_live_replan(session_factory, fast, utcnow())
+    db_session.expire_all()
+    ticket = db_session.get(Ticket, far.id)
+    assert ticket.eta_at is None and ticket.at_risk is True
+
+
+def test_draft_preview_apply_and_stale_refusal(fast_client, db_session, session_factory, fast):
+    """A dispatcher's draft carries a diff; applying it works once; a draft older than the live plan is a 409."""
+    _tech(db_session, ["tower_crane"])
+    _ticket(db_session, fast, EquipmentType.tower_crane)
+    plans.run_live_replan(session_factory, fast, utcnow())
+    dispatcher = make_user(db_session, role=Role.dispatcher)
+    headers = auth_header(fast, dispatcher)
+    draft = fast_client.post("/api/v1/plans", json={"reason": "morning re-optimisation"}, headers=headers)
+    assert draft.status_code == 202 and draft.json()["status"] == "pending"
+    plans.run_drafts(session_factory, fast, utcnow())
+    ready = fast_client.get(f"/api/v1/plans/{draft.json()['id']}", headers=headers).json()
+    assert ready["status"] == "ready" and "moves" in ready["diff"] and "km_delta" in ready["diff"]
+    applied = fast_client.post(f"/api/v1/plans/{ready['id']}/apply", headers=headers)
+    assert applied.status_code == 200, applied.text
+    assert fast_client.get("/api/v1/plans/live", headers=headers).json()["fingerprint"] == ready["fingerprint"]
+
+    second = fast_client.post("/api/v1/plans", json={}, headers=headers).json()
+    plans.run_drafts(session_factory, fast, utcnow())
+    _ticket(db_session, fast, EquipmentType.tower_crane, lat=28.3)
+    plans.run_live_replan(session_factory, fast, utcnow())  # the live plan moves on
+    stale = fast_client.post(f"/api/v1/plans/{second['id']}/apply", headers=headers)
+    assert stale.status_code == 409 and stale.headers["content-type"] == "application/problem+json"
+
+
+def test_move_to_unskilled_technician_is_refused_and_pin_holds(fast_client, db_session, session_factory, fast):
+    """Dragging a crane job to an elevator technician is refused with the reason; a valid pin survives re-plans."""
+    near = _tech(db_session, ["tower_crane"])
+    far = _tech(db_session, ["tower_crane"], lat=28.6, lon=113.3)
+    lift_only = _tech(db_session, ["elevator"])
+    crane = _ticket(db_session, fast, EquipmentType.tower_crane)
+    plans.run_live_replan(session_factory, fast, utcnow())
+    db_session.expire_all()
+    assert db_session.get(Ticket, crane.id).assigned_technician_id == near.id
+    dispatcher = make_user(db_session, role=Role.dispatcher)
+    headers = auth_header(fast, dispatcher)
+    bad = fast_client.post(
+        "/api/v1/plans/validate-move", json={"ticket_id": crane.id, "technician_id": lift_only.id}, headers=headers
+    ).json()
+    assert bad["feasible"] is False and "skill" in bad["reasons"][0]
+    refused = fast_client.post(
+        "/api/v1/plans/pin", json={"ticket_id": crane.id, "technician_id": lift_only.id}, headers=headers
+    )
+    assert refused.status_code == 422 and "skill" in refused.json()["detail"]
+    ok = fast_client.post("/api/v1/plans/pin", json={"ticket_id": crane.id, "technician_id": far.id}, headers=headers)
+    assert ok.status_code == 200 and ok.json()["feasible"] is True and ok.json()["eta"]
+    plans.run_live_replan(session_factory, fast, utcnow())
+    plans.run_live_replan(session_factory, fast, utcnow())
+    db_session.expire_all()
+    assert db_session.get(Ticket, crane.id).assigned_technician_id == far.id
+
+
+def test_accepted_visit_is_not_moved_by_a_replan(db_session, session_factory, fast):
+    """Work a technician has accepted stays with them when new tickets arrive."""
+    first = _tech(db_session, ["tower_crane"], lat=28.6, lon=113.3)
+    _tech(db_session, ["tower_crane"])
+    crane = _ticket(db_session, fast, EquipmentType.tower_crane)
+    plans.run_live_replan(session_factory, fast, utcnow())
+    db_session.expire_all()
+    visit = db_session.scalars(select(Visit).where(Visit.ticket_id == crane.id)).one()
+    visit.technician_id, visit.status = first.id, VisitStatus.accepted  # the far technician accepted it
+    db_session.commit()
+    _ticket(db_session, fast, EquipmentType.tower_crane, lat=28.22)
+    plans.run_live_replan(session_factory, fast, utcnow())
+    db_session.expire_all()
+    assert db_session.get(Visit, visit.id).technician_id == first.id
+    assert db_session.scalar(select(Plan.id).where(Plan.status == "live")) is not None

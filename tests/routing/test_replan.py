@@ -1,0 +1,84 @@
+from dataclasses import replace
+
+from routing import SolveParams, solve
+from routing.replan import plan_diff, replan
+from tests.routing.builders import FAST, at, loc, problem, tech, visit
+
+
+def _live():
+    techs = [tech("a"), tech("b", depot=loc(20)), tech("c", depot=loc(0, 20))]
+    visits = [visit(f"v{i}", loc((i * 7) % 25, (i * 5) % 22), due_h=10, service_min=45) for i in range(9)]
+    p = problem(techs, visits)
+    return p, solve(p, SolveParams(time_limit_s=0.3, workers=1))
+
+
+def test_replan_keeps_committed_and_pinned_work():
+    """Re-planning never takes an accepted/en-route or pinned visit away from its technician."""
+    p, live = _live()
+    first = {r.technician_id: r.stops[0].visit_id for r in live.routes if r.stops}
+    pinned_tech, pinned_visit = next(iter(first.items()))
+    visits = []
+    for v in p.visits:
+        if v.id in first.values():
+            visits.append(replace(v, committed=True, pin_technician=live.assignments()[v.id]))
+        else:
+            visits.append(v)
+    # a major ticket lands right next to the committed visit of one technician
+    near = live.stop(pinned_visit)
+    assert near is not None
+    major = visit("major", p.visit(pinned_visit).location, due_h=1, grade="major", service_min=30)
+    new_p = replace(p, visits=(*visits, major))
+    plan = replan(new_p, live, FAST)
+    for tech_id, vid in first.items():
+        assert plan.route_of(tech_id)[0].visit_id == vid
+    assert plan.stop("major") is not None
+    assert pinned_tech in plan.assignments().values()
+
+
+def test_replan_moves_few_visits():
+    """Inserting one major ticket moves at most a few other visits between technicians."""
+    p, live = _live()
+    major = visit("major", loc(10, 10), due_h=3, grade="major", service_min=30)
+    plan = replan(replace(p, visits=(*p.visits, major)), live, FAST)
+    diff = plan_diff(live, plan)
+    assert plan.stop("major") is not None and not plan.stop("major").late
+    assert len([m for m in diff.moves if m.visit_id != "major"]) <= 3
+    assert [m.visit_id for m in diff.added] == ["major"]
+
+
+def test_replan_drops_cancelled_visits():
+    """A cancelled ticket simply disappears from the new plan; the diff lists it as removed."""
+    p, live = _live()
+    gone = p.visits[0].id
+    plan = replan(replace(p, visits=p.visits[1:]), live, FAST)
+    assert plan.stop(gone) is None
+    diff = plan_diff(live, plan)
+    assert [m.visit_id for m in diff.removed] == [gone]
+
+
+def test_plan_diff_reports_moves_deadlines_and_km():
+    """The board's diff names moved visits, deadlines gained and lost, and the km change."""
+    p = problem(
+        [tech("a", shifts=[(0, 12)]), tech("b", depot=loc(30), shifts=[(0, 12)])],
+        [
+            visit("x", loc(1), due_h=2, grade="serious", service_min=200),
+            visit("y", loc(2), due_h=2, service_min=200),
+        ],
+    )
+    one = solve(replace(p, visits=tuple(replace(v, pin_technician="a") for v in p.visits)), FAST)
+    two = solve(p, FAST)
+    diff = plan_diff(one, two)
+    assert one.objective.late_visits == 1 and two.objective.late_visits == 0
+    assert len(diff.moves) == 1 and diff.moves[0].from_technician == "a" and diff.moves[0].to_technician == "b"
+    assert len(diff.deadlines_gained) == 1 and diff.deadlines_lost == ()
+    assert diff.km_delta > 0
+    assert diff.gains == {"a": -1, "b": 1}
+    assert at(0) < two.stop("y").arrival
+
+
+def test_fingerprint_changes_with_the_plan():
+    """A plan's fingerprint is stable for the same plan and changes when any assignment changes."""
+    p, live = _live()
+    assert live.fingerprint() == live.fingerprint()
+    moved = solve(replace(p, visits=p.visits[1:]), FAST)
+    assert moved.fingerprint() != live.fingerprint()

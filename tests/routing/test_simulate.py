@@ -1,0 +1,152 @@
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from routing import HaversineProvider, Location
+from routing.simulate import main, run_simulation
+
+TZ = timezone(timedelta(hours=8))
+START = datetime(2026, 12, 1, 8, 0, tzinfo=TZ)
+
+
+def iso(h: float) -> str:
+    return (START + timedelta(hours=h)).isoformat()
+
+
+def scenario() -> dict:
+    complaints = []
+    for i in range(12):
+        complaints.append(
+            {
+                "id": f"c{i}",
+                "reported_at": iso(0.5 * i),
+                "lat": 31.2 + 0.02 * ((i * 7) % 5),
+                "lon": 121.4 + 0.03 * ((i * 3) % 4),
+                "equipment_type": "elevator" if i % 2 else "tower_crane",
+                "grade": ["major", "serious", "general"][i % 3],
+                "skills": ["elevator"] if i % 2 else ["tower_crane"],
+                "service_minutes": 45,
+            }
+        )
+    return {
+        "name": "tiny",
+        "start": START.isoformat(),
+        "horizon_hours": 8,
+        "promise_hours": {"major": 4, "serious": 12, "general": 24},
+        "travel": {"speed_kmh": 40, "road_factor": 1.3},
+        "depots": [
+            {"id": "sc", "lat": 31.2, "lon": 121.4, "kind": "service_centre"},
+            {"id": "pp", "lat": 31.3, "lon": 121.5, "kind": "partner_point"},
+        ],
+        "technicians": [
+            {
+                "id": "lift",
+                "depot": "sc",
+                "skills": ["elevator"],
+                "shifts": [[iso(0), iso(5)], [iso(20), iso(30)]],
+            },
+            {"id": "crane", "depot": "sc", "skills": ["tower_crane"], "shifts": [[iso(1), iso(9)]]},
+            {
+                "id": "both",
+                "depot": "pp",
+                "skills": ["elevator", "tower_crane"],
+                "shifts": [[iso(2), iso(6)]],
+            },
+        ],
+        "complaints": complaints,
+    }
+
+
+@pytest.mark.parametrize("policy", ["greedy", "optimizer"])
+def test_trace_obeys_travel_shifts_skills_and_one_visit_at_a_time(policy):
+    """Every simulated visit respects travel times, shifts, skills, reports and one job at a time."""
+    sc = scenario()
+    trace: list[dict] = []
+    result = run_simulation(sc, policy, trace.append, time_limit_s=0.05)
+    assert trace, "something must be served"
+    provider = HaversineProvider(40, 1.3)
+    techs = {t["id"]: t for t in sc["technicians"]}
+    depots = {d["id"]: Location(d["lat"], d["lon"]) for d in sc["depots"]}
+    comp = {c["id"]: c for c in sc["complaints"]}
+    seen = set()
+    by_tech: dict[str, list[dict]] = {}
+    for rec in trace:
+        by_tech.setdefault(rec["technician_id"], []).append(rec)
+        assert rec["complaint_id"] not in seen
+        seen.add(rec["complaint_id"])
+    for tid, recs in by_tech.items():
+        t = techs[tid]
+        recs.sort(key=lambda r: r["depart_at"])
+        prev = None
+        for rec in recs:
+            c = comp[rec["complaint_id"]]
+            dep, arr = datetime.fromisoformat(rec["depart_at"]), datetime.fromisoformat(rec["arrive_at"])
+            start, end = datetime.fromisoformat(rec["start_at"]), datetime.fromisoformat(rec["end_at"])
+            assert set(c["skills"]) <= set(t["skills"])
+            assert dep >= datetime.fromisoformat(c["reported_at"])
+            shift = next(
+                (a, b)
+                for a, b in ((datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in t["shifts"])
+                if a <= dep < b
+            )
+            assert end <= shift[1]
+            same_shift = prev is not None and datetime.fromisoformat(prev["end_at"]) > shift[0]
+            origin = (
+                Location(comp[prev["complaint_id"]]["lat"], comp[prev["complaint_id"]]["lon"])
+                if same_shift
+                else depots[t["depot"]]
+            )
+            site = Location(c["lat"], c["lon"])
+            assert (arr - dep).total_seconds() == provider.seconds(origin, site)
+            assert start >= arr
+            assert (end - start).total_seconds() == c["service_minutes"] * 60
+            if prev is not None:
+                assert dep >= datetime.fromisoformat(prev["end_at"])
+            prev = rec
+    assert result["tickets"] == 12
+    assert result["on_time"] <= len(trace)
+
+
+def test_output_has_the_documented_keys():
+    """The simulator's JSON has the keys the CLI and the benchmark table read."""
+    result = run_simulation(scenario(), "greedy")
+    assert set(result) == {
+        "policy", "tickets", "on_time", "on_time_rate", "by_grade", "late_minutes_p95",
+        "travel_km", "replans", "replan_ms_p95",
+    }  # fmt: skip
+    assert set(result["by_grade"]) == {"major", "serious", "general"}
+    assert set(result["by_grade"]["major"]) == {"tickets", "on_time", "rate"}
+
+
+def test_cli_writes_json_and_trace(tmp_path, capsys):
+    """The CLI prints the JSON result and writes one trace line per visit."""
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps(scenario()))
+    tr = tmp_path / "trace.jsonl"
+    assert main(["--scenario", str(f), "--policy", "greedy", "--json", "--trace", str(tr)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["policy"] == "greedy"
+    lines = [json.loads(x) for x in tr.read_text().splitlines()]
+    assert lines and set(lines[0]) == {
+        "complaint_id",
+        "technician_id",
+        "depart_at",
+        "arrive_at",
+        "start_at",
+        "end_at",
+    }
+
+
+def test_bad_scenarios_are_refused():
+    """A scenario with a naive start time or an unknown grade fails with a clear message."""
+    sc = scenario()
+    sc["start"] = "2026-12-01T08:00:00"
+    with pytest.raises(ValueError, match="offset"):
+        run_simulation(sc, "greedy")
+    sc = scenario()
+    sc["complaints"][0]["grade"] = "urgent"
+    with pytest.raises(ValueError, match="grade"):
+        run_simulation(sc, "greedy")
+    with pytest.raises(ValueError, match="policy"):
+        run_simulation(scenario(), "random")
