@@ -8,12 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from geoalchemy2.elements import WKTElement
 from sqlalchemy.orm import Session
 
-from dispatch.core.types import Role
+from dispatch.core.types import Grade, Role
 from dispatch.events import encode, publish
 from tests.board.conftest import LiveServer, wait_for
-from tests.factories import make_user, token_for
+from tests.factories import make_technician, make_ticket, make_user, token_for
 
 
 class StreamReader:
@@ -119,6 +120,37 @@ def test_stream_resyncs_and_keeps_delivering_after_database_restart(
         publish(live_session, "technician.position", {"technician_id": 7})
         live_session.commit()
         wait_for(lambda: "technician.position" in reader.kinds(), what="events after the restart")
+    finally:
+        reader.close()
+
+
+def test_row_changes_publish_themselves_once_per_kind_on_commit(
+    live_server: LiveServer, live_session: Session, dispatcher_token: str
+) -> None:
+    """Services need not remember to publish: committed ticket and position changes reach the board."""
+    reader = StreamReader(f"{live_server.url}/api/v1/events/stream", {"Authorization": f"Bearer {dispatcher_token}"})
+    try:
+        wait_for(lambda: "hello" in reader.kinds(), what="hello")
+        first = make_ticket(live_session, grade=Grade.major)
+        second = make_ticket(live_session, grade=Grade.general)
+        tech = make_technician(live_session)
+        live_session.commit()
+        wait_for(lambda: "ticket.created" in reader.kinds(), what="ticket.created")
+        created = [e for e in reader.events if e["kind"] == "ticket.created"]
+        assert created == [{"kind": "ticket.created", "ids": [first.id, second.id], "count": 2, "major": True}]
+        tech.last_position = WKTElement("POINT(112.9 28.2)", srid=4326)
+        second.at_risk = True
+        live_session.commit()
+        wait_for(lambda: "technician.position" in reader.kinds(), what="technician.position")
+        wait_for(lambda: "ticket.updated" in reader.kinds(), what="ticket.updated")
+        updated = next(e for e in reader.events if e["kind"] == "ticket.updated")
+        assert updated["ids"] == [second.id] and updated["major"] is False
+        make_ticket(live_session, grade=Grade.serious)
+        live_session.rollback()
+        publish(live_session, "marker", {})
+        live_session.commit()
+        wait_for(lambda: "marker" in reader.kinds(), what="the marker")
+        assert [e["kind"] for e in reader.events].count("ticket.created") == 1
     finally:
         reader.close()
 
