@@ -1,7 +1,7 @@
 // The Gantt: one row per technician over today and tomorrow — shifts, travel and work blocks, the visit in
 // progress, ETA against deadline markers — and a side list of unassigned and late visits with the reason.
 // Drag a work block to another row (or press M on it) to ask the router whether the move is possible.
-import { api, optional } from "./api.js";
+import { api } from "./api.js";
 import { h, clock, when, now } from "./util.js";
 
 export function createGantt({ onMove, onOpenTicket }) {
@@ -44,7 +44,7 @@ export function createGantt({ onMove, onOpenTicket }) {
         class: `work ${v.grade}${v.in_progress ? " in-progress" : ""}${v.late ? " late" : ""}${v.pinned ? " pinned" : ""}`,
         style: span(v.start, v.end), tabindex: "0", draggable: "true", role: "button",
         dataset: { visit: v.visit_id, ticket: v.ticket_id, technician: tech.id },
-        title: `${label}\n${v.status}${v.pinned ? " · pinned" : ""}\nETA ${clock(v.eta)} · due ${clock(v.due_at)}${v.late ? " · LATE" : ""}\nDrag to another technician, or press M to move; Enter opens the ticket`,
+        title: `${label}\n${v.status}${v.pinned ? " · pinned" : ""}\nETA ${clock(v.eta)} · due ${clock(v.due_at)}${v.late ? " · LATE" : ""}${(v.reasons || []).length ? "\n" + v.reasons.join("\n") : ""}\nDrag to another technician, or press M to move; Enter opens the ticket`,
         ondragstart: (e) => { e.dataTransfer.setData("text/plain", String(v.visit_id)); e.dataTransfer.effectAllowed = "move"; },
         onkeydown: (e) => {
           if (e.key === "Enter") onOpenTicket(v.ticket_id);
@@ -95,19 +95,11 @@ export function createGantt({ onMove, onOpenTicket }) {
   }
 
   async function load() {
-    // The live plan (issue 5) adds the router's reasons; until it is deployed the visits table is the plan.
-    const [sched, live] = await Promise.all([api("/board/schedule", { params: { limit: 200 } }), optional("/plans/live").catch(() => null)]);
-    data = sched;
+    data = await api("/board/schedule", { params: { limit: 200 } });
     technicians = data.rows.map((r) => ({ ...r.technician, skills: r.skills }));
-    if (live && Array.isArray(live.unassigned)) {
-      data.unassigned = live.unassigned.map((u) => ({
-        ticket_id: u.ticket_id, visit_id: u.visit_id ?? null, grade: u.grade || "general",
-        site_name: u.site_name || u.site?.name || "", due_at: u.due_at || u.due_on_site_at, reason: u.reason || "not planned",
-      }));
-    }
     const visits = data.rows.reduce((n, r) => n + r.visits.length, 0);
     status.textContent = data.rows.length
-      ? `${data.total_technicians} technicians · ${visits} visits ${when(data.start)} – ${when(data.end)}${live ? "" : " · live plan service not running: showing recorded assignments"}`
+      ? `${data.total_technicians} technicians · ${visits} visits ${when(data.start)} – ${when(data.end)} · ${data.source === "live plan" ? "live plan" : "no live plan yet: recorded assignments"}`
       : "No technicians on record.";
     renderAxis();
     renderRows();

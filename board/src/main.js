@@ -59,6 +59,8 @@ async function start() {
     onMove: (v, tech, at, techs) => proposeMove(v, tech, at, techs, { onChanged: refreshAll }),
   });
   const escalations = createEscalations({ onOpenTicket: openTicket });
+  const runOptimise = () =>
+    optimise({ onChanged: refreshAll, technicianName: (id) => gantt.technicians().find((t) => t.id === id)?.name });
   const views = { queue, gantt };
   // Map (Leaflet) and reports (Chart.js) are separate chunks, loaded the first time they are shown.
   const lazy = {
@@ -75,7 +77,7 @@ async function start() {
   const header = h("header", { class: "top" },
     h("strong", { class: "brand" }, "Onsite24"), tabs,
     h("div", { class: "actions" },
-      h("button", { type: "button", id: "optimise-button", title: "Optimise the plan (O)", onclick: () => optimise({ onChanged: refreshAll }) }, "Optimise"),
+      h("button", { type: "button", id: "optimise-button", title: "Optimise the plan (O)", onclick: () => runOptimise() }, "Optimise"),
       escalations.button, liveDot,
       h("span", { class: "user" }, `${config.user.name} · ${config.role}`),
       h("button", { type: "button", onclick: () => { session.clear(); location.hash = ""; showLogin(); } }, "Log out")));
@@ -120,7 +122,10 @@ async function start() {
       const family = ev.kind.split(".")[0];
       (AFFECTS[family] || VIEWS).forEach((v) => stale.add(v));
       if (family === "escalation" || family === "ticket") escalations.load();
-      if (ev.kind === "ticket.created" && ev.grade === "major") toast(`New major ticket #${ev.ticket_id}`, "alert");
+      if (ev.kind === "ticket.created" && (ev.major || ev.grade === "major")) {
+        const ids = ev.ids || (ev.ticket_id ? [ev.ticket_id] : []);
+        toast(ids.length ? `New major ticket ${ids.map((i) => `#${i}`).join(", ")}` : "New major tickets", "alert");
+      }
       reloadVisible();
     },
   });
@@ -137,7 +142,7 @@ async function start() {
     if (["1", "2", "3", "4"].includes(k)) location.hash = VIEWS[Number(k) - 1];
     else if (k === "/") { e.preventDefault(); location.hash = "queue"; queue.focusSearch(); }
     else if (k === "j" || k === "k") { if (current === "queue") queue.moveFocus(k === "j" ? 1 : -1); }
-    else if (k === "o" || k === "O") optimise({ onChanged: refreshAll });
+    else if (k === "o" || k === "O") runOptimise();
     else if (k === "e" || k === "E") escalations.show();
     else if (k === "r" || k === "R") refresh(current);
     else if (k === "Escape") drawer.close();

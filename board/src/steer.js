@@ -23,82 +23,110 @@ export function modal(title, content, actions) {
 function effectText(res) {
   const parts = [];
   if (res.eta) parts.push(`ETA ${when(res.eta)}`);
-  if (res.due_at || res.due_on_site_at) parts.push(`due ${when(res.due_at || res.due_on_site_at)}`);
-  if (res.deadline_effect) parts.push(typeof res.deadline_effect === "string" ? res.deadline_effect : JSON.stringify(res.deadline_effect));
-  if (res.late_minutes) parts.push(`${res.late_minutes} min late`);
+  if (res.deadline) parts.push(`deadline ${when(res.deadline)}`);
+  if (res.late_minutes) parts.push(`${Math.round(res.late_minutes)} min late`);
+  else if (res.eta) parts.push("on time");
+  if (res.late_visits_after !== null && res.late_visits_after !== undefined) parts.push(`${res.late_visits_after} late visits in the plan after the move`);
   return parts.join(" · ");
 }
 
-export async function proposeMove(visit, technician, startAfter, technicians, { onChanged }) {
+const reasonList = (reasons) => h("ul", { class: "reasons" }, ...(reasons || []).map((r) => h("li", {}, r)));
+
+// Drag (or M) → the router checks the move (skills, shift, deadline effect) → the dispatcher pins it.
+export async function proposeMove(visit, technician, _at, technicians, { onChanged }) {
   if (!technician) {
-    // Keyboard path: choose the technician and the earliest start in a form.
-    const sel = h("select", { "aria-label": "Technician" }, ...technicians.map((t) => h("option", { value: t.id }, `${t.name} (${t.skills.join(", ")})`)));
-    const time = h("input", { type: "datetime-local", "aria-label": "Start after (optional)" });
-    modal(`Move visit #${visit.visit_id} (ticket #${visit.ticket_id})`, h("div", { class: "form" }, h("label", {}, "Technician ", sel), h("label", {}, "Start after ", time)), [
+    const sel = h("select", { "aria-label": "Technician", id: "move-technician" }, ...technicians.map((t) => h("option", { value: t.id }, `${t.name} (${t.skills.join(", ").replace(/_/g, " ")})`)));
+    modal(`Move ticket #${visit.ticket_id}`, h("div", { class: "form" }, h("label", {}, "To technician ", sel)), [
       { label: "Check", primary: true, run: async (close) => {
         close();
         const t = technicians.find((x) => String(x.id) === sel.value);
-        await proposeMove(visit, t, time.value ? new Date(time.value).toISOString() : null, technicians, { onChanged });
+        await proposeMove(visit, t, null, technicians, { onChanged });
       } },
       { label: "Cancel" },
     ]);
     return;
   }
-  const body = { visit_id: visit.visit_id, technician_id: technician.id, start_after: startAfter || undefined };
+  const body = { ticket_id: visit.ticket_id, technician_id: technician.id };
   let res;
   try {
     res = await optional("/plans/validate-move", { method: "POST", body });
   } catch (e) {
-    modal("Move refused", h("p", { class: "refused" }, e.message), [{ label: "OK", primary: true }]);
+    modal("Move refused", h("div", {}, h("p", { class: "refused" }, e.message), reasonList(e.problem?.reasons)), [{ label: "OK", primary: true }]);
     return;
   }
   if (res === null) { toast(NOT_RUNNING, "error"); return; }
-  if (res.feasible === false || res.ok === false) {
-    const why = res.reason || (res.reasons || []).join("; ") || "the router refused the move";
-    modal("Move refused", h("p", { class: "refused" }, `${technician.name} cannot take ticket #${visit.ticket_id}: ${why}`), [{ label: "OK", primary: true }]);
+  if (!res.feasible) {
+    modal("Move refused", h("div", { class: "refused-box" },
+      h("p", { class: "refused" }, `${technician.name} cannot take ticket #${visit.ticket_id}:`), reasonList(res.reasons)), [{ label: "OK", primary: true }]);
     return;
   }
-  modal(`Move ticket #${visit.ticket_id} to ${technician.name}?`, h("p", { class: "effect" }, effectText(res) || "The router accepts the move."), [
+  modal(`Move ticket #${visit.ticket_id} to ${technician.name}?`, h("div", {},
+    h("p", { class: "effect" }, effectText(res)), reasonList(res.reasons)), [
     { label: "Pin it", primary: true, run: async (close) => {
       try {
-        // Contract (issue 5): pinning repeats the validated move with pin=true.
-        await api(res.pin_url ? res.pin_url.replace(/^\/api\/v1/, "") : "/plans/pin", { method: "POST", body: { ...body, pin: true } });
-        toast(`Ticket #${visit.ticket_id} pinned to ${technician.name}`);
+        await api("/plans/pin", { method: "POST", body });
+        toast(`Ticket #${visit.ticket_id} pinned to ${technician.name}; the plan is being updated`);
         close();
         onChanged();
-      } catch (e) { toast(e.message, "error"); }
+      } catch (e) {
+        close();
+        modal("Move refused", h("div", {}, h("p", { class: "refused" }, e.message), reasonList(e.problem?.reasons)), [{ label: "OK", primary: true }]);
+      }
     } },
     { label: "Cancel" },
   ]);
 }
 
-export async function optimise({ onChanged }) {
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Optimise: ask for a draft (the worker computes it), wait for it, show the diff, apply or discard.
+export async function optimise({ onChanged, technicianName }) {
   let draft;
   try {
-    draft = await optional("/plans", { method: "POST", body: {} });
+    draft = await optional("/plans", { method: "POST", body: { reason: "dispatcher asked to optimise" } });
   } catch (e) { toast(e.message, "error"); return; }
   if (draft === null) { toast(NOT_RUNNING, "error"); return; }
+  let cancelled = false;
+  const waiting = h("p", { class: "waiting" }, "The optimiser is computing a draft plan…");
+  const closeWait = modal("Optimising", waiting, [{ label: "Cancel", run: async (close) => {
+    cancelled = true; close(); await api(`/plans/${draft.id}/discard`, { method: "POST" }).catch(() => {});
+  } }]);
+  const until = Date.now() + 120_000;
+  while (!cancelled && draft.status === "pending" && Date.now() < until) {
+    await sleep(500);
+    try { draft = await api(`/plans/${draft.id}`); } catch (e) { toast(e.message, "error"); break; }
+  }
+  if (cancelled) return;
+  closeWait();
+  if (draft.status !== "ready") {
+    toast(draft.status === "failed" ? `The optimiser failed: ${draft.error}` : "The draft is not ready; is the worker running?", "error");
+    return;
+  }
   const diff = draft.diff || {};
-  const moves = diff.moves || [];
+  const name = (id) => (id === null || id === undefined ? "unassigned" : technicianName(Number(id)) || `technician ${id}`);
+  const moves = [...(diff.moves || []), ...(diff.added || []), ...(diff.removed || [])];
+  const km = diff.km_delta ?? 0;
+  const summary = h("dl", { class: "diff-summary" },
+    h("dt", {}, "Moves"), h("dd", { id: "diff-moves" }, String((diff.moves || []).length)),
+    h("dt", {}, "Newly planned / dropped"), h("dd", {}, `${(diff.added || []).length} / ${(diff.removed || []).length}`),
+    h("dt", {}, "Deadlines gained"), h("dd", { class: "gain" }, (diff.deadlines_gained || []).map((t) => `#${t}`).join(" ") || "none"),
+    h("dt", {}, "Deadlines lost"), h("dd", { class: "loss" }, (diff.deadlines_lost || []).map((t) => `#${t}`).join(" ") || "none"),
+    h("dt", {}, "Late visits"), h("dd", {}, `${diff.late_before ?? "?"} → ${diff.late_after ?? "?"}`),
+    h("dt", {}, "Unassigned"), h("dd", {}, `${diff.unassigned_before ?? "?"} → ${diff.unassigned_after ?? "?"}`),
+    h("dt", {}, "Driving"), h("dd", {}, `${km > 0 ? "+" : ""}${Number(km).toFixed(1)} km`));
   const list = h("ul", { class: "moves" }, ...moves.slice(0, 200).map((m) => h("li", {},
-    `Ticket #${m.ticket_id ?? "?"}: ${m.from_technician?.name ?? m.from ?? "unassigned"} → ${m.to_technician?.name ?? m.to ?? "unassigned"}${m.eta ? ` (ETA ${clock(m.eta)})` : ""}`)));
-  const gained = diff.deadlines_gained ?? diff.gained ?? [];
-  const lost = diff.deadlines_lost ?? diff.lost ?? [];
-  const n = (x) => (Array.isArray(x) ? x.length : x);
-  const km = diff.km_delta ?? diff.km ?? null;
-  const summary = h("p", { class: "diff-summary" },
-    `${moves.length} moves · deadlines gained ${n(gained)} · lost ${n(lost)}${km !== null ? ` · ${km > 0 ? "+" : ""}${Number(km).toFixed(1)} km` : ""}`);
-  modal("Optimised plan (draft)", h("div", {}, summary, list), [
+    `Ticket #${m.visit_id}: ${name(m.from_technician)} → ${name(m.to_technician)}`)));
+  modal(`Optimised plan (draft ${draft.id})`, h("div", { id: "draft-preview" }, summary, list), [
     { label: "Apply", primary: true, run: async (close) => {
       try {
         await api(`/plans/${draft.id}/apply`, { method: "POST" });
-        toast("New plan applied"); close(); onChanged();
+        toast("The optimised plan is now live"); close(); onChanged();
       } catch (e) {
         toast(e.status === 409 ? "The live plan changed since this draft; optimise again." : e.message, "error");
         close();
       }
     } },
-    { label: "Discard" },
+    { label: "Discard", run: async (close) => { await api(`/plans/${draft.id}/discard`, { method: "POST" }).catch(() => {}); close(); } },
   ]);
 }
 
@@ -119,13 +147,22 @@ export function createEscalations({ onOpenTicket }) {
   function show() {
     const body = !available ? h("p", {}, "Escalations are not running on this server yet.")
       : !items.length ? h("p", {}, "No open escalations.")
-      : h("ul", { class: "escalations" }, ...items.map((e) => h("li", {},
-        h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); onOpenTicket(e.ticket_id); } }, `#${e.ticket_id}`),
-        ` ${e.step || e.level || ""} ${e.grade ? `(${e.grade})` : ""} due ${when(e.due_at || e.fired_at)} `,
-        h("button", { type: "button", onclick: async (ev) => {
-          try { await api(`/escalations/${e.id}/acknowledge`, { method: "POST", body: {} }); ev.target.closest("li").remove(); toast(`Escalation on #${e.ticket_id} acknowledged`); load(); }
-          catch (err) { toast(err.message, "error"); }
-        } }, "Acknowledge"))));
+      : h("ul", { class: "escalations" }, ...items.map((e) => {
+        const last = (e.fired || [])[e.fired.length - 1];
+        return h("li", { dataset: { ticket: e.ticket_id } },
+          h("span", { class: `badge ${e.grade}` }, e.grade), " ",
+          h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); onOpenTicket(e.ticket_id); } }, `#${e.ticket_id}`),
+          ` ${e.symptom || ""}`,
+          h("small", {}, last ? `${last.audience}: ${last.message} (fired ${when(last.fired_at)})` : "", ` · due on site ${when(e.due_on_site_at)}`),
+          h("button", { type: "button", class: "ack", onclick: async (ev) => {
+            try {
+              await api(`/escalations/${e.ticket_id}/acknowledge`, { method: "POST", body: { note: "taken up from the board" } });
+              ev.target.closest("li").remove();
+              toast(`Escalation on #${e.ticket_id} acknowledged`);
+              load();
+            } catch (err) { toast(err.message, "error"); }
+          } }, "Acknowledge"));
+      }));
     modal("Open escalations", body, [{ label: "Close", primary: true }]);
   }
   return { button, load, show };
@@ -143,8 +180,11 @@ export function createDrawer({ onChanged }) {
     panel.hidden = false;
     panel.replaceChildren(h("p", {}, `Loading ticket #${id}…`));
     panel.focus();
-    if (!t) t = await optional(`/tickets/${id}`).catch(() => null);
-    const timeline = await optional(`/tickets/${id}/timeline`).catch(() => null);
+    const [full, timeline] = await Promise.all([
+      optional(`/tickets/${id}`).catch(() => null),
+      optional(`/tickets/${id}/timeline`).catch(() => null),
+    ]);
+    t = full || t;
     const grade = h("select", { "aria-label": "New grade" }, ...GRADES.map((g) => h("option", { value: g, selected: t && t.grade === g }, GRADE_LABEL[g])));
     const reason = h("input", { type: "text", "aria-label": "Reason for the new grade", placeholder: "Reason (required)", required: true });
     const regrade = h("form", { class: "regrade", onsubmit: async (e) => {
@@ -172,11 +212,13 @@ export function createDrawer({ onChanged }) {
       regrade,
       h("h3", {}, "Timeline"),
       entries === null ? h("p", { class: "muted" }, "The timeline service is not running on this server yet.")
-        : h("ol", { class: "timeline" }, ...entries.map((e) => h("li", {},
-          h("time", {}, when(e.at || e.time || e.received_at)), " ",
-          h("strong", {}, e.kind || e.action || e.type || ""), " ",
-          e.text || e.reason || e.message || "",
-          e.pdf_url ? h("a", { href: e.pdf_url, target: "_blank", rel: "noopener" }, " PDF") : ""))));
+        : h("ol", { class: "timeline", id: "timeline" }, ...entries.map((e) => {
+          const pdf = e.data?.pdf_url || e.pdf_url;
+          return h("li", { class: `tl-${e.kind}` },
+            h("time", {}, when(e.at)), " ", h("span", { class: "tl-kind" }, e.kind), " ",
+            h("strong", {}, e.title || ""), e.detail ? h("small", {}, e.detail) : "", e.actor ? h("small", {}, e.actor) : "",
+            pdf ? h("a", { href: pdf, target: "_blank", rel: "noopener" }, "Confirmation PDF") : "");
+        })));
     panel.querySelector("button.close").focus();
   }
   return { panel, open, close };

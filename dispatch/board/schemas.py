@@ -91,6 +91,7 @@ class Block(BaseModel):
     site_name: str | None
     pinned: bool
     travel_from: datetime | None
+    reasons: list[str] = []
     start: datetime | None
     end: datetime | None
     eta: datetime | None

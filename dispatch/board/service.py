@@ -130,7 +130,7 @@ def _queue_rows(session: Session, ids: Any, *, now: datetime, limit: int, offset
         Equipment.equipment_type,
         Equipment.model,
         Equipment.serial_number,
-        cv.c.planned_arrival_at.label("eta"),
+        func.coalesce(Ticket.eta_at, cv.c.planned_arrival_at).label("eta"),
         Technician.id.label("technician_id"),
         Technician.name.label("technician_name"),
         alarms.label("alarm_count"),
@@ -152,7 +152,7 @@ def _queue_rows(session: Session, ids: Any, *, now: datetime, limit: int, offset
         .outerjoin(Customer, Customer.id == Ticket.customer_id)
         .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
         .outerjoin(cv, true())
-        .outerjoin(Technician, Technician.id == cv.c.technician_id)
+        .outerjoin(Technician, Technician.id == func.coalesce(Ticket.assigned_technician_id, cv.c.technician_id))
         .order_by(*order)
     )
     return list(session.execute(query))
@@ -266,11 +266,26 @@ def queue_groups(session: Session, *, now: datetime, limit: int, **filters: Any)
     }
 
 
+def _live_plan_document(session: Session) -> dict[str, Any] | None:
+    from dispatch.plans.models import Plan
+
+    return session.scalar(select(Plan.document).where(Plan.status == "live").order_by(Plan.id.desc()).limit(1))
+
+
 def schedule(
     session: Session, *, start: datetime, hours: int, limit: int, offset: int, now: datetime
 ) -> dict[str, Any]:
-    """Per technician: shifts and planned visits (travel + work blocks) in [start, start + hours)."""
+    """Per technician: shifts and planned visits (travel + work blocks) in [start, start + hours).
+
+    Visits carry the live plan's times (the planner writes them on the visits); the live plan's document adds
+    the travel before each stop, the router's reasons, and why unassigned tickets could not be planned.
+    """
     end = start + timedelta(hours=hours)
+    doc = _live_plan_document(session) or {}
+    stops = {str(st["ticket_id"]): st for r in doc.get("routes", []) for st in r.get("stops", [])}
+    plan_reasons: dict[str, list[str]] = doc.get("reasons", {}) or {}
+    why_unassigned: dict[str, str] = {str(t): why for t, why in doc.get("unassigned", [])}
+    why_unassigned.update({str(t): why for t, why in (doc.get("not_plannable", {}) or {}).items()})
     total = session.scalar(select(func.count()).select_from(Technician).where(Technician.is_active)) or 0
     techs = list(
         session.scalars(
@@ -310,6 +325,10 @@ def schedule(
         start_at = v.arrived_at or v.planned_start_at or v.planned_arrival_at
         end_at = v.planned_end_at or (start_at + timedelta(minutes=v.service_minutes) if start_at else None)
         is_late = eta is not None and eta > due
+        stop = stops.get(str(v.ticket_id))
+        travel_from = v.departed_at or v.planned_departure_at
+        if travel_from is None and stop is not None and eta is not None and stop.get("travel_s"):
+            travel_from = eta - timedelta(seconds=float(stop["travel_s"]))
         block = {
             "visit_id": v.id,
             "ticket_id": v.ticket_id,
@@ -317,7 +336,8 @@ def schedule(
             "status": v.status,
             "site_name": site_name,
             "pinned": v.pinned,
-            "travel_from": v.departed_at or v.planned_departure_at,
+            "travel_from": travel_from,
+            "reasons": list(plan_reasons.get(str(v.ticket_id), []))[:5],
             "start": start_at,
             "end": end_at,
             "eta": eta,
@@ -349,7 +369,8 @@ def schedule(
             "grade": grade,
             "site_name": site_name,
             "due_at": due,
-            "reason": "breached: not on site yet" if due < now else "not planned yet",
+            "reason": why_unassigned.get(str(t_id))
+            or ("breached: not on site yet" if due < now else "waiting for the planner"),
         }
         for t_id, grade, due, site_name in session.execute(
             select(Ticket.id, Ticket.grade, Ticket.due_on_site_at, Site.name)
@@ -377,7 +398,7 @@ def schedule(
         "offset": offset,
         "unassigned": unassigned,
         "late": late,
-        "source": "visits",
+        "source": "live plan" if doc else "visits",
     }
 
 

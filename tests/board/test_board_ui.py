@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.core.clock import utcnow
 from dispatch.core.types import EquipmentType, Grade, Role, VisitStatus
-from dispatch.events import publish
-from dispatch.tickets.models import Visit
+from dispatch.escalation.models import EscalationEvent, TicketEscalation
+from dispatch.plans.service import run_drafts
+from dispatch.tickets.models import Ticket, Visit
 from dispatch.workforce.models import TechnicianShift
 from tests.board.conftest import LiveServer, screenshot
-from tests.factories import PASSWORD, make_site, make_technician, make_ticket, make_user, token_for
+from tests.factories import PASSWORD, make_depot, make_site, make_technician, make_ticket, make_user, token_for
 
 pytestmark = pytest.mark.browser
 
@@ -66,21 +68,34 @@ def test_dispatcher_logs_in_and_queue_orders_by_time_left_with_countdown(
     screenshot(page, "queue")
 
 
-def test_major_ticket_appears_live_without_reload(page: Any, live_server: LiveServer, live_session: Session) -> None:
-    """A major ticket committed elsewhere shows up in the open board within a second, with no reload."""
+def test_major_ticket_from_intake_appears_live_without_reload(
+    page: Any, live_server: LiveServer, live_session: Session
+) -> None:
+    """A "people trapped" complaint recorded by an agent shows up as major in the open board, no reload."""
     user = make_user(live_session, role=Role.dispatcher)
+    agent = make_user(live_session, role=Role.agent)
     make_ticket(live_session, grade=Grade.general)
+    _site, lift = make_site(live_session, equipment_type=EquipmentType.elevator)
     live_session.commit()
     open_board(page, live_server, token_for(live_server.settings, user))
     page.wait_for_selector("#live-state[data-state='live']")
     page.evaluate("window.__notReloaded = true")
 
-    # Until the intake API (issue 4) lands, the test opens the ticket as its service will: commit + publish.
-    ticket = make_ticket(live_session, grade=Grade.major, reported_at=utcnow())
-    publish(live_session, "ticket.created", {"ticket_id": ticket.id, "grade": "major"})
-    live_session.commit()
+    answer = httpx.post(
+        f"{live_server.url}/api/v1/complaints",
+        headers={"Authorization": f"Bearer {token_for(live_server.settings, agent)}"},
+        json={
+            "channel": "phone",
+            "equipment_id": lift.id,
+            "category": "emergency",
+            "symptom": "Car stuck between floors 7 and 8",
+            "impact": {"people_trapped": True},
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    ticket_id = answer.json()["id"]
 
-    page.wait_for_selector(f".grade-major li.ticket[data-id='{ticket.id}']", timeout=3000)
+    page.wait_for_selector(f".grade-major li.ticket[data-id='{ticket_id}']", timeout=3000)
     assert page.evaluate("window.__notReloaded") is True
     screenshot(page, "queue-live")
 
@@ -129,21 +144,30 @@ def test_map_renders_points_and_routes_without_a_tile_server(
     screenshot(page, "map")
 
 
-def test_schedule_shows_technicians_visits_and_side_list(
+def _shift(session: Session, tech_id: int, now: datetime) -> None:
+    session.add(
+        TechnicianShift(technician_id=tech_id, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=9))
+    )
+
+
+def test_schedule_shows_blocks_and_a_dragged_visit_is_refused_or_pinned(
     page: Any, live_server: LiveServer, live_session: Session
 ) -> None:
-    """The Gantt has a row per technician with shift and visit blocks, late and unassigned work aside."""
+    """Dragging a visit asks the router: a technician without the skill is refused with the reason, a skilled one
+    gets it pinned."""
     user = make_user(live_session, role=Role.dispatcher)
     now = utcnow().replace(microsecond=0)
-    tech = make_technician(live_session)
-    live_session.add(
-        TechnicianShift(technician_id=tech.id, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=8))
-    )
+    depot = make_depot(live_session)
+    alice = make_technician(live_session, skills=["tower_crane"], depot=depot)
+    bob = make_technician(live_session, skills=["tower_crane"], depot=depot)
+    lifts_only = make_technician(live_session, skills=["elevator"], depot=depot)
+    for t in (alice, bob, lifts_only):
+        _shift(live_session, t.id, now)
     ticket = make_ticket(live_session, grade=Grade.major, reported_at=now - timedelta(hours=3))
     live_session.add(
         Visit(
             ticket_id=ticket.id,
-            technician_id=tech.id,
+            technician_id=alice.id,
             status=VisitStatus.assigned,
             planned_departure_at=now + timedelta(minutes=20),
             planned_arrival_at=now + timedelta(hours=2),
@@ -154,18 +178,103 @@ def test_schedule_shows_technicians_visits_and_side_list(
     unplanned = make_ticket(live_session, grade=Grade.serious)
     live_session.commit()
     open_board(page, live_server, token_for(live_server.settings, user), view="gantt")
-    row = page.locator(f".row[data-technician='{tech.id}']")
+    row = page.locator(f".row[data-technician='{alice.id}']")
     assert row.locator(".shift").count() == 1 and row.locator(".travel").count() == 1
     block = row.locator(f".work[data-ticket='{ticket.id}']")
     assert "late" in block.get_attribute("class")
     assert page.locator(f".side .late li:has-text('#{ticket.id}')").count() == 1
     assert page.locator(f".side .unassigned li:has-text('#{unplanned.id}')").count() == 1
     screenshot(page, "gantt")
-    # Without the planning service the move is refused with a clear message rather than failing silently.
-    block.focus()
-    page.keyboard.press("m")
+
+    block.drag_to(page.locator(f".row[data-technician='{lifts_only.id}'] .track"))
+    page.wait_for_selector("dialog.modal >> text=Move refused")
+    assert "lacks the skill for tower_crane" in page.locator("dialog.modal").inner_text()
     page.locator("dialog.modal button.primary").click()
-    page.wait_for_selector("text=planning service is not running")
+
+    block.drag_to(page.locator(f".row[data-technician='{bob.id}'] .track"))
+    page.wait_for_selector(f"dialog.modal >> text=to {bob.name}?")
+    screenshot(page, "gantt-move")
+    page.locator("dialog.modal button.primary").click()
+    page.wait_for_selector(f"text=pinned to {bob.name}")
+    live_session.expire_all()
+    visit = live_session.scalars(select(Visit).where(Visit.ticket_id == ticket.id)).one()
+    assert (visit.technician_id, visit.pinned) == (bob.id, True)
+
+
+def test_optimise_previews_a_draft_and_apply_changes_the_gantt(
+    page: Any, live_server: LiveServer, live_session: Session
+) -> None:
+    """Optimise shows the draft's diff first; applying it puts the unplanned ticket on a technician's row."""
+    user = make_user(live_session, role=Role.dispatcher)
+    now = utcnow().replace(microsecond=0)
+    tech = make_technician(live_session, skills=["tower_crane"])
+    _shift(live_session, tech.id, now)
+    ticket = make_ticket(live_session, grade=Grade.serious, reported_at=now - timedelta(hours=1))
+    live_session.commit()
+    open_board(page, live_server, token_for(live_server.settings, user), view="gantt")
+    assert page.locator(f".row[data-technician='{tech.id}'] .work").count() == 0
+
+    page.keyboard.press("o")  # the Optimise shortcut
+    page.wait_for_selector("text=The optimiser is computing a draft plan")
+    # This test plays the worker: compute the pending draft (with a short search).
+    live_session.execute(text("UPDATE plans SET time_limit_seconds = 1 WHERE status = 'pending'"))
+    live_session.commit()
+    factory = sessionmaker(bind=live_session.get_bind(), expire_on_commit=False)
+    assert run_drafts(factory, live_server.settings, utcnow()) == 1
+
+    page.wait_for_selector("#draft-preview")
+    preview = page.locator("#draft-preview").inner_text()
+    assert f"Ticket #{ticket.id}: unassigned → {tech.name}" in preview
+    screenshot(page, "optimise-preview")
+    page.locator("dialog.modal button.primary").click()  # Apply
+    page.wait_for_selector(f".row[data-technician='{tech.id}'] .work[data-ticket='{ticket.id}']")
+
+
+def test_dispatcher_acknowledges_an_escalation_reads_the_timeline_and_regrades(
+    page: Any, live_server: LiveServer, live_session: Session
+) -> None:
+    """An escalated major ticket is acknowledged from the board, its timeline read, its grade overridden."""
+    user = make_user(live_session, role=Role.dispatcher)
+    now = utcnow()
+    ticket = make_ticket(live_session, grade=Grade.major, reported_at=now - timedelta(minutes=10))
+    live_session.add(TicketEscalation(ticket_id=ticket.id, started_at=now, fired_keys=["notify_department"]))
+    live_session.add(
+        EscalationEvent(
+            ticket_id=ticket.id,
+            step_key="notify_department",
+            audience="department",
+            kind="notify",
+            message="Major ticket: notify the service department",
+            due_at=now,
+            fired_by="worker",
+        )
+    )
+    live_session.commit()
+    open_board(page, live_server, token_for(live_server.settings, user))
+    page.wait_for_selector("#escalations-button.alert")
+    page.keyboard.press("e")
+    item = page.locator(f".escalations li[data-ticket='{ticket.id}']")
+    assert "notify the service department" in item.inner_text()
+    screenshot(page, "escalations")
+    item.locator("button.ack").click()
+    page.wait_for_selector(f"text=Escalation on #{ticket.id} acknowledged")
+    live_session.expire_all()
+    state = live_session.scalars(select(TicketEscalation).where(TicketEscalation.ticket_id == ticket.id)).one()
+    assert state.acknowledged_at is not None
+    page.keyboard.press("Escape")
+
+    page.locator(f"li.ticket[data-id='{ticket.id}']").click()
+    page.wait_for_selector("#timeline li")
+    timeline = page.locator("#timeline").inner_text()
+    assert "notify the service department" in timeline or "escalation" in timeline.lower()
+    screenshot(page, "timeline")
+
+    page.select_option("#drawer form.regrade select", "serious")
+    page.fill("#drawer form.regrade input", "Lift already evacuated; no one trapped")
+    page.locator("#drawer form.regrade button").click()
+    page.wait_for_selector(f"text=Ticket #{ticket.id} regraded to serious")
+    live_session.expire_all()
+    assert live_session.get(Ticket, ticket.id).grade is Grade.serious
 
 
 def test_reports_show_numbers_that_match_the_database(
