@@ -11,7 +11,6 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -32,23 +31,16 @@ from dispatch.core.auth import (
 )
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
+from dispatch.core.deps import AppPolicy, Now
 from dispatch.core.errors import Forbidden, Unauthorized
 from dispatch.core.settings import Settings
 from dispatch.core.types import Grade, Role, TicketStatus
-from dispatch.domain.policy import load_policy
 
 router = APIRouter(tags=["board"])
 BOARD_ROLES = frozenset({Role.dispatcher, Role.manager, Role.admin})
 BoardUser = Annotated[Principal, require_roles(Role.dispatcher, Role.manager)]
 STREAM_AUDIENCE = "onsite24:events"
 STREAM_TOKEN_SECONDS = 60
-
-
-@lru_cache(maxsize=4)
-def _timezone(policy_file: str | None) -> str:
-    from pathlib import Path
-
-    return load_policy(Path(policy_file) if policy_file else None).calendar.timezone
 
 
 # ---- live events ---------------------------------------------------------------------------------------------
@@ -146,12 +138,12 @@ async def event_stream(
 
 
 @router.get("/board/config", response_model=BoardConfig, summary="What the board page needs to start")
-def board_config(principal: BoardUser, settings: AppSettings) -> BoardConfig:
+def board_config(principal: BoardUser, settings: AppSettings, policy: AppPolicy) -> BoardConfig:
     return BoardConfig(
         tile_url=settings.tile_url,
         tile_attribution="" if not settings.tile_url else "Map tiles: configured tile server",
         events_url="/api/v1/events/stream",
-        timezone=_timezone(str(settings.policy_file) if settings.policy_file else None),
+        timezone=policy.calendar.timezone,
         user={"id": principal.user_id, "name": principal.username},
         role=principal.role.value,
     )
@@ -160,6 +152,7 @@ def board_config(principal: BoardUser, settings: AppSettings) -> BoardConfig:
 @router.get("/board/queue", response_model=QueuePage, summary="Open tickets by time left, with counts per grade")
 def board_queue(
     session: DbSession,
+    now: Now,
     _who: BoardUser,
     grade: Grade | None = None,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
@@ -174,7 +167,7 @@ def board_queue(
 ) -> dict[str, object]:
     return service.queue_page(
         session,
-        now=utcnow(),
+        now=now,
         limit=limit,
         offset=offset,
         grade=grade,
@@ -191,6 +184,7 @@ def board_queue(
 @router.get("/board/queue/groups", response_model=QueueGroups, summary="The first page of each grade, in one answer")
 def board_queue_groups(
     session: DbSession,
+    now: Now,
     _who: BoardUser,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     region: Annotated[str | None, Query(max_length=80)] = None,
@@ -203,7 +197,7 @@ def board_queue_groups(
 ) -> dict[str, object]:
     return service.queue_groups(
         session,
-        now=utcnow(),
+        now=now,
         limit=limit,
         statuses=status,
         region=region,
@@ -215,28 +209,28 @@ def board_queue_groups(
     )
 
 
-def _local_midnight(tz: str) -> datetime:
-    local = utcnow().astimezone(ZoneInfo(tz))
+def _local_midnight(tz: str, now: datetime) -> datetime:
+    local = now.astimezone(ZoneInfo(tz))
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 @router.get("/board/schedule", response_model=Schedule, summary="Per technician: shifts, travel and work blocks")
 def board_schedule(
     session: DbSession,
-    settings: AppSettings,
+    now: Now,
+    policy: AppPolicy,
     _who: BoardUser,
     start: Annotated[datetime | None, Query(description="Default: today 00:00 in the policy's time zone")] = None,
     hours: Annotated[int, Query(ge=1, le=96)] = 48,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, object]:
-    tz = _timezone(str(settings.policy_file) if settings.policy_file else None)
-    begin = start if start is not None and start.tzinfo else _local_midnight(tz)
-    return service.schedule(session, start=begin, hours=hours, limit=limit, offset=offset, now=utcnow())
+    tz = policy.calendar.timezone
+    begin = start if start is not None and start.tzinfo else _local_midnight(tz, now)
+    return service.schedule(session, start=begin, hours=hours, limit=limit, offset=offset, now=now)
 
 
 @router.get("/board/map", response_model=MapData, summary="Sites with open tickets, technicians and routes, depots")
-def board_map(session: DbSession, settings: AppSettings, _who: BoardUser) -> dict[str, object]:
-    tz = _timezone(str(settings.policy_file) if settings.policy_file else None)
-    begin = _local_midnight(tz)
+def board_map(session: DbSession, policy: AppPolicy, now: Now, _who: BoardUser) -> dict[str, object]:
+    begin = _local_midnight(policy.calendar.timezone, now)
     return service.map_data(session, start=begin, end=begin + timedelta(hours=48))

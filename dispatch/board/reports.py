@@ -22,10 +22,10 @@ from sqlalchemy import Float, String, and_, case, cast, func, inspect, or_, sele
 from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditEntry
-from dispatch.board.api import BoardUser, _timezone
-from dispatch.core.auth import AppSettings
+from dispatch.board.api import BoardUser
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
+from dispatch.core.deps import AppPolicy, Now
 from dispatch.core.errors import Unprocessable
 from dispatch.customers.models import Equipment
 from dispatch.tickets.models import Ticket, Visit
@@ -94,15 +94,16 @@ def on_time_rows(session: Session, *, start: datetime, end: datetime, now: datet
 @router.get("/on-time", summary="On-time on-site rate by grade and week")
 def report_on_time(
     session: DbSession,
-    settings: AppSettings,
+    policy: AppPolicy,
+    now: Now,
     _who: BoardUser,
     start: From = None,
     end: To = None,
     format: Format = "json",
 ) -> Any:
     a, b = _range(start, end)
-    tz = _timezone(str(settings.policy_file) if settings.policy_file else None)
-    rows = on_time_rows(session, start=a, end=b, now=utcnow(), tz=tz)
+    tz = policy.calendar.timezone
+    rows = on_time_rows(session, start=a, end=b, now=now, tz=tz)
     total = sum(r["tickets"] for r in rows)
     kept = sum(r["on_time"] for r in rows)
     body = {
