@@ -44,7 +44,7 @@ venv:
 	VENV=$(VENV) scripts/provision.sh venv
 
 bench-board: provision board
-	$(PY) bench/board.py
+	$(PY) bench/board.py --write-docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache board/node_modules dispatch/board/static

@@ -43,6 +43,22 @@ export async function api(path, { method = "GET", body, params, raw = false } = 
   return res.json();
 }
 
+// A response started by index.html's inline script, handled like api() would (once; null when absent).
+export async function prefetched(name) {
+  const early = window.__onsite24Prefetch;
+  if (!early || early.token !== session.token || !early[name]) return null;
+  const pending = early[name];
+  early[name] = null;
+  const res = await pending;
+  if (res.status === 401) onUnauthorized();
+  if (!res.ok) {
+    let problem = null;
+    try { problem = await res.json(); } catch { /* not JSON */ }
+    throw new ApiError(res.status, problem);
+  }
+  return res.json();
+}
+
 export async function login(username, password) {
   const form = new URLSearchParams({ username, password });
   const res = await fetch("/api/v1/auth/token", { method: "POST", body: form });

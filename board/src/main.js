@@ -1,6 +1,6 @@
 // Onsite24 dispatcher board: login, the four views (queue, schedule, map, reports), live updates, shortcuts.
 import "./style.css";
-import { api, login, session, setUnauthorizedHandler, BOARD_ROLES, ApiError } from "./api.js";
+import { api, login, prefetched, session, setUnauthorizedHandler, BOARD_ROLES, ApiError } from "./api.js";
 import { h, setTimezone, toast, debounce } from "./util.js";
 import { connectLive } from "./live.js";
 import { createQueue } from "./queue.js";
@@ -42,7 +42,7 @@ async function start() {
   const firstPages = prefetchQueue();
   let config;
   try {
-    config = await api("/board/config");
+    config = (await prefetched("config")) || (await api("/board/config"));
   } catch (e) {
     firstPages.catch(() => {});
     session.clear();

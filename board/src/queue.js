@@ -1,5 +1,5 @@
 // The queue: open tickets grouped by grade, least time left first, live countdowns, server-side filters.
-import { api } from "./api.js";
+import { api, prefetched } from "./api.js";
 import { GRADES, GRADE_LABEL, countdown, h, reasonsText, setServerNow, when, clock, debounce } from "./util.js";
 
 const PAGE = 50;
@@ -19,7 +19,8 @@ function filterParams(filters) {
 
 // The first page of every grade in one request: started before the page is built, to overlap the config call.
 export function prefetchQueue() {
-  return api("/board/queue/groups", { params: filterParams({ region: "", equipment_type: "", status: "", q: "" }) });
+  return prefetched("groups").then(
+    (early) => early || api("/board/queue/groups", { params: filterParams({ region: "", equipment_type: "", status: "", q: "" }) }));
 }
 
 export function createQueue({ onOpen, firstPages }) {
