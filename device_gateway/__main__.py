@@ -1,4 +1,4 @@
-"""`onsite24 gateway`: consume device alarms until SIGTERM."""
+"""`onsite24 gateway`: consume device alarms, status and heartbeats until SIGTERM."""
 
 from __future__ import annotations
 
@@ -7,20 +7,24 @@ import signal
 import threading
 from functools import partial
 
-from device_gateway.client import run_gateway
-from device_gateway.service import store_alarm
+from device_gateway.client import Gateway
+from device_gateway.service import ingest, store_failure
 from dispatch.core.db import make_engine, make_sessionmaker
 from dispatch.core.settings import Settings
 
 
-def main(settings: Settings) -> None:
+def main(settings: Settings, *, client_id: str | None = None) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = make_engine(settings.database_url, pool_size=2)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        run_gateway(settings, partial(store_alarm, make_sessionmaker(engine)), stop=stop)
+        factory = make_sessionmaker(engine)
+        gateway = Gateway(
+            settings, partial(ingest, factory), on_failure=partial(store_failure, factory), client_id=client_id
+        )
+        gateway.run(stop)
     finally:
         engine.dispose()
 

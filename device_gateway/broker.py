@@ -25,6 +25,13 @@ topic read devices/+/alarms
 topic read devices/+/status
 topic read devices/+/heartbeat
 """
+# Demo and load tests only: one account that may publish as any device (`onsite24 devices simulate --account`).
+SIMULATOR_ACL = """\
+user {simulator_user}
+topic write devices/+/alarms
+topic write devices/+/status
+topic write devices/+/heartbeat
+"""
 # %u is the MQTT username, which for a device is its device id: a device may only publish under its own id.
 DEVICE_PATTERNS = """\
 pattern write devices/%u/alarms
@@ -117,15 +124,25 @@ def write_config(
     bind: str = "127.0.0.1",
     log_dest: str = "file",
     tls: TlsListener | None = None,
+    simulator_user: str | None = None,
+    simulator_password: str | None = None,
 ) -> Path:
-    """Write mosquitto.conf, acl and passwd (gateway account) into `directory`; returns the config path."""
+    """Write mosquitto.conf, acl and passwd (gateway account) into `directory`; returns the config path.
+
+    `simulator_user` adds an account that may publish as any device: for demos and load tests, never production.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "data").mkdir(exist_ok=True)
     run_as = getpass.getuser() if os.geteuid() == 0 else None
     conf = directory / "mosquitto.conf"
     conf.write_text(render_config(directory, port=port, bind=bind, log_dest=log_dest, tls=tls, run_as=run_as))
-    (directory / "acl").write_text(GATEWAY_ACL.format(gateway_user=gateway_user) + "\n" + DEVICE_PATTERNS)
+    acl = GATEWAY_ACL.format(gateway_user=gateway_user) + "\n"
+    if simulator_user:
+        acl += SIMULATOR_ACL.format(simulator_user=simulator_user) + "\n"
+    (directory / "acl").write_text(acl + DEVICE_PATTERNS)
     set_password(directory, gateway_user, gateway_password)
+    if simulator_user and simulator_password:
+        set_password(directory, simulator_user, simulator_password)
     (directory / "passwd").chmod(0o600)
     (directory / "acl").chmod(0o600)
     return conf
@@ -140,6 +157,8 @@ def main() -> None:
     w.add_argument("--bind", default="127.0.0.1")
     w.add_argument("--gateway-user", default="onsite24-gateway")
     w.add_argument("--gateway-password", required=True)
+    w.add_argument("--simulator-user", help="demo/load tests only: an account that may publish as any device")
+    w.add_argument("--simulator-password")
     args = parser.parse_args()
     conf = write_config(
         args.dir.resolve(),
@@ -147,6 +166,8 @@ def main() -> None:
         bind=args.bind,
         gateway_user=args.gateway_user,
         gateway_password=args.gateway_password,
+        simulator_user=args.simulator_user,
+        simulator_password=args.simulator_password,
     )
     print(conf)
 

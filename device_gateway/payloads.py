@@ -108,3 +108,63 @@ def parse_alarm(topic: str, raw: bytes) -> Alarm | Rejection:
         data=data,
         extra={k: v for k, v in body.items() if k not in KNOWN_FIELDS},
     )
+
+
+@dataclass(frozen=True)
+class Status:
+    """`devices/{id}/status`: `online` or `offline` (plain text or {"status": …}); the last will is `offline`."""
+
+    device_id: str
+    online: bool
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """`devices/{id}/heartbeat`: any payload; optional JSON {"interval_s": n} announces the device's period."""
+
+    device_id: str
+    interval_s: int | None = None
+
+
+def parse_status(topic: str, raw: bytes) -> Status | Rejection:
+    where = parse_topic(topic)
+    if isinstance(where, Rejection):
+        return where
+    text = raw[:200].decode("utf-8", "replace").strip()
+    if text.startswith("{"):
+        try:
+            body = json.loads(raw.decode("utf-8"))
+            text = str(body.get("status", "")) if isinstance(body, dict) else ""
+        except (UnicodeDecodeError, ValueError):
+            text = ""
+    if text.lower() not in ("online", "offline"):
+        return Rejection("status payload must be 'online' or 'offline'", where.device_id)
+    return Status(where.device_id, text.lower() == "online")
+
+
+def parse_heartbeat(topic: str, raw: bytes) -> Heartbeat | Rejection:
+    where = parse_topic(topic)
+    if isinstance(where, Rejection):
+        return where
+    interval: int | None = None
+    if raw[:1] == b"{" and len(raw) <= MAX_PAYLOAD_BYTES:
+        try:
+            body = json.loads(raw.decode("utf-8"))
+            value = body.get("interval_s") if isinstance(body, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 86400:
+                interval = value
+        except (UnicodeDecodeError, ValueError):
+            pass
+    return Heartbeat(where.device_id, interval)
+
+
+def parse(topic: str, raw: bytes) -> Alarm | Status | Heartbeat | Rejection:
+    """Whatever a device published on `topic`, parsed by its kind; never raises."""
+    where = parse_topic(topic)
+    if isinstance(where, Rejection):
+        return where
+    if where.kind == "alarms":
+        return parse_alarm(topic, raw)
+    if where.kind == "status":
+        return parse_status(topic, raw)
+    return parse_heartbeat(topic, raw)

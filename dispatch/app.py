@@ -6,13 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
+from device_gateway.api import router as device_gateway_router
 from dispatch import health
 from dispatch.board.api import router as board_router
 from dispatch.board.hub import EventHub
 from dispatch.board.reports import router as reports_router
 from dispatch.board.static import install_board
 from dispatch.core.db import make_engine, make_sessionmaker
+from dispatch.core.openapi import install_problem_openapi
 from dispatch.core.policy import policy_for
 from dispatch.core.problem import install_problem_handlers
 from dispatch.core.settings import Settings
@@ -26,12 +29,14 @@ from dispatch.workforce.api import router as workforce_router
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+    """The app. `session_factory` replaces the engine's sessions (tests bind it to a rolled-back transaction)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.sessionmaker = session_factory or make_sessionmaker(engine)
         try:
             yield
         finally:
@@ -45,10 +50,13 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    if session_factory is not None:
+        app.state.sessionmaker = session_factory
     app.state.policy = policy_for(settings)
     # One LISTEN connection per process feeds every open event stream (started by the first subscriber).
     app.state.event_hub = EventHub(settings.database_url)
     install_problem_handlers(app)
+    install_problem_openapi(app)
     app.include_router(health.router)
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(workforce_router, prefix=API_PREFIX)
@@ -56,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(escalation_router, prefix=API_PREFIX)
     app.include_router(notifications_router, prefix=API_PREFIX)
     app.include_router(plans_router, prefix=API_PREFIX)
+    app.include_router(device_gateway_router, prefix=API_PREFIX)
     app.include_router(board_router, prefix=API_PREFIX)
     app.include_router(reports_router, prefix=API_PREFIX)
     install_board(app)

@@ -25,9 +25,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 route_app = typer.Typer(help="The optimizer on benchmark files.", no_args_is_help=True)
+devices_app = typer.Typer(help="Device registry and broker accounts; simulated device fleets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(route_app, name="route")
+app.add_typer(devices_app, name="devices")
 
 
 def _settings() -> Settings:
@@ -67,11 +69,16 @@ def serve(
 
 
 @app.command()
-def gateway() -> None:
+def gateway(
+    client_id: Annotated[
+        str | None,
+        typer.Option(help="MQTT client id; each gateway process on the shared subscription needs its own."),
+    ] = None,
+) -> None:
     """Consume device alarms from the MQTT broker and turn them into tickets (acknowledged after commit)."""
     from device_gateway.__main__ import main
 
-    main(_settings())
+    main(_settings(), client_id=client_id)
 
 
 @app.command()
@@ -256,6 +263,212 @@ def simulate(
     if trace is not None:
         argv += ["--trace", str(trace)]
     raise typer.Exit(simulate_main(argv))
+
+
+def _broker_dir(option: Path | None, settings: Settings) -> Path | None:
+    directory = option or settings.mosquitto_dir
+    if directory is None:
+        typer.secho(
+            "No broker directory (ONSITE24_MOSQUITTO_DIR or --mosquitto-dir): the registry is updated, but add the "
+            "broker account yourself (mosquitto_passwd) and reload Mosquitto.",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    return directory
+
+
+MosquittoDir = Annotated[
+    Path | None,
+    typer.Option(help="The broker's directory (passwd, acl, mosquitto.pid); default ONSITE24_MOSQUITTO_DIR."),
+]
+
+
+@devices_app.command("provision")
+def devices_provision(
+    device_id: Annotated[str, typer.Argument(help="The device id; also its MQTT username.")],
+    equipment_id: Annotated[int, typer.Option(help="The equipment this device reports for.")],
+    mosquitto_dir: MosquittoDir = None,
+) -> None:
+    """Register a device for a piece of equipment and create its broker account; the password is shown ONCE.
+
+    The ACL lets the device publish only to devices/DEVICE_ID/{alarms,status,heartbeat} and read nothing.
+    Provisioning an existing device again rotates its password.
+    """
+    from device_gateway.registry import provision_device
+    from dispatch.core.clock import utcnow
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.core.errors import DomainError
+
+    settings = _settings()
+    directory = _broker_dir(mosquitto_dir, settings)
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            done = provision_device(
+                session, device_id=device_id, equipment_id=equipment_id, broker_dir=directory, now=utcnow()
+            )
+    except DomainError as exc:
+        typer.secho(exc.detail, fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"device {done.device_id} provisioned for equipment {done.equipment_id}")
+    typer.echo(f"MQTT username: {done.device_id}")
+    typer.echo(f"MQTT password: {done.password}   (shown once; store it on the device now)")
+    if directory is not None:
+        typer.echo("broker reloaded" if done.broker_updated else "broker password file updated; reload Mosquitto")
+
+
+@devices_app.command("revoke")
+def devices_revoke(
+    device_id: Annotated[str, typer.Argument(help="The device to withdraw.")],
+    mosquitto_dir: MosquittoDir = None,
+) -> None:
+    """Withdraw a device: its broker account is removed and anything it still sends becomes a dead letter."""
+    from device_gateway.registry import revoke_device
+    from dispatch.core.clock import utcnow
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.core.errors import DomainError
+
+    settings = _settings()
+    directory = _broker_dir(mosquitto_dir, settings)
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            revoke_device(session, device_id=device_id, broker_dir=directory, now=utcnow())
+    except DomainError as exc:
+        typer.secho(exc.detail, fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"device {device_id} revoked")
+
+
+@devices_app.command("list")
+def devices_list(
+    include_revoked: Annotated[bool, typer.Option(help="Also show revoked devices.")] = False,
+) -> None:
+    """The device registry: equipment, status, last seen, last heartbeat."""
+    from device_gateway.registry import list_devices
+    from dispatch.core.db import make_engine, make_sessionmaker
+
+    engine = make_engine(_settings().database_url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            rows = list_devices(session, include_revoked=include_revoked)
+    finally:
+        engine.dispose()
+    typer.echo(f"{'DEVICE':<28} {'EQUIPMENT':<30} {'STATUS':<8} {'LAST SEEN':<26} REVOKED")
+    for d, e in rows:
+        what = f"{e.id} {e.equipment_type} {e.model}" if e else "-"
+        seen = d.last_seen_at.isoformat(timespec="seconds") if d.last_seen_at else "-"
+        revoked = d.revoked_at.isoformat(timespec="seconds") if d.revoked_at else ""
+        typer.echo(f"{d.device_id:<28} {what:<30} {d.status:<8} {seen:<26} {revoked}")
+
+
+@devices_app.command("simulate")
+def devices_simulate(
+    devices: Annotated[int, typer.Option(help="How many devices to simulate.", min=1)] = 10,
+    rate: Annotated[float, typer.Option(help="Messages per second across all devices.", min=0.1)] = 5.0,
+    faults: Annotated[
+        str, typer.Option(help="Scenario: mixed, raise, flap, offline or crane-critical (the demo alarm).")
+    ] = "mixed",
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(help="Publish with this simulator account (demo/test brokers only) instead of device accounts."),
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password of --account.", envvar="ONSITE24_SIMULATOR_PASSWORD")
+    ] = None,
+    credentials: Annotated[
+        Path | None, typer.Option(help="CSV 'device_id,password' lines of provisioned devices to use.", exists=True)
+    ] = None,
+    provision: Annotated[
+        bool,
+        typer.Option(help="Give the simulated devices fresh passwords first (rotates them; needs the broker dir)."),
+    ] = False,
+    mosquitto_dir: MosquittoDir = None,
+) -> None:
+    """Publish realistic alarm streams (raise, repeat, clear, flap, offline via last will) from simulated devices.
+
+    Devices are the registry's equipment with a device id (the first N). Credentials come from --credentials,
+    from --provision (fresh passwords written to the broker), or from a simulator --account.
+    """
+    from sqlalchemy import select
+
+    from device_gateway.simulate import SCENARIOS, SimDevice, simulate
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.customers.models import Equipment
+    from dispatch.devices.models import Device
+
+    settings = _settings()
+    _logging(settings)
+    if faults not in SCENARIOS:
+        typer.secho(
+            f"Unknown scenario '{faults}'; choose one of {', '.join(SCENARIOS)}.", fg=typer.colors.RED, err=True
+        )
+        raise typer.Exit(2)
+    secrets: dict[str, str] = {}
+    if credentials is not None:
+        for line in credentials.read_text().splitlines():
+            if "," in line and not line.startswith("#"):
+                device_id, secret = line.split(",", 1)
+                secrets[device_id.strip()] = secret.strip()
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            query = (
+                select(Equipment.device_id, Equipment.equipment_type, Equipment.id)
+                .outerjoin(Device, Device.device_id == Equipment.device_id)
+                .where(Equipment.device_id.is_not(None), Device.revoked_at.is_(None))
+                .order_by(Equipment.id)
+            )
+            if secrets:
+                query = query.where(Equipment.device_id.in_(list(secrets)))
+            fleet = list(session.execute(query.limit(devices)))
+            if provision:
+                from device_gateway.registry import provision_device
+                from dispatch.core.clock import utcnow
+
+                directory = _broker_dir(mosquitto_dir, settings)
+                if directory is None:
+                    raise typer.Exit(2)
+                for device_id, _type, equipment_id in fleet:
+                    done = provision_device(
+                        session, device_id=device_id, equipment_id=equipment_id, broker_dir=directory, now=utcnow()
+                    )
+                    secrets[device_id] = done.password
+    finally:
+        engine.dispose()
+    if not fleet:
+        typer.secho("No registered devices to simulate (equipment with a device id).", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    if account is None and not all(d in secrets for d, _t, _e in fleet):
+        typer.secho("Give --credentials, --provision or --account.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    sims = [
+        SimDevice(str(d), str(t), username=account, password=password if account else secrets[str(d)])
+        for d, t, _e in fleet
+    ]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def progress(stats, elapsed):  # type: ignore[no-untyped-def]
+        typer.echo(
+            f"{elapsed:6.0f}s  published {stats.published}  raised {stats.raised}  cleared {stats.cleared}  "
+            f"offline {stats.offline}"
+        )
+
+    typer.echo(f"simulating {len(sims)} device(s) at {rate}/s, scenario {faults}")
+    try:
+        stats = simulate(settings, sims, rate=rate, scenario=faults, duration=duration, stop=stop, progress=progress)
+    except KeyboardInterrupt:
+        return
+    typer.echo(
+        f"done: published {stats.published} (raised {stats.raised}, cleared {stats.cleared}), "
+        f"offline events {stats.offline}"
+    )
 
 
 def main() -> None:

@@ -17,7 +17,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database and the broker are reachable (503 otherwise)")
+@router.get(
+    "/readyz",
+    summary="The database and the broker are reachable (503 otherwise)",
+    responses={503: {"description": "A dependency is unreachable"}},
+)
 def readyz(request: Request) -> JSONResponse:
     checks: dict[str, dict[str, object]] = {}
     try:

@@ -5,7 +5,7 @@ from dispatch.audit import service as _audit_guard  # noqa: F401  (installs the 
 from dispatch.audit.models import AuditEntry
 from dispatch.core.db import Base
 from dispatch.customers.models import Customer, Equipment, EquipmentSiteMove, Site
-from dispatch.devices.models import Alarm
+from dispatch.devices.models import Alarm, AlarmFault, DeadLetter, Device, DeviceWatch
 from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.notifications.models import Notification
 from dispatch.plans.models import Plan, ReplanRequest
@@ -15,10 +15,14 @@ from dispatch.workforce.models import Depot, Technician, TechnicianShift
 
 __all__ = [
     "Alarm",
+    "AlarmFault",
     "AuditEntry",
     "Base",
     "Customer",
+    "DeadLetter",
     "Depot",
+    "Device",
+    "DeviceWatch",
     "Equipment",
     "EquipmentSiteMove",
     "EscalationEvent",

@@ -53,7 +53,8 @@ def _load_job_modules() -> None:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if not exc.name or not module.startswith(exc.name):
+            # A package that is not there yet (its parent may be missing too) is skipped; a broken import is not.
+            if exc.name is None or not (module == exc.name or module.startswith(exc.name + ".")):
                 raise
 
 

@@ -97,9 +97,8 @@ def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def client(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The real app; its requests share the test's rolled-back transaction."""
-    app = create_app(settings)
+    app = create_app(settings, session_factory=session_factory)
     with TestClient(app, raise_server_exceptions=False) as c:
-        app.state.sessionmaker = session_factory
         yield c
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.core.errors import DomainError
@@ -88,6 +89,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail=str(exc.detail),
             code=f"http-{exc.status_code}",
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value (out of range, malformed): the client's input, not a server fault.
+        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(
+            request,
+            status=422,
+            title="Invalid input",
+            detail="A value is out of range or malformed for this field.",
+            code="validation-error",
         )
 
     @app.exception_handler(Exception)

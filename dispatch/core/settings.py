@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     mqtt_password: SecretStr | None = None
     mqtt_client_id: str = "onsite24-gateway"
     mqtt_tls_ca_file: Path | None = None
+    # The device gateway: the broker's config directory (passwd, acl, pid file) for provisioning, and how many
+    # unacknowledged messages a gateway may hold (MQTT ReceiveMaximum) and store per transaction.
+    mosquitto_dir: Path | None = None
+    gateway_receive_maximum: int = Field(default=1000, ge=1, le=65535)
+    gateway_batch_max: int = Field(default=500, ge=1, le=65535)
     secret_key: SecretStr = SecretStr("")
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     policy_file: Path | None = None

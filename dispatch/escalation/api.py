@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dispatch.core.auth import Principal, require_roles
 from dispatch.core.db import DbSession
-from dispatch.core.deps import AppPolicy, Now
+from dispatch.core.deps import AppPolicy, DbId, Now
 from dispatch.core.types import Grade, Role, TicketStatus
 from dispatch.escalation import service
 from dispatch.escalation.models import EscalationEvent, TicketEscalation
@@ -100,7 +100,7 @@ def list_escalations(
     summary="Take the matter up: stops the notify steps",
 )
 def acknowledge(
-    ticket_id: int, body: AcknowledgeIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
+    ticket_id: DbId, body: AcknowledgeIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
 ) -> EscalationOut:
     state = service.acknowledge(
         session, policy=policy, ticket_id=ticket_id, user_id=who.user_id, actor=who.actor, note=body.note, now=now

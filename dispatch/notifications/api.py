@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dispatch.core.auth import CurrentPrincipal
 from dispatch.core.db import DbSession
-from dispatch.core.deps import Now
+from dispatch.core.deps import DbId, Now
 from dispatch.core.errors import NotFound
 from dispatch.notifications.models import Notification
 from dispatch.notifications.service import inbox_filter
@@ -44,7 +44,7 @@ def inbox(
 
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationOut, summary="Mark as read")
-def mark_read(notification_id: int, session: DbSession, who: CurrentPrincipal, now: Now) -> Notification:
+def mark_read(notification_id: DbId, session: DbSession, who: CurrentPrincipal, now: Now) -> Notification:
     row = session.scalar(
         select(Notification).where(Notification.id == notification_id, inbox_filter(who.role, who.user_id))
     )

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from dispatch.core.auth import Principal, require_roles
 from dispatch.core.db import DbSession
-from dispatch.core.deps import AppPolicy, Now
+from dispatch.core.deps import AppPolicy, DbId, Now
 from dispatch.core.errors import NotFound
 from dispatch.core.geo import latlon
 from dispatch.core.types import Role
@@ -111,7 +111,7 @@ def request_draft(body: DraftIn, session: DbSession, policy: AppPolicy, who: Dis
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut, summary="A plan or draft, with its diff")
-def get_plan(plan_id: int, session: DbSession, _who: Dispatcher) -> PlanOut:
+def get_plan(plan_id: DbId, session: DbSession, _who: Dispatcher) -> PlanOut:
     row = session.get(Plan, plan_id)
     if row is None:
         raise NotFound(f"Plan {plan_id} does not exist.")
@@ -119,13 +119,13 @@ def get_plan(plan_id: int, session: DbSession, _who: Dispatcher) -> PlanOut:
 
 
 @router.post("/plans/{plan_id}/apply", response_model=PlanOut, summary="Apply a draft (409 when stale)")
-def apply_draft(plan_id: int, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher) -> PlanOut:
+def apply_draft(plan_id: DbId, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher) -> PlanOut:
     row = service.apply_draft(session, plan_id=plan_id, user_id=who.user_id, actor=who.actor, policy=policy, now=now)
     return plan_view(session, row)
 
 
 @router.post("/plans/{plan_id}/discard", response_model=PlanOut, summary="Discard a draft")
-def discard_draft(plan_id: int, session: DbSession, _who: Dispatcher) -> PlanOut:
+def discard_draft(plan_id: DbId, session: DbSession, _who: Dispatcher) -> PlanOut:
     return plan_view(session, service.discard_draft(session, plan_id=plan_id))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from dispatch.audit.models import AuditEntry
 from dispatch.core.auth import Principal, require_roles
 from dispatch.core.db import DbSession
-from dispatch.core.deps import AppPolicy, Now
+from dispatch.core.deps import AppPolicy, DbId, Now
 from dispatch.core.errors import NotFound
 from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
 from dispatch.devices.models import Alarm
@@ -115,13 +115,13 @@ def _get(session: DbSession, ticket_id: int) -> Ticket:
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, summary="One ticket")
-def get_ticket(ticket_id: int, session: DbSession, now: Now, _who: OfficeStaff) -> TicketOut:
+def get_ticket(ticket_id: DbId, session: DbSession, now: Now, _who: OfficeStaff) -> TicketOut:
     return ticket_views(session, [_get(session, ticket_id)], now)[0]
 
 
 @router.post("/tickets/{ticket_id}/regrade", response_model=TicketOut, summary="Override the grade with a reason")
 def regrade(
-    ticket_id: int, body: RegradeIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
+    ticket_id: DbId, body: RegradeIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
 ) -> TicketOut:
     ticket = service.regrade(
         session,
@@ -140,7 +140,7 @@ def regrade(
     "/tickets/{ticket_id}/nature", response_model=TicketOut, summary="Classify: effective, communication, invalid"
 )
 def set_nature(
-    ticket_id: int, body: NatureIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake
+    ticket_id: DbId, body: NatureIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake
 ) -> TicketOut:
     ticket = service.set_nature(
         session,
@@ -157,7 +157,7 @@ def set_nature(
 
 @router.post("/tickets/{ticket_id}/cancel", response_model=TicketOut, summary="Cancel with a reason")
 def cancel(
-    ticket_id: int, body: ReasonIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
+    ticket_id: DbId, body: ReasonIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
 ) -> TicketOut:
     ticket = service.cancel(
         session,
@@ -173,7 +173,7 @@ def cancel(
 
 @router.get("/tickets/{ticket_id}/timeline", response_model=list[TimelineEntry], summary="Everything that happened")
 def timeline(
-    ticket_id: int,
+    ticket_id: DbId,
     session: DbSession,
     _who: OfficeStaff,
     limit: Annotated[int, Query(ge=1, le=1000)] = 300,

@@ -26,7 +26,7 @@ def list_technicians(
 ) -> list[TechnicianOut]:
     query = select(Technician).order_by(Technician.id).limit(limit).offset(offset)
     if skill:
-        query = query.where(Technician.skills.any(skill))
+        query = query.where(Technician.skills.contains([skill]))
     return [
         TechnicianOut(
             id=t.id,

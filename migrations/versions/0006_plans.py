@@ -1,7 +1,7 @@
 """plans
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-23 17:16:31.811508+00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -33,9 +33,8 @@ def fast_client(fast, session_factory):
 
     from dispatch.app import create_app
 
-    app = create_app(fast)
+    app = create_app(fast, session_factory=session_factory)
     with TestClient(app, raise_server_exceptions=False) as c:
-        app.state.sessionmaker = session_factory
         yield c
 
 

@@ -1,0 +1,198 @@
+"""The gateway end to end over the real Mosquitto (product config, passwords, ACL) and the real database."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import paho.mqtt.client as mqtt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from device_gateway.service import open_unreachable_tickets
+from dispatch.core.clock import utcnow
+from dispatch.core.types import EquipmentType, Grade
+from dispatch.devices.models import Alarm, AlarmFault, DeadLetter, Device, DeviceWatch
+from dispatch.tickets.models import Ticket
+from tests.device_gateway.helpers import (
+    alarm,
+    alarm_count,
+    device_client,
+    register_devices,
+    running_gateway,
+    start_gateway_process,
+    stop_client,
+    stop_process,
+    wait_for,
+)
+
+
+def _count(engine, model, *where):
+    with Session(engine) as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_device_alarm_over_mqtt_opens_graded_ticket_repeats_attach_and_clear_resolves(settings, broker, live_db):
+    """A crane's critical alarm published over MQTT becomes a major ticket; repeats attach; the clear resolves it."""
+    [(device, password)] = register_devices(live_db, broker, 1)
+    with running_gateway(settings, live_db):
+        crane = device_client(settings, device, password)
+        t0 = utcnow()
+        for n in range(3):
+            crane.publish(f"devices/{device}/alarms", alarm(at=t0 + timedelta(seconds=n)), qos=1)
+        wait_for(lambda: alarm_count(live_db) == 3, what="three stored alarms")
+        with Session(live_db) as s:
+            ticket = s.scalars(select(Ticket)).one()
+            assert ticket.grade is Grade.major
+            assert timedelta(hours=3, minutes=59) < ticket.due_on_site_at - t0 <= timedelta(hours=4, seconds=5)
+            assert s.scalars(select(AlarmFault)).one().count == 3
+        crane.publish(f"devices/{device}/alarms", alarm(state="cleared", at=t0 + timedelta(seconds=9)), qos=1)
+        wait_for(lambda: _count(live_db, Ticket, Ticket.status == "resolved") == 1, what="auto-recovered ticket")
+        stop_client(crane)
+
+
+def test_unknown_device_and_malformed_payload_reach_dead_letters_over_mqtt(settings, broker, live_db):
+    """A registered account whose device is not in the registry, and a broken payload, land in dead letters."""
+    [(device, password)] = register_devices(live_db, broker, 1)
+    with Session(live_db) as s:
+        s.get(Device, device).revoked_at = utcnow()
+        s.commit()
+    with running_gateway(settings, live_db):
+        client = device_client(settings, device, password)
+        client.publish(f"devices/{device}/alarms", alarm(), qos=1)
+        client.publish(f"devices/{device}/alarms", b"\xff not json", qos=1)
+        wait_for(lambda: _count(live_db, DeadLetter) == 2, what="two dead letters")
+        stop_client(client)
+    assert alarm_count(live_db) == 0
+
+
+def test_device_cannot_publish_for_another_device(settings, broker, live_db):
+    """A device may only publish under its own id: its message on another device's topic never reaches the gateway."""
+    (a, pa), (b, _pb) = register_devices(live_db, broker, 2)
+    with running_gateway(settings, live_db):
+        intruder = device_client(settings, a, pa)
+        intruder.publish(f"devices/{b}/alarms", alarm(alarm_id="forged"), qos=1).wait_for_publish(5)
+        intruder.publish(f"devices/{a}/alarms", alarm(alarm_id="own"), qos=1).wait_for_publish(5)
+        wait_for(lambda: alarm_count(live_db) == 1, what="the device's own alarm")
+        time.sleep(0.3)  # give a forged message (which must not exist) the same chance to arrive
+        stop_client(intruder)
+    with Session(live_db) as s:
+        assert [r.device_id for r in s.scalars(select(Alarm))] == [a]
+        assert s.scalar(select(func.count()).select_from(DeadLetter)) == 0
+
+
+def test_anonymous_and_wrong_password_clients_are_refused(settings, broker):
+    """The broker refuses clients without an account or with a wrong password."""
+    for username, password in ((None, None), ("onsite24-gateway", "wrong")):
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=uuid.uuid4().hex, protocol=mqtt.MQTTv5)
+        if username:
+            client.username_pw_set(username, password)
+        outcome: list[mqtt.ReasonCode] = []
+        answered = threading.Event()
+
+        def on_connect(_c, _u, _f, rc, _p, outcome=outcome, answered=answered):  # type: ignore[no-untyped-def]
+            outcome.append(rc)
+            answered.set()
+
+        client.on_connect = on_connect
+        client.connect(settings.mqtt_host, settings.mqtt_port)
+        client.loop_start()
+        assert answered.wait(5)
+        client.loop_stop()
+        assert outcome[0].is_failure, outcome
+
+
+def test_two_gateways_share_the_subscription_without_duplicates(settings, broker, live_db):
+    """Two gateways on the shared subscription split the load; every alarm is stored exactly once."""
+    creds = register_devices(live_db, broker, 4)
+    with running_gateway(settings, live_db) as g1, running_gateway(settings, live_db) as g2:
+        clients = [device_client(settings, d, p) for d, p in creds]
+        t0 = utcnow()
+        infos = [
+            c.publish(f"devices/{d}/alarms", alarm(code=f"E{n % 3}", at=t0 + timedelta(milliseconds=n)), qos=1)
+            for n in range(200)
+            for c, (d, _p) in zip(clients, creds, strict=True)
+        ]
+        for info in infos:
+            info.wait_for_publish(10)
+        wait_for(lambda: alarm_count(live_db) == 800, what="800 stored alarms")
+        assert g1.stored > 0 and g2.stored > 0
+        assert g1.stored + g2.stored == 800
+        for c in clients:
+            stop_client(c)
+    assert _count(live_db, Ticket) == 12  # 4 devices × 3 codes
+    assert _count(live_db, DeadLetter) == 0
+
+
+def test_gateway_killed_mid_stream_loses_nothing_and_duplicates_nothing(settings, broker, live_db, tmp_path):
+    """SIGKILLing the gateway process twice mid-stream loses no alarm, stores none twice, opens one ticket per fault."""
+    creds = register_devices(live_db, broker, 10)
+    client_id = f"gw-kill-{uuid.uuid4().hex[:6]}"
+    log = tmp_path / "gateway.log"
+    proc = start_gateway_process(settings, client_id, log)
+    total = 3000
+    clients = [device_client(settings, d, p) for d, p in creds]
+    try:
+        wait_for(lambda: _subscriptions(log) == 1, timeout=20, what="gateway subscribed")
+        t0 = utcnow()
+        done = threading.Event()
+
+        def publish_all() -> None:
+            for n in range(total):
+                c, (d, _) = clients[n % 10], creds[n % 10]
+                c.publish(
+                    f"devices/{d}/alarms", alarm(code=f"E{(n // 10) % 2}", at=t0 + timedelta(milliseconds=n)), qos=1
+                )
+                if n % 200 == 0:
+                    time.sleep(0.02)
+            done.set()
+
+        threading.Thread(target=publish_all, daemon=True).start()
+        for kill in (300, 1500):
+            wait_for(lambda kill=kill: alarm_count(live_db) >= kill, timeout=30, what=f"{kill} alarms before kill")
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+            proc = start_gateway_process(settings, client_id, log)
+        wait_for(lambda: _subscriptions(log) == 3, timeout=20, what="gateways subscribed")
+        assert done.wait(60)
+        wait_for(lambda: alarm_count(live_db) >= total, timeout=60, what=f"all {total} alarms")
+    finally:
+        stop_process(proc)
+        for c in clients:
+            stop_client(c)
+    with Session(live_db) as s:
+        assert s.scalar(select(func.count(func.distinct(Alarm.alarm_id + Alarm.device_id)))) == total
+        assert s.scalar(select(func.count()).select_from(Alarm)) == total
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 20  # 10 devices × 2 codes
+        assert s.scalar(select(func.sum(AlarmFault.count))) == total
+        assert s.scalar(select(func.count()).select_from(DeadLetter)) == 0
+
+
+def _subscriptions(log) -> int:
+    return log.read_text(errors="replace").count(" subscribed") if log.exists() else 0
+
+
+def test_last_will_marks_device_offline_and_opens_unreachable_ticket(settings, broker, live_db):
+    """A base station that drops off the network (its last will) is offline and gets an "unreachable" ticket."""
+    [(device, password)] = register_devices(live_db, broker, 1, equipment_type=EquipmentType.base_station)
+    with running_gateway(settings, live_db):
+        station = device_client(settings, device, password, will=True)
+        station.publish(f"devices/{device}/status", b"online", qos=1, retain=True).wait_for_publish(5)
+        wait_for(lambda: _status(live_db, device) == "online", what="device online")
+        station.loop_stop()
+        station.socket().close()  # an abrupt loss of the connection: the broker publishes the last will
+        wait_for(lambda: _status(live_db, device) == "offline", timeout=20, what="last will processed")
+    with Session(live_db) as s:
+        opened = open_unreachable_tickets(s, now=utcnow())
+        s.commit()
+        assert len(opened) == 1
+        assert s.scalars(select(DeviceWatch)).one().ticket_id == opened[0]
+
+
+def _status(engine, device_id: str) -> str | None:
+    with Session(engine) as s:
+        d = s.get(Device, device_id)
+        return d.status if d else None
