@@ -3,7 +3,8 @@
 Row changes publish themselves: a session hook below turns every committed insert or update of tickets,
 visits, plans, technician positions, escalations and alarms into one coalesced event per kind
 (`{"kind": "ticket.updated", "ids": [...], "count": n}`), queued in the committing transaction. Services
-call `publish(session, kind, payload)` themselves only for news that is not a row change.
+call `publish(session, kind, payload)` themselves for news that is not an ORM row change — including rows
+written with Core statements (bulk `insert(...)`, `text(...)`), which the hook cannot see.
 
 Notifications ride PostgreSQL's `pg_notify`, which is transactional: a rolled-back transaction sends
 nothing, a committed one sends exactly once, in commit order, to every API process listening (see

@@ -34,7 +34,7 @@ from dispatch.core.db import DbSession
 from dispatch.core.deps import AppPolicy, Now
 from dispatch.core.errors import Forbidden, Unauthorized
 from dispatch.core.settings import Settings
-from dispatch.core.types import Grade, Role, TicketStatus
+from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
 
 router = APIRouter(tags=["board"])
 BOARD_ROLES = frozenset({Role.dispatcher, Role.manager, Role.admin})
@@ -157,8 +157,8 @@ def board_queue(
     grade: Grade | None = None,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     region: Annotated[str | None, Query(max_length=80)] = None,
-    equipment_type: Annotated[str | None, Query(max_length=40)] = None,
-    channel: Annotated[str | None, Query(max_length=20)] = None,
+    equipment_type: EquipmentType | None = None,
+    channel: Channel | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Customer, site, address or serial")] = None,
     at_risk: bool | None = None,
     due_before: datetime | None = None,
@@ -188,8 +188,8 @@ def board_queue_groups(
     _who: BoardUser,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     region: Annotated[str | None, Query(max_length=80)] = None,
-    equipment_type: Annotated[str | None, Query(max_length=40)] = None,
-    channel: Annotated[str | None, Query(max_length=20)] = None,
+    equipment_type: EquipmentType | None = None,
+    channel: Channel | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Customer, site, address or serial")] = None,
     at_risk: bool | None = None,
     due_before: datetime | None = None,

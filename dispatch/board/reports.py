@@ -33,6 +33,10 @@ from dispatch.tickets.models import Ticket, Visit
 router = APIRouter(prefix="/reports", tags=["reports"])
 MAX_RANGE_DAYS = 400
 Format = Literal["json", "csv"]
+# Every report answers JSON, or CSV with ?format=csv.
+CSV_OR_JSON: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}
+}
 From = Annotated[datetime | None, Query(alias="from", description="Start (reported_at ≥); default 8 weeks ago")]
 To = Annotated[datetime | None, Query(alias="to", description="End (reported_at <); default now")]
 
@@ -91,7 +95,7 @@ def on_time_rows(session: Session, *, start: datetime, end: datetime, now: datet
     ]
 
 
-@router.get("/on-time", summary="On-time on-site rate by grade and week")
+@router.get("/on-time", summary="On-time on-site rate by grade and week", responses=CSV_OR_JSON)
 def report_on_time(
     session: DbSession,
     policy: AppPolicy,
@@ -116,7 +120,11 @@ def report_on_time(
     return _out(format, "on-time", ["week", "grade", "tickets", "on_time", "rate"], body)
 
 
-@router.get("/breakdown", summary="Tickets by category, nature or equipment type: top complaints and share")
+@router.get(
+    "/breakdown",
+    summary="Tickets by category, nature or equipment type: top complaints and share",
+    responses=CSV_OR_JSON,
+)
 def report_breakdown(
     session: DbSession,
     _who: BoardUser,
@@ -150,7 +158,7 @@ def report_breakdown(
     return _out(format, f"by-{by}", ["key", "tickets", "share"], body)
 
 
-@router.get("/response-times", summary="First-response and resolution times by grade (minutes)")
+@router.get("/response-times", summary="First-response and resolution times by grade (minutes)", responses=CSV_OR_JSON)
 def report_response_times(
     session: DbSession, _who: BoardUser, start: From = None, end: To = None, format: Format = "json"
 ) -> Any:
@@ -213,7 +221,7 @@ def _has_columns(session: Session, table: str, columns: set[str]) -> bool:
     return columns <= {c["name"] for c in insp.get_columns(table)}
 
 
-@router.get("/satisfaction", summary="Satisfaction by dimension: importance against performance")
+@router.get("/satisfaction", summary="Satisfaction by dimension: importance against performance", responses=CSV_OR_JSON)
 def report_satisfaction(
     session: DbSession, _who: BoardUser, start: From = None, end: To = None, format: Format = "json"
 ) -> Any:
@@ -249,7 +257,7 @@ def report_satisfaction(
     return _out(format, "satisfaction", ["dimension", "performance", "importance", "answers"], body)
 
 
-@router.get("/return-visits", summary="Return visits to the customer done within their deadline")
+@router.get("/return-visits", summary="Return visits to the customer done within their deadline", responses=CSV_OR_JSON)
 def report_return_visits(
     session: DbSession, _who: BoardUser, start: From = None, end: To = None, format: Format = "json"
 ) -> Any:
