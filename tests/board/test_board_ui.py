@@ -66,6 +66,9 @@ def test_dispatcher_logs_in_and_queue_orders_by_time_left_with_countdown(
     assert f"#{sooner.id}" in page.locator("#drawer h2").inner_text()
     page.keyboard.press("Escape")
     screenshot(page, "queue")
+    page.set_viewport_size({"width": 820, "height": 1180})  # a tablet held upright
+    assert page.locator(".grade-general li.ticket .cd").first.is_visible()
+    screenshot(page, "queue-tablet")
 
 
 def test_major_ticket_from_intake_appears_live_without_reload(
@@ -153,8 +156,8 @@ def _shift(session: Session, tech_id: int, now: datetime) -> None:
 def test_schedule_shows_blocks_and_a_dragged_visit_is_refused_or_pinned(
     page: Any, live_server: LiveServer, live_session: Session
 ) -> None:
-    """Dragging a visit asks the router: a technician without the skill is refused with the reason, a skilled one
-    gets it pinned."""
+    """Moving a visit (by drag or keyboard) asks the router: a technician without the skill is refused with the
+    reason, a skilled one gets it pinned."""
     user = make_user(live_session, role=Role.dispatcher)
     now = utcnow().replace(microsecond=0)
     depot = make_depot(live_session)
@@ -191,7 +194,11 @@ def test_schedule_shows_blocks_and_a_dragged_visit_is_refused_or_pinned(
     assert "lacks the skill for tower_crane" in page.locator("dialog.modal").inner_text()
     page.locator("dialog.modal button.primary").click()
 
-    block.drag_to(page.locator(f".row[data-technician='{bob.id}'] .track"))
+    # The same with the keyboard: focus the visit, M, choose the technician, check.
+    block.focus()
+    page.keyboard.press("m")
+    page.select_option("#move-technician", str(bob.id))
+    page.locator("dialog.modal button.primary").click()
     page.wait_for_selector(f"dialog.modal >> text=to {bob.name}?")
     screenshot(page, "gantt-move")
     page.locator("dialog.modal button.primary").click()
