@@ -25,6 +25,8 @@ from dispatch.plans.api import router as plans_router
 from dispatch.tickets.api import router as tickets_router
 from dispatch.users.api import router as users_router
 from dispatch.workforce.api import router as workforce_router
+from technician_api.api import public_router as customer_router
+from technician_api.api import router as technician_router
 
 API_PREFIX = "/api/v1"
 
@@ -65,6 +67,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.include_router(notifications_router, prefix=API_PREFIX)
     app.include_router(plans_router, prefix=API_PREFIX)
     app.include_router(device_gateway_router, prefix=API_PREFIX)
+    app.include_router(technician_router, prefix=API_PREFIX)
+    app.include_router(customer_router)
     app.include_router(board_router, prefix=API_PREFIX)
     app.include_router(reports_router, prefix=API_PREFIX)
     install_board(app)

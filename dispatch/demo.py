@@ -207,10 +207,10 @@ def _seed_region(session: Session, rng: random.Random, now: datetime) -> None:
 
 
 def _seed_shifts(session: Session, now: datetime) -> None:
-    """Day shifts 08:00–20:00 local today and tomorrow; every fourth technician is on call overnight."""
+    """Day shifts 08:00–20:00 local (yesterday, today, tomorrow); every fourth technician is on call overnight."""
     today = now.astimezone(REGION_TZ).date()
     technicians = list(session.scalars(select(Technician).order_by(Technician.id)))
-    for offset in (0, 1):
+    for offset in (-1, 0, 1):  # yesterday too: its overnight on-call shift may be running now
         day = today + timedelta(days=offset)
         for i, tech in enumerate(technicians):
             windows = [(time(8), timedelta(hours=12), False)]

@@ -10,14 +10,19 @@ from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.notifications.models import Notification
 from dispatch.plans.models import Plan, ReplanRequest
 from dispatch.tickets.models import Ticket, TicketReport, Visit
-from dispatch.users.models import User
+from dispatch.users.models import LoginFailure, User
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
+from technician_api.confirmation.models import Confirmation, ConfirmationLink
+from technician_api.jobs.models import JobPhoto, Part, ReturnVisitTask, TechnicianNotice, WorkReport
+from technician_api.sync.models import JobEvent
 
 __all__ = [
     "Alarm",
     "AlarmFault",
     "AuditEntry",
     "Base",
+    "Confirmation",
+    "ConfirmationLink",
     "Customer",
     "DeadLetter",
     "Depot",
@@ -26,15 +31,22 @@ __all__ = [
     "Equipment",
     "EquipmentSiteMove",
     "EscalationEvent",
+    "JobEvent",
+    "JobPhoto",
+    "LoginFailure",
     "Notification",
+    "Part",
     "Plan",
     "ReplanRequest",
+    "ReturnVisitTask",
     "Site",
     "Technician",
+    "TechnicianNotice",
     "TechnicianShift",
     "Ticket",
     "TicketEscalation",
     "TicketReport",
     "User",
     "Visit",
+    "WorkReport",
 ]

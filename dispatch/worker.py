@@ -49,7 +49,7 @@ def _load_job_modules() -> None:
     # Domain packages register their jobs on import; importing here keeps the worker the one entry point.
     import importlib
 
-    for module in ("dispatch.escalation.jobs", "dispatch.plans.jobs", "device_gateway.jobs"):
+    for module in ("dispatch.escalation.jobs", "dispatch.plans.jobs", "device_gateway.jobs", "technician_api.overdue"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from dispatch.audit.service import record_opening
 from dispatch.core.auth import Principal, create_access_token, hash_password
 from dispatch.core.settings import Settings
-from dispatch.core.types import Category, Channel, DepotKind, EquipmentType, Grade, Role, TicketStatus
+from dispatch.core.types import Category, Channel, DepotKind, EquipmentType, Grade, Role, TicketStatus, VisitStatus
 from dispatch.customers.models import Customer, Equipment, Site
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import Ticket, Visit
 from dispatch.users.models import User
 from dispatch.workforce.models import Depot, Technician
 
@@ -123,3 +123,29 @@ def make_ticket(
     record_opening(session, ticket, actor="test")
     session.flush()
     return ticket
+
+
+def make_visit(
+    session: Session,
+    *,
+    ticket: Ticket,
+    technician: Technician,
+    status: VisitStatus = VisitStatus.assigned,
+    sequence: int = 1,
+    planned_start_at: datetime | None = None,
+) -> Visit:
+    """A visit as the planner leaves it: assigned to a technician, with a route position and planned times."""
+    start = planned_start_at or BASE_TIME + timedelta(hours=sequence)
+    visit = Visit(
+        ticket_id=ticket.id,
+        technician_id=technician.id,
+        status=status,
+        sequence=sequence,
+        planned_departure_at=start - timedelta(minutes=30),
+        planned_arrival_at=start,
+        planned_start_at=start,
+        planned_end_at=start + timedelta(minutes=90),
+    )
+    session.add(visit)
+    session.flush()
+    return visit

@@ -67,3 +67,25 @@ def test_admin_creates_user_and_duplicate_name_conflicts(client, db_session, set
     assert "password" not in r.json()
     again = client.post("/api/v1/users", json=body, headers=auth_header(settings, admin))
     assert again.status_code == 409
+
+
+def test_brute_force_is_slowed_per_account(client, db_session, settings):
+    """After 5 wrong passwords an account answers 429 with Retry-After, even to the right one; others log in."""
+    victim = make_user(db_session)
+    other = make_user(db_session)
+    for _ in range(settings.login_failures_per_account):
+        r = client.post("/api/v1/auth/token", data={"username": victim.username, "password": "guess-guess"})
+        assert r.status_code == 401
+    blocked = client.post("/api/v1/auth/token", data={"username": victim.username, "password": PASSWORD})
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    assert blocked.headers["content-type"] == "application/problem+json"
+    assert client.post("/api/v1/auth/token", data={"username": other.username, "password": PASSWORD}).status_code == 200
+
+
+def test_brute_force_is_slowed_per_address(client, db_session, settings):
+    """One address trying many accounts is stopped too."""
+    for i in range(settings.login_failures_per_address):
+        client.post("/api/v1/auth/token", data={"username": f"nobody{i}", "password": "guess-guess"})
+    user = make_user(db_session)
+    r = client.post("/api/v1/auth/token", data={"username": user.username, "password": PASSWORD})
+    assert r.status_code == 429

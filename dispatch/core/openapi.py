@@ -42,6 +42,10 @@ ERRORS = {
 }
 
 
+# Pages opened by people from a link (no API client): their errors are HTML pages for the browser.
+HTML_PAGES = ("/confirm/", "/t/", "/portal", "/board")
+
+
 def install_problem_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -51,12 +55,17 @@ def install_problem_openapi(app: FastAPI) -> None:
         for schema_name in ("HTTPValidationError", "ValidationError"):
             doc["components"]["schemas"].pop(schema_name, None)
         problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
-        for path_item in doc.get("paths", {}).values():
+        for path, path_item in doc.get("paths", {}).items():
             for operation in path_item.values():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
+                success = next((r for c, r in operation["responses"].items() if c.startswith("2")), {})
+                # Pages for people (the customer's confirmation form) answer errors as HTML pages too.
+                content = dict(problem)
+                if "text/html" in success.get("content", {}) or path.startswith(HTML_PAGES):
+                    content["text/html"] = {"schema": {"type": "string"}}
                 for code, description in ERRORS.items():
-                    operation["responses"][code] = {"description": description, "content": problem}
+                    operation["responses"][code] = {"description": description, "content": content}
         app.openapi_schema = doc
         return doc
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     gateway_batch_max: int = Field(default=500, ge=1, le=65535)
     secret_key: SecretStr = SecretStr("")
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Brute-force brake: failed logins allowed per account and per client address within the window.
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
     policy_file: Path | None = None
     public_base_url: str = "http://127.0.0.1:8024"
     upload_dir: Path = Path("var/uploads")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
@@ -18,8 +18,14 @@ router = APIRouter(tags=["auth"])
 
 
 @router.post("/auth/token", response_model=TokenOut, summary="Log in (OAuth2 password flow)")
-def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DbSession, settings: AppSettings) -> TokenOut:
-    principal = service.authenticate(session, username=form.username, password=form.password)
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: DbSession, settings: AppSettings
+) -> TokenOut:
+    """Too many failed attempts for the account or the client address answer 429 with Retry-After."""
+    address = request.client.host if request.client else "unknown"
+    principal = service.authenticate(
+        session, username=form.username, password=form.password, address=address, settings=settings
+    )
     token = create_access_token(settings, principal)
     return TokenOut(access_token=token, expires_in=settings.access_token_minutes * 60, role=principal.role)
 

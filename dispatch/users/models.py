@@ -24,3 +24,14 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(10), default="zh-CN")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class LoginFailure(Base):
+    """A failed login, kept briefly so brute force is slowed per account and per address across API replicas."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.core.auth import Principal, hash_password, verify_password, verify_unknown_user
-from dispatch.core.errors import Conflict, FieldError, Unauthorized, Unprocessable
+from dispatch.core.clock import utcnow
+from dispatch.core.errors import Conflict, FieldError, TooManyRequests, Unauthorized, Unprocessable
+from dispatch.core.settings import Settings
 from dispatch.core.types import Role
-from dispatch.users.models import User
+from dispatch.users.models import LoginFailure, User
 from dispatch.workforce.models import Technician
 
 
@@ -50,12 +54,40 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str) -> Principal:
-    """The principal for valid credentials; one vague error for every failure so names are not probed."""
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    settings: Settings,
+    address: str = "unknown",
+    now: datetime | None = None,
+) -> Principal:
+    """The principal for valid credentials; one vague error for every failure so names are not probed.
+
+    Too many recent failures for the account or the address answer 429 before the password is even checked.
+    """
+    now = now or utcnow()
+    since = now - timedelta(minutes=settings.login_failure_window_minutes)
+    by_account = session.scalar(
+        select(func.count()).where(LoginFailure.username == username[:200], LoginFailure.at >= since)
+    )
+    by_address = session.scalar(
+        select(func.count()).where(LoginFailure.address == address[:64], LoginFailure.at >= since)
+    )
+    if by_account >= settings.login_failures_per_account or by_address >= settings.login_failures_per_address:
+        raise TooManyRequests(
+            f"Too many failed logins; try again in {settings.login_failure_window_minutes} minutes.",
+            extra={"retry_after": settings.login_failure_window_minutes * 60},
+        )
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         verify_unknown_user(password)
+    if user is None or not verify_password(user.password_hash, password) or not user.is_active:
+        session.add(LoginFailure(username=username[:200], address=address[:64], at=now))
+        session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+        session.commit()
         raise Unauthorized("Wrong username or password.")
-    if not verify_password(user.password_hash, password) or not user.is_active:
-        raise Unauthorized("Wrong username or password.")
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    session.commit()
     return Principal(user_id=user.id, username=user.username, role=user.role, technician_id=user.technician_id)

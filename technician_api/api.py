@@ -1,0 +1,19 @@
+"""The technician API's routers, for `dispatch.app.create_app` to include.
+
+`router` goes under /api/v1 (technician app, photos, parts, return visits, confirmations, PDF);
+`public_router` is mounted at the root: the customer's `/confirm/{token}` pages need no account.
+"""
+
+from fastapi import APIRouter
+
+from technician_api.confirmation.api import public_router
+from technician_api.confirmation.api import router as confirmation_router
+from technician_api.jobs.api import router as jobs_router
+from technician_api.sync.api import router as sync_router
+
+router = APIRouter()
+router.include_router(jobs_router)
+router.include_router(sync_router)
+router.include_router(confirmation_router)
+
+__all__ = ["public_router", "router"]

@@ -1,0 +1,59 @@
+"""Dependencies shared by the technician routers: the policy, the storage backend, the technician caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from dispatch.core.auth import Principal, require_roles
+from dispatch.core.errors import Forbidden
+from dispatch.core.types import Role
+from dispatch.domain.calendar import WorkingCalendar
+from dispatch.domain.policy import Policy, load_policy
+from technician_api.storage import Storage, storage_from_settings
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The policy and the region's working calendar, loaded once per app."""
+
+    policy: Policy
+    calendar: WorkingCalendar
+
+    @classmethod
+    def load(cls, policy: Policy) -> Rules:
+        return cls(policy=policy, calendar=WorkingCalendar.from_policy(policy))
+
+
+def get_rules(request: Request) -> Rules:
+    rules = getattr(request.app.state, "technician_rules", None)
+    if rules is None:
+        rules = Rules.load(load_policy(request.app.state.settings.policy_file))
+        request.app.state.technician_rules = rules
+    return rules
+
+
+def get_storage(request: Request) -> Storage:
+    storage = getattr(request.app.state, "storage", None)
+    if storage is None:
+        storage = storage_from_settings(request.app.state.settings)
+        request.app.state.storage = storage
+    return storage
+
+
+AppRules = Annotated[Rules, Depends(get_rules)]
+AppStorage = Annotated[Storage, Depends(get_storage)]
+
+
+def _technician(principal: Annotated[Principal, require_roles(Role.technician)]) -> Principal:
+    if principal.technician_id is None:
+        raise Forbidden("This account is not linked to a technician.")
+    return principal
+
+
+TechnicianCaller = Annotated[Principal, Depends(_technician)]
+OfficeStaff = Annotated[Principal, require_roles(Role.dispatcher, Role.manager, Role.agent)]
+ReportReaders = Annotated[Principal, require_roles(Role.dispatcher, Role.manager)]
+AnyUser = Annotated[Principal, require_roles(Role.dispatcher, Role.manager, Role.agent, Role.technician)]

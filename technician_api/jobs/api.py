@@ -1,0 +1,196 @@
+"""Routes of the technician app (role technician, own jobs only) and the office's return-visit log."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUploadFile
+
+from dispatch.core.clock import utcnow
+from dispatch.core.db import DbSession
+from dispatch.core.errors import DomainError, FieldError, Unprocessable
+from dispatch.core.settings import Settings
+from technician_api.deps import AnyUser, AppRules, AppStorage, OfficeStaff, TechnicianCaller
+from technician_api.jobs import photos as photo_service
+from technician_api.jobs import queries
+from technician_api.jobs.models import Part
+from technician_api.jobs.return_visits import list_return_visits, log_return_visit
+from technician_api.jobs.schemas import (
+    EventResult,
+    JobEventIn,
+    JobOut,
+    JobPage,
+    PartOut,
+    PhotoOut,
+    ReturnVisitIn,
+    ReturnVisitLogged,
+    ReturnVisitOut,
+)
+from technician_api.jobs.service import Actor, apply_event
+from technician_api.sync.models import JobEvent
+
+router = APIRouter(tags=["technician"])
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload-too-large"
+    title = "The upload is too large"
+    status = 413
+
+
+def _etag_response(request: Request, body: bytes) -> Response:
+    """200 with a strong ETag of the body, or 304 when the app already holds this version."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
+    match = request.headers.get("if-none-match", "")
+    if match and (match.strip() == "*" or etag in [m.strip().removeprefix("W/") for m in match.split(",")]):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(content=body, media_type="application/json", headers=headers)
+
+
+@router.get("/me/jobs", response_model=JobPage, summary="My jobs today and upcoming, in route order")
+def my_jobs(
+    request: Request,
+    session: DbSession,
+    me: TechnicianCaller,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    assert me.technician_id is not None
+    body = queries.list_jobs_json(session, technician_id=me.technician_id, limit=limit, offset=offset)
+    return _etag_response(request, body)
+
+
+@router.get("/me/jobs/{job_id}", response_model=JobOut, summary="One of my jobs")
+def my_job(request: Request, job_id: int, session: DbSession, me: TechnicianCaller) -> Response:
+    assert me.technician_id is not None
+    return _etag_response(request, queries.get_job_json(session, technician_id=me.technician_id, visit_id=job_id))
+
+
+@router.post("/jobs/{job_id}/events", response_model=EventResult, summary="Report what happened on my job")
+def post_event(
+    request: Request,
+    job_id: int,
+    event: JobEventIn,
+    session: DbSession,
+    me: TechnicianCaller,
+    rules: AppRules,
+    idempotency_key: Annotated[str | None, Header(min_length=8, max_length=100)] = None,
+) -> EventResult:
+    assert me.technician_id is not None
+    if idempotency_key:
+        stored = session.scalar(
+            select(JobEvent).where(
+                JobEvent.technician_id == me.technician_id,
+                JobEvent.idempotency_key == idempotency_key,
+                JobEvent.outcome == "applied",
+            )
+        )
+        if stored is not None:
+            return EventResult.model_validate(stored.result)
+    settings: Settings = request.app.state.settings
+    result = apply_event(
+        session,
+        actor=Actor(user_id=me.user_id, technician_id=me.technician_id),
+        visit_id=job_id,
+        event=event,
+        received_at=utcnow(),
+        rules=rules,
+        settings=settings,
+        idempotency_key=idempotency_key,
+    )
+    return EventResult.model_validate(result)
+
+
+_MULTIPART_OVERHEAD = 16 * 1024
+_PHOTO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/jobs/{job_id}/photos",
+    response_model=PhotoOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a photo of my job (JPEG, PNG or WebP)",
+    openapi_extra=_PHOTO_BODY,
+)
+async def upload_photo(
+    request: Request, job_id: int, session: DbSession, me: TechnicianCaller, storage: AppStorage
+) -> PhotoOut:
+    limit = request.app.state.settings.max_upload_bytes
+    # Refuse an oversized upload from its Content-Length before the multipart parser spools it.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + _MULTIPART_OVERHEAD:
+        raise PayloadTooLarge(f"Photos may be at most {limit // 1024} KiB.")
+    form = await request.form(max_files=1, max_fields=5)
+    file = form.get("file")
+    if not isinstance(file, StarletteUploadFile):
+        raise Unprocessable("Send the photo as multipart field 'file'.", errors=[FieldError("/file", "required")])
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"Photos may be at most {limit // 1024} KiB.")
+    photo = await run_in_threadpool(
+        photo_service.upload_photo, session, storage, principal=me, visit_id=job_id, data=data
+    )
+    return PhotoOut(
+        id=photo.id,
+        job_id=photo.visit_id,
+        content_type=photo.content_type,
+        size_bytes=photo.size_bytes,
+        url=f"/api/v1/photos/{photo.id}",
+    )
+
+
+@router.get("/photos/{photo_id}", summary="A job photo (its technician and office staff only)")
+def get_photo(photo_id: str, session: DbSession, who: AnyUser, storage: AppStorage) -> Response:
+    photo = photo_service.read_photo(session, storage, principal=who, photo_id=photo_id)
+    return Response(
+        content=photo.data,
+        media_type=photo.content_type,
+        headers={
+            "Cache-Control": "private, max-age=3600",
+            "ETag": f'"{photo.sha256[:32]}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline",
+        },
+    )
+
+
+@router.get("/parts", response_model=list[PartOut], summary="The parts list for work reports")
+def list_parts(session: DbSession, _who: AnyUser) -> list[PartOut]:
+    return [
+        PartOut(id=p.id, code=p.code, name=p.name, unit=p.unit, equipment_type=p.equipment_type)
+        for p in session.scalars(select(Part).where(Part.is_active).order_by(Part.code))
+    ]
+
+
+@router.get(
+    "/tickets/{ticket_id}/return-visits", response_model=list[ReturnVisitOut], summary="Return visits of a ticket"
+)
+def get_return_visits(ticket_id: int, session: DbSession, _who: OfficeStaff) -> list[ReturnVisitOut]:
+    return list_return_visits(session, ticket_id=ticket_id, now=utcnow())
+
+
+@router.post(
+    "/tickets/{ticket_id}/return-visit",
+    response_model=ReturnVisitLogged,
+    summary="Log the return-visit call (closes a confirmed ticket)",
+)
+def post_return_visit(ticket_id: int, call: ReturnVisitIn, session: DbSession, who: OfficeStaff) -> ReturnVisitLogged:
+    return log_return_visit(session, ticket_id=ticket_id, principal=who, call=call, now=utcnow())

@@ -1,0 +1,88 @@
+"""Job photos: size- and type-checked upload, storage through the `Storage` interface, guarded download."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.core.auth import Principal
+from dispatch.core.errors import FieldError, NotFound, Unprocessable
+from dispatch.core.types import Role, VisitStatus
+from dispatch.tickets.models import Visit
+from technician_api.jobs.models import JobPhoto
+from technician_api.jobs.service import lock_own_visit
+from technician_api.storage import Storage
+
+#: Photos are taken on site, or after completion to document the result.
+PHOTO_STATES = (VisitStatus.on_site, VisitStatus.paused, VisitStatus.completed)
+STAFF = (Role.dispatcher, Role.manager, Role.agent, Role.admin)
+
+
+def sniff_image_type(data: bytes) -> str | None:
+    """The image type from magic bytes (never from the name or the client's Content-Type)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def upload_photo(session: Session, storage: Storage, *, principal: Principal, visit_id: int, data: bytes) -> JobPhoto:
+    """Store a photo of the caller's job; commits. Size is checked by the caller while reading."""
+    assert principal.technician_id is not None
+    visit = lock_own_visit(session, visit_id=visit_id, technician_id=principal.technician_id)
+    if visit.status not in PHOTO_STATES:
+        raise Unprocessable(
+            f"Photos can be added once on site (the job is '{visit.status.value}').",
+            errors=[FieldError("/file", "job not on site")],
+        )
+    content_type = sniff_image_type(data)
+    if content_type is None:
+        raise Unprocessable(
+            "Only JPEG, PNG or WebP photos are accepted.", errors=[FieldError("/file", "not a JPEG, PNG or WebP image")]
+        )
+    photo_id = secrets.token_urlsafe(24)
+    key = f"photos/{photo_id[:2]}/{photo_id}"
+    storage.put(key, data, content_type)
+    photo = JobPhoto(
+        id=photo_id,
+        visit_id=visit.id,
+        ticket_id=visit.ticket_id,
+        content_type=content_type,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        storage_key=key,
+        uploaded_by_user_id=principal.user_id,
+    )
+    session.add(photo)
+    try:
+        session.commit()
+    except Exception:
+        storage.delete(key)
+        raise
+    return photo
+
+
+@dataclass(frozen=True)
+class PhotoBytes:
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+def read_photo(session: Session, storage: Storage, *, principal: Principal, photo_id: str) -> PhotoBytes:
+    """A photo for office staff or the technician of its job; anyone else gets 404."""
+    photo = session.get(JobPhoto, photo_id)
+    if photo is None:
+        raise NotFound("Photo not found.")
+    if principal.role not in STAFF:
+        owner = session.scalar(select(Visit.technician_id).where(Visit.id == photo.visit_id))
+        if principal.technician_id is None or owner != principal.technician_id:
+            raise NotFound("Photo not found.")
+    return PhotoBytes(photo.content_type, storage.get(photo.storage_key), photo.sha256)
