@@ -90,18 +90,21 @@ export function createReports() {
 
   async function loadOptional(id, render) {
     const r = await api(`/reports/${id}`, { params: range() });
-    if (!r.available) { charts[id]?.destroy(); cards[id].replaceChildren(h("p", { class: "muted" }, r.reason)); return; }
+    if (!r.available || !r.rows.length) { charts[id]?.destroy(); cards[id].replaceChildren(h("p", { class: "muted" }, r.reason || "Nothing in this period.")); return; }
     render(r);
   }
 
   async function load() {
     const jobs = [loadOnTime(), loadBreakdown(), loadTimes(),
       loadOptional("satisfaction", (r) => {
-        cards.satisfaction.replaceChildren(table(["dimension", "importance", "performance", "answers"], r.rows));
-        chart("satisfaction", { type: "scatter", label: "importance vs performance",
-          data: { datasets: [{ label: "dimensions", backgroundColor: "#c0262d", data: r.rows.map((x) => ({ x: x.importance ?? 3, y: x.performance, label: x.dimension })) }] },
-          options: { scales: { x: { min: 1, max: 5, title: { display: true, text: "importance" } }, y: { min: 1, max: 5, title: { display: true, text: "performance" } } },
-            plugins: { tooltip: { callbacks: { label: (c) => `${c.raw.label}: importance ${c.raw.x}, performance ${c.raw.y}` } } } } });
+        cards.satisfaction.replaceChildren(
+          h("p", { class: "muted" }, "Performance: mean rating 1–5. Importance: how strongly the rating goes with an overall satisfied customer (−1…1). Improve first: top left."),
+          table(["dimension", "importance", "performance", "answers"], r.rows));
+        chart("satisfaction", { type: "scatter", label: "importance against performance",
+          data: { datasets: [{ label: "dimensions", backgroundColor: "#c0262d", pointRadius: 6,
+            data: r.rows.map((x) => ({ x: x.importance ?? 0, y: x.performance, label: x.dimension })) }] },
+          options: { scales: { x: { min: -1, max: 1, title: { display: true, text: "importance" } }, y: { min: 1, max: 5, title: { display: true, text: "performance" } } },
+            plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => `${c.raw.label}: importance ${c.raw.x}, performance ${c.raw.y}` } } } } });
       }),
       loadOptional("return-visits", (r) => {
         cards["return-visits"].replaceChildren(table(["week", "due", "done", "on_time", "rate"], r.rows, { rate: pct }));

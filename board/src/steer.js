@@ -168,6 +168,24 @@ export function createEscalations({ onOpenTicket }) {
   return { button, load, show };
 }
 
+async function openPdf(id) {
+  try {
+    const res = await api(`/tickets/${id}/report.pdf`, { raw: true });
+    const url = URL.createObjectURL(await res.blob());
+    window.open(url, "_blank", "noopener");
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (e) { toast(e.message, "error"); }
+}
+
+function confirmationBlock(id, c) {
+  const pdf = h("button", { type: "button", class: "pdf", onclick: () => openPdf(id) }, "Service report (PDF)");
+  if (!c) return h("section", { class: "confirmation" }, h("h3", {}, "Customer confirmation"), h("p", { class: "muted" }, "Not signed yet."), pdf);
+  return h("section", { class: "confirmation" }, h("h3", {}, "Customer confirmation"),
+    h("p", {}, c.satisfied ? "✔ satisfied" : "✘ not satisfied (reopened)", ` — ${c.signer_name} (${c.signer_role}), ${when(c.signed_at)}`),
+    h("p", {}, Object.entries(c.ratings || {}).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}/5`).join(" · ")),
+    c.comment ? h("p", { class: "muted" }, c.comment) : "", pdf);
+}
+
 // The ticket drawer: summary, grade reasons, regrade, and the full timeline (audit, alarms, events, confirmation).
 export function createDrawer({ onChanged }) {
   const panel = h("aside", { class: "drawer", id: "drawer", "aria-label": "Ticket", hidden: true, tabindex: "-1" });
@@ -180,9 +198,10 @@ export function createDrawer({ onChanged }) {
     panel.hidden = false;
     panel.replaceChildren(h("p", {}, `Loading ticket #${id}…`));
     panel.focus();
-    const [full, timeline] = await Promise.all([
+    const [full, timeline, confirmation] = await Promise.all([
       optional(`/tickets/${id}`).catch(() => null),
       optional(`/tickets/${id}/timeline`).catch(() => null),
+      optional(`/tickets/${id}/confirmation`).catch(() => null),
     ]);
     t = full || t;
     const grade = h("select", { "aria-label": "New grade" }, ...GRADES.map((g) => h("option", { value: g, selected: t && t.grade === g }, GRADE_LABEL[g])));
@@ -210,6 +229,7 @@ export function createDrawer({ onChanged }) {
         h("dt", {}, "Technician"), h("dd", {}, t.technician ? `${t.technician.name}${t.eta ? `, ETA ${when(t.eta)}` : ""}` : "unassigned"),
         h("dt", {}, "Alarms"), h("dd", {}, String(t.alarm_count ?? 0))) : h("p", {}, "Ticket details are not available."),
       regrade,
+      confirmationBlock(id, confirmation?.confirmation),
       h("h3", {}, "Timeline"),
       entries === null ? h("p", { class: "muted" }, "The timeline service is not running on this server yet.")
         : h("ol", { class: "timeline", id: "timeline" }, ...entries.map((e) => {

@@ -5,8 +5,8 @@
 - first-response and resolution times by grade (median and 90th percentile, minutes);
 - satisfaction by dimension, importance against performance (from the customers' confirmations);
 - return visits done on time.
-Confirmation and return-visit data come from the technician and intake services; until their tables exist
-those two reports answer `available: false` with the reason instead of failing.
+Confirmation and return-visit data come from the technician service's tables (`confirmations`,
+`return_visit_tasks`); where those are not deployed the two reports answer `available: false` with the reason.
 """
 
 from __future__ import annotations
@@ -214,21 +214,27 @@ def report_response_times(
     return _out(format, "response-times", columns, {"from": a, "to": b, "rows": rows})
 
 
-def _has_columns(session: Session, table: str, columns: set[str]) -> bool:
-    insp = inspect(session.connection())
-    if not insp.has_table(table):
-        return False
-    return columns <= {c["name"] for c in insp.get_columns(table)}
+def _has_table(session: Session, table: str) -> bool:
+    return inspect(session.connection()).has_table(table)
 
 
-@router.get("/satisfaction", summary="Satisfaction by dimension: importance against performance", responses=CSV_OR_JSON)
+SAT_COLUMNS = ["dimension", "importance", "performance", "answers"]
+
+
+@router.get(
+    "/satisfaction",
+    summary="Satisfaction by dimension: importance against performance",
+    responses=CSV_OR_JSON,
+)
 def report_satisfaction(
     session: DbSession, _who: BoardUser, start: From = None, end: To = None, format: Format = "json"
 ) -> Any:
+    """Performance is the mean rating (1-5) per dimension of the customers' signed confirmations; importance is
+    derived (seed 004's importance-performance analysis): how strongly the dimension's rating goes with the
+    customer being satisfied overall (Pearson correlation, -1..1). Improve first: high importance, low
+    performance."""
     a, b = _range(start, end)
-    # Contract for the confirmation tables: `confirmations(ticket_id, signed_at, ratings jsonb {dimension: 1-5},
-    # importance jsonb {dimension: 1-5} nullable)`.
-    if not _has_columns(session, "confirmations", {"ticket_id", "signed_at", "ratings"}):
+    if not _has_table(session, "confirmations"):
         body = {
             "from": a,
             "to": b,
@@ -236,40 +242,51 @@ def report_satisfaction(
             "reason": "No customer confirmations are recorded yet.",
             "rows": [],
         }
-        return _out(format, "satisfaction", ["dimension", "performance", "importance", "answers"], body)
-    has_importance = _has_columns(session, "confirmations", {"importance"})
-    importance = "avg((importance->>d.key)::float)" if has_importance else "NULL"
+        return _out(format, "satisfaction", SAT_COLUMNS, body)
     sql = text(
-        f"SELECT d.key AS dimension, avg(d.value::text::float) AS performance, {importance} AS importance, "  # noqa: S608
-        "count(*) AS answers FROM confirmations, jsonb_each(ratings) AS d "
-        "WHERE signed_at >= :a AND signed_at < :b GROUP BY d.key ORDER BY d.key LIMIT 50"
+        "SELECT d.key AS dimension, avg(d.value::text::float) AS performance, "
+        "corr(d.value::text::float, CASE WHEN c.satisfied THEN 1.0 ELSE 0.0 END) AS importance, count(*) AS answers "
+        "FROM confirmations c, jsonb_each(c.ratings) AS d "
+        "WHERE c.signed_at >= :a AND c.signed_at < :b AND jsonb_typeof(d.value) = 'number' "
+        "GROUP BY d.key ORDER BY d.key LIMIT 50"
     )
     rows = [
         {
             "dimension": r.dimension,
+            "importance": None if r.importance is None else round(float(r.importance), 3),
             "performance": round(float(r.performance), 2),
-            "importance": None if r.importance is None else round(float(r.importance), 2),
             "answers": r.answers,
         }
         for r in session.execute(sql, {"a": a, "b": b})
     ]
-    body = {"from": a, "to": b, "available": True, "rows": rows}
-    return _out(format, "satisfaction", ["dimension", "performance", "importance", "answers"], body)
+    body = {
+        "from": a,
+        "to": b,
+        "available": True,
+        "reason": None if rows else "No confirmations were signed in this period.",
+        "rows": rows,
+    }
+    return _out(format, "satisfaction", SAT_COLUMNS, body)
+
+
+RV_COLUMNS = ["week", "due", "done", "on_time", "rate"]
 
 
 @router.get("/return-visits", summary="Return visits to the customer done within their deadline", responses=CSV_OR_JSON)
 def report_return_visits(
     session: DbSession, _who: BoardUser, start: From = None, end: To = None, format: Format = "json"
 ) -> Any:
+    """Return-visit tasks (domain.md: within 2 working days of completion) by the week they fell due, counting
+    those due by now: how many were done, and done by their deadline. Superseded tasks are left out."""
     a, b = _range(start, end)
-    # Contract for the return-visit tasks: `return_visits(ticket_id, due_at, done_at nullable)`.
-    if not _has_columns(session, "return_visits", {"ticket_id", "due_at", "done_at"}):
+    if not _has_table(session, "return_visit_tasks"):
         body = {"from": a, "to": b, "available": False, "reason": "No return-visit tasks are recorded yet.", "rows": []}
-        return _out(format, "return-visits", ["week", "due", "done", "on_time", "rate"], body)
+        return _out(format, "return-visits", RV_COLUMNS, body)
     sql = text(
         "SELECT date_trunc('week', due_at)::date AS week, count(*) AS due, count(done_at) AS done, "
-        "count(*) FILTER (WHERE done_at <= due_at) AS on_time FROM return_visits "
-        "WHERE due_at >= :a AND due_at < :b AND due_at < now() GROUP BY 1 ORDER BY 1 LIMIT 60"
+        "count(*) FILTER (WHERE done_at <= due_at) AS on_time FROM return_visit_tasks "
+        "WHERE due_at >= :a AND due_at < :b AND due_at < now() AND status <> 'superseded' "
+        "GROUP BY 1 ORDER BY 1 LIMIT 60"
     )
     rows = [
         {
@@ -281,5 +298,11 @@ def report_return_visits(
         }
         for r in session.execute(sql, {"a": a, "b": b})
     ]
-    body = {"from": a, "to": b, "available": True, "rows": rows}
-    return _out(format, "return-visits", ["week", "due", "done", "on_time", "rate"], body)
+    body = {
+        "from": a,
+        "to": b,
+        "available": True,
+        "reason": None if rows else "No return visits fell due in this period.",
+        "rows": rows,
+    }
+    return _out(format, "return-visits", RV_COLUMNS, body)

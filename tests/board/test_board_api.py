@@ -14,6 +14,8 @@ from dispatch.core.types import EquipmentType, Grade, Role, TicketStatus, VisitS
 from dispatch.devices.models import Alarm
 from dispatch.tickets.models import Visit
 from dispatch.workforce.models import TechnicianShift
+from technician_api.confirmation.models import Confirmation, ConfirmationLink
+from technician_api.jobs.models import ReturnVisitTask
 from tests.factories import auth_header, make_site, make_technician, make_ticket, make_user
 
 
@@ -134,8 +136,8 @@ def test_on_time_report_and_csv_match_the_tickets(client: TestClient, db_session
     assert shares["rows"] == [{"key": "tower_crane", "tickets": 3, "share": 1.0}]
     times = client.get("/api/v1/reports/response-times", headers=headers).json()
     assert {r["grade"] for r in times["rows"]} == {"major", "general"}
-    for missing in ("satisfaction", "return-visits"):
-        assert client.get(f"/api/v1/reports/{missing}", headers=headers).json()["available"] is False
+    for empty in ("satisfaction", "return-visits"):
+        assert client.get(f"/api/v1/reports/{empty}", headers=headers).json()["rows"] == []
     assert (
         client.get("/api/v1/reports/on-time", params={"from": "2020-01-01T00:00:00Z"}, headers=headers).status_code
         == 422
@@ -156,3 +158,52 @@ def test_queue_groups_gives_first_page_of_every_grade_in_one_answer(
     assert [t["id"] for t in body["groups"]["general"]["items"]] == [generals[1].id, generals[2].id]
     assert body["groups"]["general"]["total"] == 3 and body["groups"]["serious"]["items"] == []
     assert [t["id"] for t in body["groups"]["major"]["items"]] == [major.id]
+
+
+def test_satisfaction_and_return_visit_reports_read_confirmations_and_tasks(
+    client: TestClient, db_session: Session, settings
+) -> None:
+    """Performance is the mean rating per dimension; importance follows overall satisfaction; return visits
+    count as on time when done by their deadline."""
+    now = utcnow()
+    for i, (satisfied, quality, speed) in enumerate([(True, 5, 4), (True, 4, 2), (False, 1, 3)]):
+        ticket = make_ticket(db_session, reported_at=now - timedelta(days=3))
+        visit = Visit(ticket_id=ticket.id, status=VisitStatus.completed)
+        db_session.add(visit)
+        db_session.flush()
+        jti = f"jti-{ticket.id}"
+        db_session.add(ConfirmationLink(jti=jti, ticket_id=ticket.id, visit_id=visit.id, issued_at=now, expires_at=now))
+        db_session.flush()
+        db_session.add(
+            Confirmation(
+                ticket_id=ticket.id,
+                visit_id=visit.id,
+                link_jti=jti,
+                satisfied=satisfied,
+                ratings={"quality": quality, "speed": speed},
+                signer_name="Site manager",
+                signer_role="manager",
+                signature_png=b"png",
+                signed_at=now - timedelta(days=1),
+                work_report={},
+                outcome="confirmed" if satisfied else "reopened",
+                document_sha256="0" * 64,
+            )
+        )
+        db_session.add(
+            ReturnVisitTask(
+                ticket_id=ticket.id,
+                reason="completion",
+                status="done" if i < 2 else "open",
+                due_at=now - timedelta(days=1),
+                done_at=(now - timedelta(days=2)) if i == 0 else (now - timedelta(hours=2)) if i == 1 else None,
+            )
+        )
+    db_session.flush()
+    headers = _dispatcher(db_session, settings)
+    sat = client.get("/api/v1/reports/satisfaction", headers=headers).json()
+    by_dim = {r["dimension"]: r for r in sat["rows"]}
+    assert by_dim["quality"]["performance"] == round((5 + 4 + 1) / 3, 2) and by_dim["quality"]["answers"] == 3
+    assert by_dim["quality"]["importance"] > by_dim["speed"]["importance"]
+    visits = client.get("/api/v1/reports/return-visits", headers=headers).json()
+    assert [(r["due"], r["done"], r["on_time"]) for r in visits["rows"]] == [(3, 2, 1)]
