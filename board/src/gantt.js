@@ -95,6 +95,7 @@ export function createGantt({ onMove, onOpenTicket }) {
   }
 
   async function load() {
+    const focusedVisit = root.contains(document.activeElement) ? document.activeElement.dataset?.visit : null;
     data = await api("/board/schedule", { params: { limit: 200 } });
     technicians = data.rows.map((r) => ({ ...r.technician, skills: r.skills }));
     const visits = data.rows.reduce((n, r) => n + r.visits.length, 0);
@@ -105,6 +106,7 @@ export function createGantt({ onMove, onOpenTicket }) {
     renderRows();
     renderSide();
     root.dataset.loaded = "true";
+    if (focusedVisit) rowsBox.querySelector(`.work[data-visit="${focusedVisit}"]`)?.focus({ preventScroll: true });
   }
 
   return { root, load, technicians: () => technicians };

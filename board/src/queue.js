@@ -106,6 +106,8 @@ export function createQueue({ onOpen, firstPages }) {
   }
 
   async function load() {
+    // Live reloads must not take the keyboard focus away from the row the dispatcher is on.
+    const focusedId = root.contains(document.activeElement) ? document.activeElement.dataset?.id : null;
     let all = null;
     if (prefetched) {
       try { all = await prefetched; } catch { all = null; }
@@ -118,6 +120,7 @@ export function createQueue({ onOpen, firstPages }) {
     const have = new Set([...regionSelect.options].map((o) => o.value));
     for (const r of regions.sort()) if (!have.has(r)) regionSelect.append(h("option", { value: r }, r));
     root.dataset.loaded = "true";
+    if (focusedId) root.querySelector(`li.ticket[data-id="${focusedId}"]`)?.focus({ preventScroll: true });
     // For bench/board.py: the first frame with the queue rendered (after the next paint).
     if (!performance.getEntriesByName("onsite24:queue-painted").length) {
       requestAnimationFrame(() => setTimeout(() => performance.mark("onsite24:queue-painted"), 0));

@@ -2,9 +2,10 @@
 
 `EventHub` holds a psycopg async connection that LISTENs on `dispatch.events.CHANNEL` and copies each
 notification into the queue of every subscriber (one per open SSE response). It starts with the first
-subscriber, reconnects with backoff when PostgreSQL restarts (telling subscribers to `resync`, since
-notifications sent while it was away are lost), and numbers events `<epoch>-<seq>` so a reconnecting
-client that sends Last-Event-ID gets what it missed from a small replay buffer (best effort, same process).
+subscriber and lets the connection go after a minute without any; it reconnects with backoff when
+PostgreSQL restarts (telling subscribers to `resync`, since notifications sent while it was away are
+lost), and numbers events `<epoch>-<seq>` so a reconnecting client that sends Last-Event-ID gets what it
+missed from a small replay buffer (best effort, same process).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -46,13 +48,19 @@ def libpq_dsn(database_url: str) -> str:
 
 
 class EventHub:
-    def __init__(self, database_url: str, *, replay: int = 500, liveness_seconds: float = 10.0) -> None:
+    def __init__(
+        self, database_url: str, *, replay: int = 500, liveness_seconds: float = 10.0, idle_seconds: float = 60.0
+    ) -> None:
         self._dsn = libpq_dsn(database_url)
         self._subs: set[Subscription] = set()
         self._buffer: deque[tuple[int, Event]] = deque(maxlen=replay)
         self._seq = 0
         self._task: asyncio.Task[None] | None = None
         self._liveness = liveness_seconds
+        self._idle = idle_seconds
+        self._idle_since = time.monotonic()
+        # Events after this seq may be missing: the hub stopped listening while nobody watched.
+        self._gap_after: int | None = None
         self.epoch = uuid.uuid4().hex[:8]
         self.listening = asyncio.Event()
         self.reconnects = 0
@@ -69,10 +77,14 @@ class EventHub:
                 await self._task
             self._task = None
 
+    def _idle_too_long(self) -> bool:
+        """Nobody has listened for a while: let the connection go (the next subscriber starts it again)."""
+        return not self._subs and time.monotonic() - self._idle_since > self._idle
+
     async def _run(self) -> None:
         backoff = 0.2
         first = True
-        while True:
+        while not self._idle_too_long():
             try:
                 async with await psycopg.AsyncConnection.connect(self._dsn, autocommit=True, connect_timeout=5) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
@@ -82,10 +94,13 @@ class EventHub:
                         self.reconnects += 1
                         self._control("resync", reason="event connection re-established; reload")
                     first = False
-                    while True:
+                    while not self._idle_too_long():
                         async for note in conn.notifies(timeout=self._liveness):
                             self._dispatch(note.payload)
                         await conn.execute("SELECT 1")  # quiet period: prove the connection is still alive
+                    self.listening.clear()
+                    self._gap_after = self._seq
+                    return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any database failure: wait, reconnect, tell clients to resync
@@ -123,6 +138,8 @@ class EventHub:
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
+        if not self._subs:
+            self._idle_since = time.monotonic()
 
     def _backlog(self, last_event_id: str | None) -> list[Event]:
         if not last_event_id:
@@ -132,6 +149,8 @@ class EventHub:
         if epoch != self.epoch or not seq_text.isdigit():
             return [resync]
         seq = int(seq_text)
+        if self._gap_after is not None and seq <= self._gap_after:
+            return [resync]
         if seq >= self._seq:
             return []
         if not self._buffer or self._buffer[0][0] > seq + 1:

@@ -104,8 +104,10 @@ def built_board() -> Path:
     return STATIC_DIR
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API owns the thread's event loop while it runs, so it must be closed
+    # before other modules (e.g. the confirmation page's browser test) start their own.
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from geoalchemy2.elements import WKTElement
 from sqlalchemy.orm import Session
 
+from dispatch.board.hub import EventHub
 from dispatch.core.types import Grade, Role
 from dispatch.events import encode, publish
 from tests.board.conftest import LiveServer, wait_for
@@ -160,3 +162,26 @@ def test_oversized_payload_is_refused_before_it_reaches_postgres() -> None:
     with pytest.raises(ValueError, match="too big"):
         encode("ticket.updated", {"blob": "x" * 5000})
     assert json.loads(encode("ticket.created", {"ticket_id": 1})) == {"kind": "ticket.created", "ticket_id": 1}
+
+
+async def _idle_hub_lets_its_connection_go(database_url: str) -> None:
+    hub = EventHub(database_url, liveness_seconds=0.1, idle_seconds=0.3)
+    sub, _ = hub.subscribe()
+    await asyncio.wait_for(hub.listening.wait(), 10)
+    hub.unsubscribe(sub)
+    for _ in range(100):
+        if not hub.listening.is_set():
+            break
+        await asyncio.sleep(0.05)
+    assert not hub.listening.is_set()
+    # A client that last saw an event from before the quiet period is told to reload.
+    assert [json.loads(e.data)["kind"] for e in hub._backlog(f"{hub.epoch}-0")] == ["resync"]
+    again, _ = hub.subscribe()
+    await asyncio.wait_for(hub.listening.wait(), 10)
+    hub.unsubscribe(again)
+    await hub.stop()
+
+
+def test_idle_hub_releases_its_listen_connection_and_restarts_on_demand(database_url: str) -> None:
+    """An API process with nobody watching holds no LISTEN connection; the next viewer starts it again."""
+    asyncio.run(_idle_hub_lets_its_connection_go(database_url))
