@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: demo test provision provision-services venv lint board bench-solomon bench-board clean help
+.PHONY: demo demo-alarm test provision provision-services venv lint board bench-solomon bench-board clean help
 
 # The dispatcher board: npm packages from board/package-lock.json, built by Vite into the Python package.
 BOARD_OUT := dispatch/board/static/index.html
@@ -13,6 +13,7 @@ BOARD_SRC := $(wildcard board/src/*) board/index.html board/package.json board/p
 
 help:
 	@echo "make demo   - install, migrate, seed the demo region and run API, board, gateway and worker"
+	@echo "make demo-alarm - while the demo runs: a tower crane raises a critical alarm"
 	@echo "make test   - install and run the whole test suite (real PostGIS and Mosquitto, started by the tests)"
 	@echo "make lint   - ruff and the import contracts"
 	@echo "make board  - build the dispatcher board (npm ci && npm run build in board/) when missing or stale"
@@ -31,6 +32,11 @@ $(BOARD_OUT): $(BOARD_SRC)
 
 demo: provision-services board
 	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 demo
+
+# While `make demo` runs, in a second terminal: a tower crane raises a critical alarm (a major ticket in a second).
+demo-alarm:
+	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 devices simulate \
+		--devices 1 --faults crane-critical --provision --duration 5
 
 test: provision board
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -44,8 +45,10 @@ def main() -> int:
             print(json.dumps(res), flush=True)
 
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
-        f"Measured {when}, 2 shared cores, OR-Tools 9.15. Optimizer: rolling-horizon re-plan of all pending "
+        f"Measured {when}, 2 shared cores (load average at the end {load}), OR-Tools 9.15. "
+        "Optimizer: rolling-horizon re-plan of all pending "
         f"work at every event, {args.time_limit:g} s per solve, one search process, a visit committed only "
         "when the technician leaves for it. Greedy: first come first served, nearest skilled technician "
         "who can start soonest. On time = on site (service start) before the promise; late minutes p95 "

@@ -8,8 +8,10 @@ import threading
 from functools import partial
 
 from device_gateway.client import Gateway
+from device_gateway.policy import GatewayPolicy
 from device_gateway.service import ingest, store_failure
 from dispatch.core.db import make_engine, make_sessionmaker
+from dispatch.core.policy import policy_for
 from dispatch.core.settings import Settings
 
 
@@ -21,8 +23,12 @@ def main(settings: Settings, *, client_id: str | None = None) -> None:
         signal.signal(sig, lambda *_: stop.set())
     try:
         factory = make_sessionmaker(engine)
+        policy = GatewayPolicy.from_policy(policy_for(settings))
         gateway = Gateway(
-            settings, partial(ingest, factory), on_failure=partial(store_failure, factory), client_id=client_id
+            settings,
+            partial(ingest, factory, policy=policy),
+            on_failure=partial(store_failure, factory),
+            client_id=client_id,
         )
         gateway.run(stop)
     finally:

@@ -5,9 +5,12 @@ calls HTTP). One storing thread takes whatever is queued — one message when tr
 `batch_max` when it is heavy — stores it in one transaction and only then acknowledges each message. A crash
 between receive and commit therefore means redelivery (deduplicated by the database), never loss.
 
-Memory stays flat: the broker sends at most `ReceiveMaximum` unacknowledged messages, so the queue can never
-hold more than that. Several gateways share the load through the shared subscription `$share/onsite24-gateway/…`;
-each needs its own client id (its own persistent session).
+Memory stays flat as far as the broker honours MQTT Receive Maximum: it may send at most `ReceiveMaximum`
+unacknowledged messages, so the queue cannot hold more than that. (Mosquitto 2.0.11 enforces it only until
+the first acknowledgements; see docs/device-protocol.md.)
+
+Several gateways share the load through the shared subscription `$share/onsite24-gateway/…`; each needs its
+own client id (its own persistent session).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 
 from device_gateway.service import BatchResult, Message
 from dispatch.core.mqtt import make_client
@@ -72,10 +76,16 @@ class Gateway:
         self.receive_maximum = receive_maximum or settings.gateway_receive_maximum
         self.batch_max = min(batch_max or settings.gateway_batch_max, self.receive_maximum)
         self.queue: queue.Queue[_Received] = queue.Queue()
+        # Hard cap on what this process holds, whatever the broker does (Mosquitto 2.0.11 overshoots Receive Maximum).
+        self.queue_cap = 4 * self.receive_maximum
+        self.overflowed = False
+        self.resumes = 0  # reconnects made to get back messages dropped at the cap
         self.generation = 0  # bumped on every disconnect: message ids of an old connection are never acked
         self.connected = threading.Event()
         self.subscribed = threading.Event()
-        self.stored = 0
+        self.stored = 0  # messages stored and acknowledged
+        self.alarms_stored = 0  # new alarm rows
+        self.duplicates = 0  # alarms that were already stored (redelivery)
         self.client = make_client(settings, client_id=self.client_id, clean_start=False, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -108,6 +118,11 @@ class Gateway:
         log.warning("%s disconnected (%s); paho reconnects with backoff", self.client_id, reason_code)
 
     def _on_message(self, _c: mqtt.Client, _u, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+        if self.queue.qsize() >= self.queue_cap:
+            # A broker that overshoots Receive Maximum: keep memory bounded. The message is not acknowledged, so it
+            # stays in the broker's session; the storing thread reconnects once the queue is drained to get it again.
+            self.overflowed = True
+            return
         self.queue.put(_Received(Message(msg.topic, msg.payload), msg.mid, msg.qos, self.generation))
 
     def _where(self) -> tuple[str, int]:
@@ -131,7 +146,12 @@ class Gateway:
         backoff = 0.5
         while not stop.is_set():
             try:
-                self.handle([r.message for r in batch])
+                started = time.perf_counter()
+                result = self.handle([r.message for r in batch])
+                log.debug("stored a batch of %d in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
+                if result is not None:
+                    self.alarms_stored += result.stored
+                    self.duplicates += result.duplicates
                 return True
             except DBAPIError as exc:
                 if exc.connection_invalidated or "deadlock" in str(exc.orig).lower() or _is_transient(exc):
@@ -140,6 +160,10 @@ class Gateway:
                     backoff = min(backoff * 2, 15.0)
                     continue
                 raise
+            except StaleDataError as exc:
+                # A person changed a ticket of this batch at the same moment: take the batch again.
+                log.info("a ticket changed under the batch (%s); retrying", exc)
+                stop.wait(0.05)
         return False
 
     def _ack(self, batch: list[_Received]) -> None:
@@ -170,6 +194,18 @@ class Gateway:
             if stored:
                 self._ack(batch)
                 self.stored += len(batch)
+            if self.overflowed and self.queue.empty() and not stop.is_set():
+                self._resume_session()
+
+    def _resume_session(self) -> None:
+        """Reconnect to the persistent session so the broker redelivers what was dropped at the cap."""
+        log.info("%s dropped messages at its cap of %d; reconnecting to get them again", self.client_id, self.queue_cap)
+        self.overflowed = False
+        self.resumes += 1
+        self.client.disconnect()  # a normal DISCONNECT: the session (expiry from CONNECT) and its messages stay
+        self.client.loop_stop()
+        self.client.connect_async(*self._where(), keepalive=30, clean_start=False, properties=self._connect_props())
+        self.client.loop_start()
 
     def _store_singly(self, batch: list[_Received], stop: threading.Event) -> bool:
         """Isolate the message that fails: it becomes a dead letter with the error, the others are stored."""
@@ -184,6 +220,12 @@ class Gateway:
                 self.on_failure(r.message, f"the gateway could not store this message: {exc!r}"[:2000])
         return True
 
+    def _connect_props(self) -> Properties:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        props.ReceiveMaximum = self.receive_maximum
+        return props
+
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set, then hand over cleanly: unsubscribe, store and ack what is in hand, and
         end the session (expiry 0) so the broker routes everything to the remaining gateways.
@@ -191,9 +233,7 @@ class Gateway:
         A gateway that dies instead (SIGKILL, power loss) keeps its session for SESSION_EXPIRY_SECONDS: its
         unacknowledged and queued messages wait for it to come back under the same client id.
         """
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
-        props.ReceiveMaximum = self.receive_maximum
+        props = self._connect_props()
         self.client.on_unsubscribe = lambda *_: self._unsubscribed.set()
         self.client.connect_async(*self._where(), keepalive=30, clean_start=False, properties=props)
         self.client.loop_start()

@@ -10,17 +10,19 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from device_gateway.policy import DEFAULT_POLICY
+from device_gateway.policy import GatewayPolicy
 from device_gateway.service import mark_silent_devices, open_unreachable_tickets
+from dispatch.core.policy import policy_for
 from dispatch.core.settings import Settings
 from dispatch.worker import Job, register
 
 
-def check_device_liveness(factory: sessionmaker[Session], _settings: Settings, now: datetime) -> int:
+def check_device_liveness(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
     """Mark devices silent beyond the heartbeat timeout offline; open unreachable tickets past the grace. Commits."""
     with factory() as session:
-        silent = mark_silent_devices(session, policy=DEFAULT_POLICY, now=now)
-        opened = open_unreachable_tickets(session, policy=DEFAULT_POLICY, now=now)
+        policy = GatewayPolicy.from_policy(policy_for(settings))
+        silent = mark_silent_devices(session, policy=policy, now=now)
+        opened = open_unreachable_tickets(session, policy=policy, now=now)
         session.commit()
     return len(silent) + len(opened)
 

@@ -19,8 +19,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,12 +29,14 @@ import dispatch.models  # noqa: F401  (every mapper, so tickets' foreign keys re
 from device_gateway.payloads import Alarm as AlarmMessage
 from device_gateway.payloads import Heartbeat, Rejection, Status, parse
 from device_gateway.policy import DEFAULT_POLICY, GatewayPolicy
-from dispatch.audit.service import change_status, record_event, record_opening
+from dispatch.audit.service import change_status, record_event
 from dispatch.core.clock import utcnow
 from dispatch.core.types import OPEN_TICKET_STATUSES, Category, Channel, Grade, TicketStatus, VisitStatus
 from dispatch.customers.models import Equipment, Site
 from dispatch.devices.models import AlarmFault, DeadLetter, Device, DeviceWatch
+from dispatch.domain.alarms import map_alarm
 from dispatch.tickets.models import Ticket, Visit
+from dispatch.tickets.service import ImpactFacts, open_complaint
 
 log = logging.getLogger("onsite24.gateway")
 
@@ -142,7 +145,8 @@ def _registry(session: Session, device_ids: list[str]) -> dict[str, _Known]:
         select(Equipment, Site.customer_id)
         .join(Site, Site.id == Equipment.site_id)
         .outerjoin(Device, Device.device_id == Equipment.device_id)
-        .where(Equipment.device_id.in_(device_ids), Device.revoked_at.is_(None))
+        .where(text("equipment.device_id = ANY(CAST(:ids AS text[]))"), Device.revoked_at.is_(None)),
+        {"ids": device_ids},
     ).all()
     return {eq.device_id: _Known(eq, customer_id) for eq, customer_id in rows if eq.device_id}
 
@@ -401,7 +405,13 @@ def _apply_alarm(
         fault.cleared_at = None
         if not tickets.is_open(fault.ticket_id):
             ticket = _open_or_attach_ticket(
-                session, fault=fault, alarm=a, equipment=unit.equipment, customer_id=unit.customer_id, now=now
+                session,
+                fault=fault,
+                alarm=a,
+                equipment=unit.equipment,
+                customer_id=unit.customer_id,
+                policy=policy,
+                now=now,
             )
             tickets.note(ticket)
             fault.ticket_id = ticket.id
@@ -553,48 +563,68 @@ def _open_or_attach_ticket(
     alarm: AlarmMessage,
     equipment: Equipment,
     customer_id: int | None,
+    policy: GatewayPolicy,
     now: datetime,
 ) -> Ticket:
-    """Open the ticket for a new device fault (graded, with its on-site deadline) and audit its opening.
+    """The ticket for a new device fault, through the same intake as a phone complaint (no commit here).
 
-    TODO(merge, issue 4 + domain policy): replace the body with the intake service and the alarm mapping:
-        mapping = map_alarm(equipment.equipment_type, alarm.code, alarm.severity, alarm.data, policy)
-        result = open_complaint(session, channel=Channel.device, equipment_id=equipment.id,
-                                category=mapping.category, symptom=…, impact=mapping.impact,
-                                reported_at=now, actor=f"device:{alarm.device_id}",
-                                alarm_severity=alarm.severity, required_skills=mapping.required_skills,
-                                commit=False)
-        return result.ticket   # result.linked: attached to an open ticket of the same equipment
-    Until then: critical → major, major → serious, else general; on site within 4 / 12 / 24 h of receipt.
+    The alarm mapping turns type + code + severity + readings into a category and impact facts, which the
+    grade rules read like any complaint; an open ticket for the same equipment (e.g. a phone call that came
+    first) is linked instead of opening a second job.
     """
-    grade = {"critical": Grade.major, "major": Grade.serious}.get(alarm.severity, Grade.general)
-    symptom = f"Device alarm {alarm.code} ({alarm.severity})" + (f": {alarm.message}" if alarm.message else "")
-    ticket = Ticket(
-        channel=Channel.device,
-        customer_id=customer_id,
-        site_id=equipment.site_id,
-        equipment_id=equipment.id,
-        category=Category.equipment,
-        symptom=symptom[:2000],
-        impact={"alarm_code": alarm.code, "alarm_severity": alarm.severity, "readings": alarm.data},
-        grade=grade,
-        grade_reasons=[
-            {"rule": "alarm_severity", "grade": grade.value, "detail": f"device alarm severity {alarm.severity}"}
-        ],
-        status=TicketStatus.new,
-        reported_at=now,
-        due_on_site_at=now + timedelta(hours=PROMISE_HOURS[grade]),
-    )
-    session.add(ticket)
-    record_opening(
+    return _device_complaint(
         session,
-        ticket,
+        equipment=equipment,
+        customer_id=customer_id,
+        code=alarm.code,
+        severity=alarm.severity,
+        data=alarm.data,
+        symptom=f"Device alarm {alarm.code} ({alarm.severity})" + (f": {alarm.message}" if alarm.message else ""),
+        reported_at=min(alarm.at, now),
         actor=f"device:{alarm.device_id}",
-        reason=f"alarm {alarm.alarm_id} {alarm.code} raised at {alarm.at.isoformat()}",
-        data={"alarm_id": alarm.alarm_id, "code": alarm.code, "severity": alarm.severity, "device_id": alarm.device_id},
-        at=now,
+        flapping=fault.flapping,
+        policy=policy,
+        now=now,
     )
-    return ticket
+
+
+def _device_complaint(
+    session: Session,
+    *,
+    equipment: Equipment,
+    customer_id: int | None,
+    code: str,
+    severity: str,
+    data: dict[str, Any],
+    symptom: str,
+    reported_at: datetime,
+    actor: str,
+    flapping: bool,
+    policy: GatewayPolicy,
+    now: datetime,
+) -> Ticket:
+    rules = policy.rules
+    mapping = map_alarm(str(equipment.equipment_type), code, severity, data, rules)
+    impact = ImpactFacts(**{k: bool(v) for k, v in mapping.impact.items() if k in ImpactFacts.__dataclass_fields__})
+    result = open_complaint(
+        session,
+        policy=rules,
+        now=now,
+        actor=actor,
+        actor_user_id=None,
+        channel=Channel.device,
+        category=Category(str(getattr(mapping.category, "value", mapping.category))),
+        symptom=symptom[:2000],
+        impact=impact,
+        equipment_id=equipment.id,
+        customer_id=customer_id,
+        reported_at=reported_at,
+        alarm_severity=severity,
+        alarm_code=code,
+        flapping=flapping,
+        commit=False,
+    )
+    return result.ticket
 
 
 # --- status, heartbeats and liveness -------------------------------------------------------------------------
@@ -647,25 +677,37 @@ def _update_devices(
     for r in rows.values():
         # A new row needs a status; an existing one keeps its status unless this batch brought one (status_at).
         r["status"] = r["status"] or "online"
-    t = Device.__table__.c
-    stmt = insert(Device.__table__)
-    ex = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["device_id"],
-        set_={
-            "last_seen_at": func.greatest(t.last_seen_at, ex.last_seen_at),
-            "status": case((ex.status_at.is_(None), t.status), else_=ex.status),
-            "status_at": func.coalesce(ex.status_at, t.status_at),
-            "last_heartbeat_at": func.coalesce(ex.last_heartbeat_at, t.last_heartbeat_at),
-            "heartbeat_interval_s": func.coalesce(ex.heartbeat_interval_s, t.heartbeat_interval_s),
-        },
-    )
-    session.execute(stmt, [rows[k] for k in sorted(rows)])
+    ordered = [rows[k] for k in sorted(rows)]  # sorted: concurrent gateways lock device rows in one order
+    session.execute(_UPSERT_DEVICES, {c: [r[c] for r in ordered] for c in _DEVICE_COLUMNS})
     result.device_updates += len(rows)
     for device_id in sorted(went_offline):
         open_watch(session, device_id=device_id, equipment_id=known[device_id].equipment.id, reason="offline", now=now)
     if came_online:
         close_watches(session, sorted(came_online), now=now)
+
+
+_DEVICE_COLUMNS = {
+    "device_id": "text",
+    "equipment_id": "int",
+    "status": "text",
+    "status_at": "timestamptz",
+    "last_seen_at": "timestamptz",
+    "last_heartbeat_at": "timestamptz",
+    "heartbeat_interval_s": "int",
+}
+# last_seen_at is kept to within 5 s: a busy device does not rewrite its row on every batch.
+_UPSERT_DEVICES = text(
+    "INSERT INTO devices (" + ", ".join(_DEVICE_COLUMNS) + ") "  # noqa: S608 (constant column names)
+    "SELECT * FROM unnest(" + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _DEVICE_COLUMNS.items()) + ") "
+    "ON CONFLICT (device_id) DO UPDATE SET "
+    "last_seen_at = greatest(devices.last_seen_at, excluded.last_seen_at), "
+    "status = CASE WHEN excluded.status_at IS NULL THEN devices.status ELSE excluded.status END, "
+    "status_at = coalesce(excluded.status_at, devices.status_at), "
+    "last_heartbeat_at = coalesce(excluded.last_heartbeat_at, devices.last_heartbeat_at), "
+    "heartbeat_interval_s = coalesce(excluded.heartbeat_interval_s, devices.heartbeat_interval_s) "
+    "WHERE excluded.status_at IS NOT NULL OR devices.last_seen_at IS NULL "
+    "OR devices.last_seen_at < excluded.last_seen_at - interval '5 seconds'"
+)
 
 
 def open_watch(session: Session, *, device_id: str, equipment_id: int | None, reason: str, now: datetime) -> None:
@@ -714,7 +756,7 @@ def open_unreachable_tickets(
 
     Watches are taken with FOR UPDATE SKIP LOCKED so several workers never open two tickets for one watch.
     """
-    types = list(policy.unreachable_ticket_grades)
+    types = list(policy.unreachable_types)
     if not types:
         return []
     rows = session.execute(
@@ -741,29 +783,25 @@ def open_unreachable_tickets(
 def _open_unreachable_ticket(
     session: Session, *, watch: DeviceWatch, equipment: Equipment, policy: GatewayPolicy, now: datetime
 ) -> Ticket:
-    """TODO(merge, issue 4): open through the intake service with the device-offline policy's category/impact."""
-    grade = Grade(policy.unreachable_ticket_grades[str(equipment.equipment_type)])
+    """An "equipment unreachable" ticket through the intake, mapped like an alarm with the offline code."""
     customer_id = session.scalar(select(Site.customer_id).where(Site.id == equipment.site_id))
     why = {"heartbeat_missed": "missed heartbeats", "offline": "reported offline (last will)"}.get(
         watch.reason, watch.reason
     )
-    ticket = Ticket(
-        channel=Channel.device,
+    return _device_complaint(
+        session,
+        equipment=equipment,
         customer_id=customer_id,
-        site_id=equipment.site_id,
-        equipment_id=equipment.id,
-        category=Category.equipment,
+        code=policy.offline_code,
+        severity=policy.offline_severity,
+        data={"reason": watch.reason},
         symptom=f"Equipment unreachable: device {watch.device_id} {why} since {watch.opened_at.isoformat()}",
-        impact={"unreachable": True, "device_id": watch.device_id},
-        grade=grade,
-        grade_reasons=[{"rule": "equipment_unreachable", "grade": grade.value, "detail": why}],
-        status=TicketStatus.new,
-        reported_at=now,
-        due_on_site_at=now + timedelta(hours=PROMISE_HOURS[grade]),
+        reported_at=min(watch.opened_at, now),
+        actor=f"device:{watch.device_id}",
+        flapping=False,
+        policy=policy,
+        now=now,
     )
-    session.add(ticket)
-    record_opening(session, ticket, actor=f"device:{watch.device_id}", reason=f"equipment unreachable: {why}", at=now)
-    return ticket
 
 
 def mark_silent_devices(session: Session, *, policy: GatewayPolicy = DEFAULT_POLICY, now: datetime) -> list[str]:

@@ -31,25 +31,26 @@ from dispatch.core.settings import Settings
 
 SCENARIOS = ("mixed", "raise", "flap", "offline", "crane-critical")
 
-# Vendor codes per equipment type: (code, severity, message, readings)
+# Vendor codes per equipment type: (code, severity, message, readings). The codes are the ones the policy's
+# alarm mapping (dispatch/policy.toml [[alarms.mappings]]) knows, so simulated alarms grade like real ones.
 CATALOGUE: dict[str, list[tuple[str, str, str, dict[str, object]]]] = {
     "tower_crane": [
-        ("E-SLEW-BRAKE", "critical", "slewing brake fault", {"wind_speed": 9.1, "load_t": 4.2}),
-        ("E-HOIST-LIMIT", "major", "hoist height limiter tripped", {"load_t": 2.8}),
-        ("E-OVERLOAD", "major", "moment limiter overload", {"load_t": 6.3, "radius_m": 42}),
+        ("SLEW_BRAKE_FAULT", "critical", "slewing brake fault", {"wind_speed": 9.1, "load_t": 4.2}),
+        ("HEIGHT_LIMITER_FAILURE", "major", "hoist height limiter tripped", {"load_t": 2.8}),
+        ("MOMENT_LIMITER_FAILURE", "major", "moment limiter overload", {"load_t": 6.3, "radius_m": 42}),
         ("W-WIND-SPEED", "warning", "wind speed above working limit", {"wind_speed": 21.5}),
     ],
     "construction_hoist": [
         ("E-DOOR-INTERLOCK", "critical", "cage door interlock open while moving", {"door_state": "open"}),
-        ("E-OVERSPEED", "major", "overspeed governor tripped", {"speed_mps": 0.9}),
+        ("OVERSPEED_GOVERNOR_TRIPPED", "major", "overspeed governor tripped", {"speed_mps": 0.9}),
     ],
     "elevator": [
-        ("E-PEOPLE-TRAPPED", "critical", "passengers trapped between floors", {"floor": 7, "door_state": "closed"}),
-        ("E-DOOR-FAULT", "major", "landing door does not close", {"floor": 3, "door_state": "ajar"}),
+        ("PEOPLE_TRAPPED", "critical", "passengers trapped between floors", {"floor": 7, "door_state": "closed"}),
+        ("DOOR_FAULT", "major", "landing door does not close", {"floor": 3, "door_state": "ajar"}),
         ("W-LEVELLING", "minor", "levelling error above 15 mm", {"error_mm": 18}),
     ],
     "base_station": [
-        ("E-MAINS-LOST", "major", "mains power lost, on battery", {"battery_pct": 64}),
+        ("MAINS_POWER_LOST", "major", "mains power lost, on battery", {"battery_pct": 64}),
         ("E-LINK-DOWN", "critical", "backhaul link down", {"link": "microwave"}),
         ("W-TEMP-HIGH", "minor", "cabinet temperature high", {"temp_c": 48}),
     ],

@@ -8,6 +8,7 @@ See docs/routing.md. Public API::
 
 from routing.plan import Objective, Plan, Route, SolverStats, Stop
 from routing.problem import GRADES, InProgress, Location, Problem, Shift, SolveParams, Technician, Visit
+from routing.replan import Move, PlanDiff, plan_diff, replan
 from routing.solve import solve
 from routing.travel import HaversineProvider, OsrmTableProvider, TravelMatrix, TravelMatrixProvider
 
@@ -16,9 +17,11 @@ __all__ = [
     "HaversineProvider",
     "InProgress",
     "Location",
+    "Move",
     "Objective",
     "OsrmTableProvider",
     "Plan",
+    "PlanDiff",
     "Problem",
     "Route",
     "Shift",
@@ -29,5 +32,7 @@ __all__ = [
     "TravelMatrix",
     "TravelMatrixProvider",
     "Visit",
+    "plan_diff",
+    "replan",
     "solve",
 ]

@@ -59,18 +59,25 @@ def _earliest(problem: Problem, travel: TravelMatrix, vehicles: list[Vehicle], k
     return start, start + math.ceil(v.service_minutes * 60) <= veh.end_s
 
 
+def _names(problem: Problem) -> dict[str, str]:
+    """How a technician is called in reasons: their name, or their id when the input has no name."""
+    return {t.id: t.name or t.id for t in problem.technicians}
+
+
 def explain_plan(
     problem: Problem, params: SolveParams, travel: TravelMatrix, vehicles: list[Vehicle], plan: Plan
 ) -> Plan:
     """Return ``plan`` with ``reasons`` for every visit and a precise reason for every unassigned one."""
     now = problem.now
     skills = {t.id: t.skills for t in problem.technicians}
+    name = _names(problem)
     assigned = plan.assignments()
     load: dict[str, int] = {}
     for tech in assigned.values():
         load[tech] = load.get(tech, 0) + 1
     reasons: dict[str, tuple[str, ...]] = {}
     unassigned: list[tuple[str, str]] = []
+    stop_of = {s.visit_id: s for r in plan.routes for s in r.stops}
 
     for p, v in enumerate(problem.visits):
         deadline_s = problem.seconds(v.deadline)
@@ -83,7 +90,7 @@ def explain_plan(
                 s, fits = _earliest(problem, travel, vehicles, k, p)
                 options.append((s, fits, k))
         fitting = sorted(o for o in options if o[1])
-        stop = plan.stop(v.id)
+        stop = stop_of.get(v.id)
 
         if stop is not None:
             tech = assigned[v.id]
@@ -91,11 +98,11 @@ def explain_plan(
             if v.committed:
                 lines.append(f"accepted by {tech}: kept first on their route")
             elif v.pin_technician:
-                lines.append(f"pinned to {tech} by the dispatcher")
+                lines.append(f"pinned to {name[tech]} by the dispatcher")
             if v.required_skills:
-                lines.append(f"{tech} has the required skills: {', '.join(sorted(v.required_skills))}")
+                lines.append(f"{name[tech]} has the required skills: {', '.join(sorted(v.required_skills))}")
             else:
-                lines.append(f"{tech} can do it (no special skill needed)")
+                lines.append(f"{name[tech]} can do it (no special skill needed)")
             work = f"{fmt_time(stop.start, now)}–{fmt_time(stop.end, now)}"
             lines.append(f"ETA {fmt_time(stop.arrival, now)}, work {work}")
             if stop.late:
@@ -108,7 +115,7 @@ def explain_plan(
                 s, _, k = alts[0]
                 other = vehicles[k].tech_id
                 lines.append(
-                    f"best alternative: {other}, earliest ETA {fmt_time(problem.at(s), now)} if sent first "
+                    f"best alternative: {name[other]}, earliest ETA {fmt_time(problem.at(s), now)} if sent first "
                     f"from their {vehicles[k].start_kind} ({load.get(other, 0)} other visits planned)"
                 )
             else:
@@ -121,10 +128,12 @@ def explain_plan(
         if not skilled_techs:
             reason = f"no {who} exists in this region"
         elif v.pin_technician and v.pin_technician not in skilled_techs:
-            reason = f"pinned to {v.pin_technician}, who lacks the skills {', '.join(sorted(v.required_skills))}"
+            pinned = name.get(v.pin_technician, v.pin_technician)
+            reason = f"pinned to {pinned}, who lacks the skills {', '.join(sorted(v.required_skills))}"
         elif not options:
             if v.pin_technician:
-                reason = f"pinned to {v.pin_technician}, who has no shift left in the next {params.horizon_h:g} h"
+                pinned = name.get(v.pin_technician, v.pin_technician)
+                reason = f"pinned to {pinned}, who has no shift left in the next {params.horizon_h:g} h"
             else:
                 reason = f"no {who} is on shift in the next {params.horizon_h:g} h"
         elif not fitting:
@@ -139,12 +148,12 @@ def explain_plan(
             s, _, k = fitting[0]
             if s > deadline_s:
                 reason = (
-                    f"earliest possible arrival {fmt_time(problem.at(s), now)} ({vehicles[k].tech_id}), "
+                    f"earliest possible arrival {fmt_time(problem.at(s), now)} ({name[vehicles[k].tech_id]}), "
                     f"due {due}: {fmt_duration(s - deadline_s)} late; every {who} is booked with more "
                     "urgent work"
                 )
             else:
-                names = ", ".join(sorted({vehicles[k].tech_id for _, _, k in fitting}))
+                names = ", ".join(sorted({name[vehicles[k].tech_id] for _, _, k in fitting}))
                 reason = f"every {who} ({names}) is fully booked with more urgent work"
         unassigned.append((v.id, reason))
         reasons[v.id] = (reason,)
@@ -169,10 +178,11 @@ def _late_cause(
         if all(vehicles[kk].start_s > deadline_s for _, _, kk in fitting):
             return f"no {who} is on shift before {due}"
         return (
-            f"earliest possible arrival {fmt_time(problem.at(s), now)} ({vehicles[k].tech_id}), due {due}: "
+            f"earliest possible arrival {fmt_time(problem.at(s), now)} ({_names(problem)[vehicles[k].tech_id]}), "
+            f"due {due}: "
             f"{fmt_duration(s - deadline_s)} late"
         )
     return (
-        f"{vehicles[k].tech_id} could be there by {fmt_time(problem.at(s), now)}, but the technicians who "
-        "could be on time are busy with more urgent work"
+        f"{_names(problem)[vehicles[k].tech_id]} could be there by {fmt_time(problem.at(s), now)}, "
+        "but the technicians who could be on time are busy with more urgent work"
     )

@@ -155,11 +155,18 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
     zero_row = [0] * n_nodes
     time_m: list[list[int]] = [zero_row]
     cost_m: list[list[int]] = [zero_row]
+    by_loc: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
     for i in range(1, n_nodes):
-        row = ext[node_l[i]]
-        si, fi = service[i], fee[i]
-        time_m.append([si + row[lj] for lj in node_l])
-        cost_m.append([fi + tc * row[lj] for lj in node_l])
+        key = (node_l[i], service[i])
+        if key not in by_loc:  # on-time and late copies share their travel row
+            row = ext[node_l[i]]
+            sub = [row[lj] for lj in node_l]
+            si = service[i]
+            by_loc[key] = (list(map(si.__add__, sub)) if si else sub, list(map(tc.__mul__, sub)))
+        trow, crow = by_loc[key]
+        time_m.append(trow)
+        fi = fee[i]
+        cost_m.append(list(map(fi.__add__, crow)) if fi else crow)
     cost_cb = routing.RegisterTransitMatrix(cost_m)
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
     time_cb = routing.RegisterTransitMatrix(time_m)
@@ -172,9 +179,6 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
         tdim.CumulVar(routing.End(k)).SetRange(veh.start_s, veh.end_s)
 
     # ---- visits: windows, skills/pins, disjunction
-    tech_vehicles: dict[str, list[int]] = {}
-    for k, veh in enumerate(vehicles):
-        tech_vehicles.setdefault(veh.tech_id, []).append(k)
     skills = {t.id: t.skills for t in problem.technicians}
     allowed: dict[str, list[int]] = {}
     for p, v in enumerate(visits):

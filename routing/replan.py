@@ -27,12 +27,12 @@ __all__ = ["Move", "PlanDiff", "plan_diff", "previous_routes", "replan", "with_p
 def with_previous(problem: Problem, previous: Plan) -> Problem:
     """``problem`` with each visit's previous technician and ETA taken from ``previous``."""
     visits = []
+    stops = {s.visit_id: (r.technician_id, s) for r in previous.routes for s in r.stops}
     for v in problem.visits:
-        stop = previous.stop(v.id)
-        if stop is None:
+        if v.id not in stops:
             visits.append(replace(v, previous_technician=None, previous_arrival=None))
             continue
-        tech = previous.assignments()[v.id]
+        tech, stop = stops[v.id]
         visits.append(replace(v, previous_technician=tech, previous_arrival=stop.arrival))
     return replace(problem, visits=tuple(visits))
 

@@ -210,12 +210,12 @@ def _run_greedy(sim: _Sim) -> None:
             for tech in sim.techs:
                 if not c.skills <= tech.skills:
                     continue
-                free_at, here = tail[tech.id]
-                free_at = max(free_at, t)
-                depart = _greedy_departure(sim, tech, free_at, here, c)
+                last_end, here = tail[tech.id]
+                free_at = max(last_end, t)
+                depart = _greedy_departure(sim, tech, free_at, last_end, here, c)
                 if depart is None:
                     continue
-                origin = _origin(tech, depart, free_at, here)
+                origin = _origin(tech, depart, last_end, here)
                 start = depart + sim.provider.seconds(origin, c.loc)
                 dist = sim.provider.metres(origin, c.loc)
                 if best is None or (start, dist) < (best[0], best[1]):
@@ -224,7 +224,7 @@ def _run_greedy(sim: _Sim) -> None:
                 continue  # nobody can ever do it: it stays unserved
             _, _, tech, depart = best
             tech.queue.append(c.id)
-            origin = _origin(tech, depart, max(tail[tech.id][0], t), tail[tech.id][1])
+            origin = _origin(tech, depart, tail[tech.id][0], tail[tech.id][1])
             end = depart + sim.provider.seconds(origin, c.loc) + c.service_s
             tail[tech.id] = (end, c.loc)
             sim.push(depart, "depart", f"{tech.id}|{c.id}")
@@ -234,20 +234,24 @@ def _run_greedy(sim: _Sim) -> None:
             sim.dispatch(tech, sim.complaints[cid], t)
 
 
-def _origin(tech: _Tech, depart: float, free_at: float, here: Location) -> Location:
+def _origin(tech: _Tech, depart: float, last_end: float, here: Location) -> Location:
     """Start location for a departure: the depot at a shift start reached while off duty."""
     shift = _shift_at(tech, depart)
-    if shift is not None and free_at <= shift[0]:
+    if shift is not None and last_end <= shift[0]:
         return tech.depot
     return here
 
 
-def _greedy_departure(sim: _Sim, tech: _Tech, free_at: float, here: Location, c: _Complaint) -> float | None:
+def _greedy_departure(
+    sim: _Sim, tech: _Tech, free_at: float, last_end: float, here: Location, c: _Complaint
+) -> float | None:
+    """Earliest departure ≥ free_at with travel and service inside one shift (the depot at a shift
+    start when the last job ended before that shift)."""
     for a, b in tech.shifts:
         if b <= free_at:
             continue
         depart = max(a, free_at)
-        origin = tech.depot if free_at <= a else here
+        origin = tech.depot if last_end <= a else here
         if depart + sim.provider.seconds(origin, c.loc) + c.service_s <= b:
             return depart
     return None

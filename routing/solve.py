@@ -13,6 +13,8 @@ import atexit
 import concurrent.futures as cf
 import math
 import multiprocessing
+import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +37,7 @@ _STATUS = {
     for number in [number.number]
 }
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
-_WARM = "WARM_START"
+MAX_WARM_INSERTIONS = 25
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def _insert_missing(m: BuiltModel, initial: list[list[str]]) -> list[list[str]]:
         key=lambda p: (grade_rank[problem.visits[p].grade], problem.visits[p].deadline),
     )
     fixed = {k: len(chain) for k, chain in m.committed_chain.items()}
-    for p in missing:
+    for p in missing[:MAX_WARM_INSERTIONS]:  # the rest is left to the search (keeps this step fast)
         best: tuple[int, int, int] | None = None
         for k in m.allowed[problem.visits[p].id]:
             seq = routes[k]
@@ -154,9 +156,16 @@ def _search(
     strategy: str,
     time_limit_s: float,
     initial: list[list[str]] | None = None,
+    deadline: float | None = None,
 ) -> SearchResult:
-    """One single-threaded OR-Tools search (runs in this process or a pool worker)."""
+    """One single-threaded OR-Tools search (runs in this process or a pool worker).
+
+    ``deadline`` (``time.time()`` clock, shared by all processes) trims the search when a helper
+    process starts late, so the caller's wall-time budget holds.
+    """
     t0 = time.monotonic()
+    if deadline is not None:
+        time_limit_s = min(time_limit_s, deadline - time.time())
     m = build_model(problem, params, travel)
     if m.n_vehicles == 0 or not problem.visits:
         return SearchResult(strategy, "NO_WORK", 0, [[] for _ in range(m.n_vehicles)])
@@ -168,9 +177,16 @@ def _search(
     warm = None
     solution = None
     if initial is not None:
-        m.routing.CloseModelWithParameters(sp)
+        # Reading the routes runs a small search of its own under the closing parameters' limits:
+        # close with a generous limit so a loaded machine cannot make it fail, then search with ours.
+        closing = pywrapcp.DefaultRoutingSearchParameters()
+        closing.CopyFrom(sp)
+        closing.time_limit.FromSeconds(30)
+        m.routing.CloseModelWithParameters(closing)
         initial = _insert_missing(m, [initial[k] if k < len(initial) else [] for k in range(m.n_vehicles)])
         start = m.routing.ReadAssignmentFromRoutes(_initial_indices(m, initial), True)
+        remaining = max(0.02, time_limit_s - (time.monotonic() - t0))
+        sp.time_limit.FromMicroseconds(int(remaining * 1e6))
         if start is None:
             # ReadAssignmentFromRoutes fails silently when the routes break the new model
             # (a skill filter, a window, a pin): fall back to a cold search.
@@ -182,13 +198,38 @@ def _search(
         solution = m.routing.SolveWithParameters(sp)
     label = f"{strategy}+GLS" + ("+warm" if warm == "used" else "")
     status = _STATUS.get(m.routing.status(), str(m.routing.status()))
-    if solution is None:
+    sequences = _extract(m, solution) if solution is not None else None
+    if not any(sequences or []) and any(m.allowed.values()):
+        # The time limit ran out before the first-solution heuristic finished (a loaded machine,
+        # a big model): never hand back an empty plan for lack of time — take the first solution.
+        m = build_model(problem, params, travel)
+        sp = pywrapcp.DefaultRoutingSearchParameters()
+        sp.first_solution_strategy = _first_solution(strategy)
+        sp.solution_limit = 1
+        sp.time_limit.FromSeconds(max(10, round(10 * params.time_limit_s)))
+        rescue = m.routing.SolveWithParameters(sp)
+        if rescue is not None:
+            solution, sequences = rescue, _extract(m, rescue)
+            label += "+first-solution-rescue"
+            status = _STATUS.get(m.routing.status(), str(m.routing.status()))
+    if solution is None or sequences is None:
         return SearchResult(label, status, None, None, warm)
-    return SearchResult(label, status, solution.ObjectiveValue(), _extract(m, solution), warm)
+    return SearchResult(label, status, solution.ObjectiveValue(), sequences, warm)
 
 
 _POOL: cf.ProcessPoolExecutor | None = None
 _POOL_SIZE = 0
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """In a helper: leave as soon as the process that started us is gone (even killed with SIGKILL)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _pool(size: int) -> cf.ProcessPoolExecutor:
@@ -197,9 +238,12 @@ def _pool(size: int) -> cf.ProcessPoolExecutor:
     if _POOL is None or size > _POOL_SIZE:
         if _POOL is not None:
             _POOL.shutdown(wait=True)
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["routing.solve"])
-        _POOL = cf.ProcessPoolExecutor(max_workers=size, mp_context=ctx)
+        # "spawn", not "forkserver": a forkserver outlives a parent killed with SIGKILL (a crashed worker
+        # would leave idle helpers behind); spawned helpers see their pipe close and exit with the parent.
+        ctx = multiprocessing.get_context("spawn")
+        _POOL = cf.ProcessPoolExecutor(
+            max_workers=size, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),)
+        )
         _POOL_SIZE = size
     return _POOL
 
@@ -248,7 +292,10 @@ def solve(
     if len(jobs) > 1 and problem.visits:
         try:
             pool = _pool(len(jobs) - 1)
-            futs = [pool.submit(_search, problem, params, matrix, s, budget - 0.05, init) for s, init in jobs[1:]]
+            futs = [
+                pool.submit(_search, problem, params, matrix, s, budget - 0.05, init, time.time() + budget - 0.05)
+                for s, init in jobs[1:]
+            ]
         except Exception:  # no helper process (broken pool, unguarded __main__): plan on one core
             shutdown_pool()
             futs = []

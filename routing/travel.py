@@ -40,9 +40,8 @@ class TravelMatrix:
             raise ValueError("travel matrices must be square and of the same size")
         for rows in (self.seconds, self.metres):
             for row in rows:
-                for v in row:
-                    if not isinstance(v, int) or v < 0:
-                        raise ValueError(f"travel matrix entries must be integers >= 0, got {v!r}")
+                if row and (min(row) < 0 or not isinstance(row[0], int) or not isinstance(max(row), int)):
+                    raise ValueError(f"travel matrix entries must be integers >= 0, got row {row[:5]!r}…")
 
     @property
     def size(self) -> int:
@@ -85,13 +84,21 @@ class HaversineProvider:
     def matrix(self, locations: Sequence[Location]) -> TravelMatrix:
         n = len(locations)
         mps = self.speed_kmh / 3.6
+        factor = 2 * EARTH_RADIUS_M * self.road_factor
+        lat = [math.radians(p.lat) for p in locations]
+        lon = [math.radians(p.lon) for p in locations]
+        cos_lat = [math.cos(x) for x in lat]
         metres = [[0] * n for _ in range(n)]
         seconds = [[0] * n for _ in range(n)]
+        sin, asin, sqrt, ceil = math.sin, math.asin, math.sqrt, math.ceil
         for i in range(n):
+            la1, lo1, c1 = lat[i], lon[i], cos_lat[i]
+            mrow, srow = metres[i], seconds[i]
             for j in range(i + 1, n):
-                d = haversine_m(locations[i], locations[j]) * self.road_factor
-                metres[i][j] = metres[j][i] = round(d)
-                seconds[i][j] = seconds[j][i] = math.ceil(d / mps - 1e-9)
+                h = sin((lat[j] - la1) / 2) ** 2 + c1 * cos_lat[j] * sin((lon[j] - lo1) / 2) ** 2
+                d = factor * asin(min(1.0, sqrt(h)))
+                mrow[j] = metres[j][i] = round(d)
+                srow[j] = seconds[j][i] = ceil(d / mps - 1e-9)
         return TravelMatrix(tuple(map(tuple, seconds)), tuple(map(tuple, metres)))
 
 

@@ -102,7 +102,30 @@ def register_devices(
     for device_id, password in creds:
         set_password(broker.directory, device_id, password)
     broker.reload()
+    wait_for(lambda: _accepted(broker, *creds[-1]), timeout=10, what="the broker to accept the new accounts")
     return creds
+
+
+def _accepted(broker, username: str, password: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the broker has (re)loaded the account: a probe CONNECT is accepted."""
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"probe-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+    )
+    client.username_pw_set(username, password)
+    answer: list[bool] = []
+    done = threading.Event()
+
+    def on_connect(_c, _u, _f, rc, _p):  # type: ignore[no-untyped-def]
+        answer.append(not rc.is_failure)
+        done.set()
+
+    client.on_connect = on_connect
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    done.wait(3)
+    client.disconnect()
+    client.loop_stop()
+    return bool(answer and answer[0])
 
 
 def device_client(settings: Settings, device_id: str, password: str, *, will: bool = False) -> mqtt.Client:
@@ -123,6 +146,20 @@ def device_client(settings: Settings, device_id: str, password: str, *, will: bo
 def publish(client: mqtt.Client, topic: str, payload: bytes, *, retain: bool = False) -> mqtt.MQTTMessageInfo:
     info = client.publish(topic, payload, qos=1, retain=retain)
     return info
+
+
+def publish_acknowledged(client: mqtt.Client, topic: str, payload: bytes) -> None:
+    """Publish at QoS 1 and wait for the broker's PUBACK, riding out a reconnect (paho reconnects by itself).
+
+    Mosquitto 2.0.11 may drop fresh connections while it reloads its password file after a SIGHUP.
+    """
+    for _ in range(5):
+        info = client.publish(topic, payload, qos=1)
+        if info.rc == mqtt.MQTT_ERR_SUCCESS:
+            info.wait_for_publish(10)
+            return
+        wait_for(client.is_connected, timeout=10, what="the device to reconnect")
+    raise AssertionError(f"could not publish to {topic}")
 
 
 def stop_client(client: mqtt.Client) -> None:

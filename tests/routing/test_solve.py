@@ -199,3 +199,26 @@ def test_nobody_on_shift():
     assert plan.routes == ()
     assert plan.unassigned[0][0] == "v" and "on shift" in plan.unassigned[0][1]
     assert plan.now == NOW
+
+
+def test_travel_is_priced_once_per_solve():
+    """The travel provider is asked once per solve for one matrix (no per-arc callbacks)."""
+    from routing import HaversineProvider
+
+    calls = []
+
+    class Counting:
+        def matrix(self, locations):
+            calls.append(len(locations))
+            return HaversineProvider().matrix(locations)
+
+    p = problem([tech("a"), tech("b")], [visit(f"v{i}", loc(i)) for i in range(4)])
+    solve(p, FAST, travel=Counting())
+    assert calls == [6]
+
+
+def test_pinned_to_someone_off_shift_is_explained():
+    """A visit pinned to a technician with no shift left is unassigned and says so."""
+    p = problem([tech("a"), tech("gone", shifts=[(-8, -1)])], [visit("v", loc(2), pin_technician="gone")])
+    plan = solve(p, FAST)
+    assert plan.unassigned == (("v", "pinned to gone, who has no shift left in the next 72 h"),)
