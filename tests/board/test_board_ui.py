@@ -202,7 +202,8 @@ def test_schedule_shows_blocks_and_a_dragged_visit_is_refused_or_pinned(
     page.wait_for_selector(f"dialog.modal >> text=to {bob.name}?")
     screenshot(page, "gantt-move")
     page.locator("dialog.modal button.primary").click()
-    page.wait_for_selector(f"text=pinned to {bob.name}")
+    # The toast, not the router's reasons in the dialog (which may also say "pinned to …").
+    page.wait_for_selector(f"#toasts .toast:has-text('pinned to {bob.name}')")
     live_session.expire_all()
     visit = live_session.scalars(select(Visit).where(Visit.ticket_id == ticket.id)).one()
     assert (visit.technician_id, visit.pinned) == (bob.id, True)
@@ -264,7 +265,7 @@ def test_dispatcher_acknowledges_an_escalation_reads_the_timeline_and_regrades(
     assert "notify the service department" in item.inner_text()
     screenshot(page, "escalations")
     item.locator("button.ack").click()
-    page.wait_for_selector(f"text=Escalation on #{ticket.id} acknowledged")
+    page.wait_for_selector(f"#toasts .toast:has-text('Escalation on #{ticket.id} acknowledged')")
     live_session.expire_all()
     state = live_session.scalars(select(TicketEscalation).where(TicketEscalation.ticket_id == ticket.id)).one()
     assert state.acknowledged_at is not None
@@ -279,7 +280,7 @@ def test_dispatcher_acknowledges_an_escalation_reads_the_timeline_and_regrades(
     page.select_option("#drawer form.regrade select", "serious")
     page.fill("#drawer form.regrade input", "Lift already evacuated; no one trapped")
     page.locator("#drawer form.regrade button").click()
-    page.wait_for_selector(f"text=Ticket #{ticket.id} regraded to serious")
+    page.wait_for_selector(f"#toasts .toast:has-text('Ticket #{ticket.id} regraded to serious')")
     live_session.expire_all()
     assert live_session.get(Ticket, ticket.id).grade is Grade.serious
 
