@@ -5,13 +5,18 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-alarm test provision provision-services venv lint bench-solomon clean help
+.PHONY: demo demo-alarm test provision provision-services venv lint board bench-solomon bench-board clean help
+
+# The dispatcher board: npm packages from board/package-lock.json, built by Vite into the Python package.
+BOARD_OUT := dispatch/board/static/index.html
+BOARD_SRC := $(wildcard board/src/*) board/index.html board/package.json board/package-lock.json board/vite.config.js
 
 help:
 	@echo "make demo   - install, migrate, seed the demo region and run API, board, gateway and worker"
 	@echo "make demo-alarm - while the demo runs: a tower crane raises a critical alarm"
 	@echo "make test   - install and run the whole test suite (real PostGIS and Mosquitto, started by the tests)"
 	@echo "make lint   - ruff and the import contracts"
+	@echo "make board  - build the dispatcher board (npm ci && npm run build in board/) when missing or stale"
 
 provision:
 	VENV=$(VENV) scripts/provision.sh packages
@@ -20,7 +25,12 @@ provision:
 provision-services: provision
 	VENV=$(VENV) scripts/provision.sh services
 
-demo: provision-services
+board: $(BOARD_OUT)
+
+$(BOARD_OUT): $(BOARD_SRC)
+	scripts/provision.sh board
+
+demo: provision-services board
 	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 demo
 
 # While `make demo` runs, in a second terminal: a tower crane raises a critical alarm (a major ticket in a second).
@@ -28,7 +38,7 @@ demo-alarm:
 	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 devices simulate \
 		--devices 1 --faults crane-critical --provision --duration 5
 
-test: provision
+test: provision board
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -39,5 +49,8 @@ lint: venv
 venv:
 	VENV=$(VENV) scripts/provision.sh venv
 
+bench-board: provision board
+	$(PY) bench/board.py --write-docs
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache board/node_modules dispatch/board/static

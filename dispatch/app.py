@@ -10,6 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from device_gateway.api import router as device_gateway_router
 from dispatch import health
+from dispatch.board.api import router as board_router
+from dispatch.board.hub import EventHub
+from dispatch.board.reports import router as reports_router
+from dispatch.board.static import install_board
 from dispatch.core.db import make_engine, make_sessionmaker
 from dispatch.core.openapi import install_problem_openapi
 from dispatch.core.policy import policy_for
@@ -38,6 +42,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
         try:
             yield
         finally:
+            await app.state.event_hub.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -50,6 +55,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     if session_factory is not None:
         app.state.sessionmaker = session_factory
     app.state.policy = policy_for(settings)
+    # One LISTEN connection per process feeds every open event stream (started by the first subscriber).
+    app.state.event_hub = EventHub(settings.database_url)
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.include_router(health.router)
@@ -62,6 +69,9 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.include_router(device_gateway_router, prefix=API_PREFIX)
     app.include_router(technician_router, prefix=API_PREFIX)
     app.include_router(customer_router)
+    app.include_router(board_router, prefix=API_PREFIX)
+    app.include_router(reports_router, prefix=API_PREFIX)
+    install_board(app)
     return app
 
 

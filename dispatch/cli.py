@@ -63,6 +63,8 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # Open event streams never finish on their own; give them 5 s to be cut at shutdown.
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -2,6 +2,7 @@
 # Installs what Onsite24 needs on a Debian/Ubuntu machine and prepares the local services.
 #   scripts/provision.sh packages   - PostgreSQL + PostGIS, Mosquitto, Chromium (browser tests), Python venv tools
 #   scripts/provision.sh venv       - .venv with the package and its dev tools
+#   scripts/provision.sh board      - the dispatcher board: npm ci (from package-lock.json) and the Vite build
 #   scripts/provision.sh services   - a running PostgreSQL with a PostGIS database, a broker with the product config,
 #                                     and .onsite24/env with the generated local secrets
 # Every step checks first and is safe to repeat.
@@ -50,6 +51,16 @@ venv() {
     "$VENV/bin/pip" install -q -e ".[dev]"
     touch "$stamp"
   fi
+}
+
+board() {
+  command -v npm >/dev/null || { echo "npm is needed to build the board (apt-get install nodejs npm)." >&2; exit 1; }
+  if [ ! -d board/node_modules ] || [ board/package-lock.json -nt board/node_modules/.package-lock.json ]; then
+    say "installing the board's npm packages (npm ci)"
+    (cd board && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  say "building the board into dispatch/board/static"
+  (cd board && npm run --silent build)
 }
 
 ensure_env() {
@@ -116,7 +127,8 @@ broker() {
 case "${1:-all}" in
   packages) packages ;;
   venv) venv ;;
+  board) board ;;
   services) ensure_env; postgres; broker ;;
-  all) packages; venv; ensure_env; postgres; broker ;;
-  *) echo "usage: $0 [packages|venv|services|all]" >&2; exit 2 ;;
+  all) packages; venv; board; ensure_env; postgres; broker ;;
+  *) echo "usage: $0 [packages|venv|board|services|all]" >&2; exit 2 ;;
 esac

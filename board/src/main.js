@@ -1,0 +1,153 @@
+// Onsite24 dispatcher board: login, the four views (queue, schedule, map, reports), live updates, shortcuts.
+import "./style.css";
+import { api, login, prefetched, session, setUnauthorizedHandler, BOARD_ROLES, ApiError } from "./api.js";
+import { h, setTimezone, toast, debounce } from "./util.js";
+import { connectLive } from "./live.js";
+import { createQueue } from "./queue.js";
+import { createGantt } from "./gantt.js";
+import { prefetchQueue } from "./queue.js";
+import { createDrawer, createEscalations, optimise, proposeMove, modal } from "./steer.js";
+
+const app = document.getElementById("app");
+const VIEWS = ["queue", "gantt", "map", "reports"];
+const TITLES = { queue: "Queue", gantt: "Schedule", map: "Map", reports: "Reports" };
+const NOT_FOR_YOU = "The board is for dispatchers and managers. Technicians use the mobile app; agents use intake.";
+
+function showLogin(message = "") {
+  const user = h("input", { name: "username", id: "username", autocomplete: "username", required: true, autofocus: true });
+  const pass = h("input", { name: "password", id: "password", type: "password", autocomplete: "current-password", required: true });
+  const msg = h("p", { class: "login-message", role: "alert" }, message);
+  const form = h("form", { class: "login", onsubmit: async (e) => {
+    e.preventDefault();
+    msg.textContent = "";
+    try {
+      const res = await login(user.value.trim(), pass.value);
+      if (!BOARD_ROLES.includes(res.role)) { msg.textContent = NOT_FOR_YOU; return; }
+      session.save(res.access_token, res.role);
+      start();
+    } catch (err) { msg.textContent = err.message || "Login failed"; }
+  } },
+  h("h1", {}, "Onsite24 board"), h("p", {}, "Log in with your dispatcher account."),
+  h("label", { for: "username" }, "Username"), user, h("label", { for: "password" }, "Password"), pass,
+  h("button", { type: "submit", class: "primary" }, "Log in"), msg);
+  app.replaceChildren(form);
+  user.focus();
+}
+
+setUnauthorizedHandler(() => { session.clear(); showLogin("Your session has ended; log in again."); });
+
+async function start() {
+  if (!session.token) { showLogin(); return; }
+  // The first queue pages are fetched alongside the configuration: one round trip to first paint.
+  const firstPages = prefetchQueue();
+  let config;
+  try {
+    config = (await prefetched("config")) || (await api("/board/config"));
+  } catch (e) {
+    firstPages.catch(() => {});
+    session.clear();
+    showLogin(e instanceof ApiError && e.status === 403 ? NOT_FOR_YOU : e.message);
+    return;
+  }
+  setTimezone(config.timezone);
+  const refreshAll = () => { markAllStale(); refreshVisible(); escalations.load(); };
+  const drawer = createDrawer({ onChanged: () => refreshAll() });
+  const openTicket = (t) => drawer.open(t);
+  const queue = createQueue({ onOpen: openTicket, firstPages });
+  const gantt = createGantt({
+    onOpenTicket: openTicket,
+    onMove: (v, tech, at, techs) => proposeMove(v, tech, at, techs, { onChanged: refreshAll }),
+  });
+  const escalations = createEscalations({ onOpenTicket: openTicket });
+  const runOptimise = () =>
+    optimise({ onChanged: refreshAll, technicianName: (id) => gantt.technicians().find((t) => t.id === id)?.name });
+  const views = { queue, gantt };
+  // Map (Leaflet) and reports (Chart.js) are separate chunks, loaded the first time they are shown.
+  const lazy = {
+    map: () => import("./map.js").then((m) => m.createMap({ tileUrl: config.tile_url, onOpenTicket: openTicket })),
+    reports: () => import("./reports.js").then((m) => m.createReports()),
+  };
+  const slots = { map: h("div", { class: "slot" }), reports: h("div", { class: "slot" }) };
+  const stale = new Set(VIEWS);
+  const markAllStale = () => VIEWS.forEach((v) => stale.add(v));
+
+  const liveDot = h("span", { class: "live-state", id: "live-state", role: "status" }, "connecting");
+  const tabs = h("nav", { class: "tabs", "aria-label": "Views" }, ...VIEWS.map((v, i) =>
+    h("a", { href: `#${v}`, id: `tab-${v}`, dataset: { view: v }, title: `${TITLES[v]} (${i + 1})` }, TITLES[v])));
+  const header = h("header", { class: "top" },
+    h("strong", { class: "brand" }, "Onsite24"), tabs,
+    h("div", { class: "actions" },
+      h("button", { type: "button", id: "optimise-button", title: "Optimise the plan (O)", onclick: () => runOptimise() }, "Optimise"),
+      escalations.button, liveDot,
+      h("span", { class: "user" }, `${config.user.name} · ${config.role}`),
+      h("button", { type: "button", onclick: () => { session.clear(); location.hash = ""; showLogin(); } }, "Log out")));
+  const main = h("main", {}, ...VIEWS.map((v) => views[v]?.root || slots[v]));
+  app.replaceChildren(header, main, drawer.panel, h("div", { id: "toasts", "aria-live": "polite" }));
+
+  let current = "queue";
+  async function refresh(name) {
+    if (!views[name]) return;
+    stale.delete(name);
+    try { await views[name].load(); } catch (e) { if (!(e instanceof ApiError && e.status === 401)) toast(`${TITLES[name]}: ${e.message}`, "error"); }
+  }
+  const refreshVisible = () => refresh(current);
+  async function show(name) {
+    current = VIEWS.includes(name) ? name : "queue";
+    tabs.querySelectorAll("a").forEach((a) => a.setAttribute("aria-current", a.dataset.view === current ? "page" : "false"));
+    if (!views[current] && lazy[current]) {
+      const wanted = current;
+      const view = await lazy[wanted]();
+      if (!views[wanted]) { views[wanted] = view; slots[wanted].replaceWith(view.root); }
+      if (current !== wanted) { views[wanted].root.hidden = true; return; }
+    }
+    for (const v of VIEWS) if (views[v]) views[v].root.hidden = v !== current;
+    for (const v of Object.keys(slots)) slots[v].hidden = true;
+    if (stale.has(current)) refresh(current);
+    if (current === "map") setTimeout(() => views.map.shown(), 0);
+  }
+  window.addEventListener("hashchange", () => show(location.hash.slice(1)));
+  show(location.hash.slice(1));
+  escalations.load();
+
+  // Live: which views an event makes stale; the visible one reloads at once (coalesced over 100 ms).
+  const AFFECTS = {
+    ticket: ["queue", "gantt", "map", "reports"], alarm: ["queue", "map"], visit: ["queue", "gantt", "map"],
+    plan: ["queue", "gantt", "map"], technician: ["map", "gantt"], escalation: [],
+  };
+  const reloadVisible = debounce(() => { if (stale.has(current)) refresh(current); }, 100);
+  connectLive({
+    onState: (s) => { liveDot.textContent = s; liveDot.dataset.state = s; },
+    onEvent: (ev) => {
+      if (ev.kind === "resync") { refreshAll(); return; }
+      const family = ev.kind.split(".")[0];
+      (AFFECTS[family] || VIEWS).forEach((v) => stale.add(v));
+      if (family === "escalation" || family === "ticket") escalations.load();
+      if (ev.kind === "ticket.created" && (ev.major || ev.grade === "major")) {
+        const ids = ev.ids || (ev.ticket_id ? [ev.ticket_id] : []);
+        toast(ids.length ? `New major ticket ${ids.map((i) => `#${i}`).join(", ")}` : "New major tickets", "alert");
+      }
+      reloadVisible();
+    },
+  });
+
+  const help = () => modal("Keyboard shortcuts", h("dl", { class: "shortcuts" },
+    ...[["1 2 3 4", "Queue, Schedule, Map, Reports"], ["/", "Search the queue"], ["j / k", "Next / previous ticket"],
+      ["Enter", "Open the focused ticket or visit"], ["M", "Move the focused visit"], ["O", "Optimise the plan"],
+      ["E", "Open escalations"], ["R", "Reload the view"], ["Esc", "Close the drawer or dialog"], ["?", "This help"]]
+      .flatMap(([k, d]) => [h("dt", {}, h("kbd", {}, k)), h("dd", {}, d)])), [{ label: "Close", primary: true }]);
+
+  document.addEventListener("keydown", (e) => {
+    if (e.target.closest("input, select, textarea, dialog") || e.ctrlKey || e.metaKey || e.altKey) return;
+    const k = e.key;
+    if (["1", "2", "3", "4"].includes(k)) location.hash = VIEWS[Number(k) - 1];
+    else if (k === "/") { e.preventDefault(); location.hash = "queue"; queue.focusSearch(); }
+    else if (k === "j" || k === "k") { if (current === "queue") queue.moveFocus(k === "j" ? 1 : -1); }
+    else if (k === "o" || k === "O") runOptimise();
+    else if (k === "e" || k === "E") escalations.show();
+    else if (k === "r" || k === "R") refresh(current);
+    else if (k === "Escape") drawer.close();
+    else if (k === "?") help();
+  });
+}
+
+start();

@@ -1,0 +1,1 @@
+"""The dispatcher board: live event stream, read models for queue/schedule/map, reports, and the static page."""

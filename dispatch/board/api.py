@@ -1,0 +1,236 @@
+"""The board's HTTP surface: the live event stream, the board's read models and its configuration.
+
+Only office roles that steer or watch dispatch (dispatcher, manager; admin) may read these; a technician
+or agent token is refused here on the server, whatever the page does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import jwt
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from dispatch.board import service
+from dispatch.board.hub import Event, EventHub
+from dispatch.board.schemas import BoardConfig, MapData, QueueGroups, QueuePage, Schedule
+from dispatch.core.auth import (
+    JWT_ALGORITHM,
+    AppSettings,
+    Principal,
+    decode_access_token,
+    oauth2_scheme,
+    require_roles,
+)
+from dispatch.core.clock import utcnow
+from dispatch.core.db import DbSession
+from dispatch.core.deps import AppPolicy, Now
+from dispatch.core.errors import Forbidden, Unauthorized
+from dispatch.core.settings import Settings
+from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
+
+router = APIRouter(tags=["board"])
+BOARD_ROLES = frozenset({Role.dispatcher, Role.manager, Role.admin})
+BoardUser = Annotated[Principal, require_roles(Role.dispatcher, Role.manager)]
+STREAM_AUDIENCE = "onsite24:events"
+STREAM_TOKEN_SECONDS = 60
+
+
+# ---- live events ---------------------------------------------------------------------------------------------
+
+
+def mint_stream_token(settings: Settings, principal: Principal) -> str:
+    now = utcnow()
+    claims = {
+        "sub": str(principal.user_id),
+        "usr": principal.username,
+        "role": principal.role.value,
+        "aud": STREAM_AUDIENCE,
+        "iat": now,
+        "exp": now + timedelta(seconds=STREAM_TOKEN_SECONDS),
+    }
+    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
+
+
+def _stream_principal(settings: Settings, token: str) -> Principal:
+    """An access token, or a 60-second stream token from POST /events/token (safer in a URL)."""
+    try:
+        claims = jwt.decode(
+            token, settings.secret_key.get_secret_value(), algorithms=[JWT_ALGORITHM], audience=STREAM_AUDIENCE
+        )
+        return Principal(user_id=int(claims["sub"]), username=str(claims.get("usr", "")), role=Role(claims["role"]))
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("The stream token has expired; ask for a new one.") from exc
+    except (jwt.InvalidTokenError, ValueError, KeyError):
+        return decode_access_token(settings, token)
+
+
+def get_hub(request: Request) -> EventHub:
+    return request.app.state.event_hub
+
+
+def _sse(event: Event) -> str:
+    head = f"id: {event.id}\n" if event.id else ""
+    return f"{head}data: {event.data}\n\n"
+
+
+@router.post("/events/token", summary="A 60-second token for opening the event stream (EventSource URL)")
+def stream_token(principal: BoardUser, settings: AppSettings) -> dict[str, object]:
+    return {"token": mint_stream_token(settings, principal), "expires_in": STREAM_TOKEN_SECONDS}
+
+
+@router.get(
+    "/events/stream",
+    summary="Server-Sent Events: ticket, plan, position and escalation changes, as they are committed",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def event_stream(
+    request: Request,
+    settings: AppSettings,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    access_token: Annotated[str | None, Query(description="For EventSource, which cannot send headers")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    token = bearer or access_token
+    if not token:
+        raise Unauthorized("Log in first: send a bearer token or ?access_token=.")
+    principal = _stream_principal(settings, token)
+    if principal.role not in BOARD_ROLES:
+        raise Forbidden("The event stream is for dispatchers and managers.")
+    hub = get_hub(request)
+    sub, backlog = hub.subscribe(last_event_id or request.query_params.get("lastEventId"))
+    heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", 15.0))
+
+    async def body() -> AsyncIterator[str]:
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(hub.listening.wait(), timeout=5)
+            hello = {"kind": "hello", "epoch": hub.epoch, "listening": hub.listening.is_set()}
+            yield f"retry: 3000\ndata: {json.dumps(hello)}\n\n"
+            for event in backlog:
+                yield _sse(event)
+            while True:
+                try:
+                    event = await asyncio.wait_for(sub.queue.get(), timeout=heartbeat)
+                except TimeoutError:
+                    yield ": ping\n\n"
+                    continue
+                if sub.overflowed:
+                    sub.overflowed = False
+                    yield 'data: {"kind":"resync","reason":"too many events; reload"}\n\n'
+                yield _sse(event)
+        finally:
+            hub.unsubscribe(sub)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+
+
+# ---- configuration and read models ----------------------------------------------------------------------------
+
+
+@router.get("/board/config", response_model=BoardConfig, summary="What the board page needs to start")
+def board_config(principal: BoardUser, settings: AppSettings, policy: AppPolicy) -> BoardConfig:
+    return BoardConfig(
+        tile_url=settings.tile_url,
+        tile_attribution="" if not settings.tile_url else "Map tiles: configured tile server",
+        events_url="/api/v1/events/stream",
+        timezone=policy.calendar.timezone,
+        user={"id": principal.user_id, "name": principal.username},
+        role=principal.role.value,
+    )
+
+
+@router.get("/board/queue", response_model=QueuePage, summary="Open tickets by time left, with counts per grade")
+def board_queue(
+    session: DbSession,
+    now: Now,
+    _who: BoardUser,
+    grade: Grade | None = None,
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    region: Annotated[str | None, Query(max_length=80)] = None,
+    equipment_type: EquipmentType | None = None,
+    channel: Channel | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Customer, site, address or serial")] = None,
+    at_risk: bool | None = None,
+    due_before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, object]:
+    return service.queue_page(
+        session,
+        now=now,
+        limit=limit,
+        offset=offset,
+        grade=grade,
+        statuses=status,
+        region=region,
+        equipment_type=equipment_type,
+        channel=channel,
+        q=q,
+        at_risk=at_risk,
+        due_before=due_before,
+    )
+
+
+@router.get("/board/queue/groups", response_model=QueueGroups, summary="The first page of each grade, in one answer")
+def board_queue_groups(
+    session: DbSession,
+    now: Now,
+    _who: BoardUser,
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    region: Annotated[str | None, Query(max_length=80)] = None,
+    equipment_type: EquipmentType | None = None,
+    channel: Channel | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Customer, site, address or serial")] = None,
+    at_risk: bool | None = None,
+    due_before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Per grade")] = 50,
+) -> dict[str, object]:
+    return service.queue_groups(
+        session,
+        now=now,
+        limit=limit,
+        statuses=status,
+        region=region,
+        equipment_type=equipment_type,
+        channel=channel,
+        q=q,
+        at_risk=at_risk,
+        due_before=due_before,
+    )
+
+
+def _local_midnight(tz: str, now: datetime) -> datetime:
+    local = now.astimezone(ZoneInfo(tz))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+@router.get("/board/schedule", response_model=Schedule, summary="Per technician: shifts, travel and work blocks")
+def board_schedule(
+    session: DbSession,
+    now: Now,
+    policy: AppPolicy,
+    _who: BoardUser,
+    start: Annotated[datetime | None, Query(description="Default: today 00:00 in the policy's time zone")] = None,
+    hours: Annotated[int, Query(ge=1, le=96)] = 48,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, object]:
+    tz = policy.calendar.timezone
+    begin = start if start is not None and start.tzinfo else _local_midnight(tz, now)
+    return service.schedule(session, start=begin, hours=hours, limit=limit, offset=offset, now=now)
+
+
+@router.get("/board/map", response_model=MapData, summary="Sites with open tickets, technicians and routes, depots")
+def board_map(session: DbSession, policy: AppPolicy, now: Now, _who: BoardUser) -> dict[str, object]:
+    begin = _local_midnight(policy.calendar.timezone, now)
+    return service.map_data(session, start=begin, end=begin + timedelta(hours=48))
