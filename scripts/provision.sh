@@ -56,8 +56,11 @@ venv() {
 board() {
   command -v npm >/dev/null || { echo "npm is needed to build the board (apt-get install nodejs npm)." >&2; exit 1; }
   if [ ! -d board/node_modules ] || [ board/package-lock.json -nt board/node_modules/.package-lock.json ]; then
-    say "installing the board's npm packages (npm ci)"
-    (cd board && npm ci --no-audit --no-fund --loglevel=error)
+    say "installing the board's npm packages (from package-lock.json)"
+    # npm 11.19 `npm ci` refuses a lock file whose other-platform optional packages (rollup, esbuild) it
+    # pruned itself; `npm install --no-save` then installs the same locked versions without rewriting it.
+    (cd board && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null \
+                   || npm install --no-save --no-audit --no-fund --loglevel=error; })
   fi
   say "building the board into dispatch/board/static"
   (cd board && npm run --silent build)
