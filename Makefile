@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-alarm test provision provision-services venv lint board bench-solomon bench-board clean help
+.PHONY: i18n demo demo-alarm test provision provision-services venv lint board bench-solomon bench-board clean help
 
 # The dispatcher board: npm packages from board/package-lock.json, built by Vite into the Python package.
 BOARD_OUT := dispatch/board/static/index.html
@@ -51,6 +51,12 @@ venv:
 
 bench-board: provision board
 	$(PY) bench/board.py --write-docs
+
+# Collect every message key from code and templates into build/onsite24.pot (for translators' tools) and
+# check that the zh-CN, en and ko catalogues have them all.
+i18n: venv
+	mkdir -p build && $(VENV)/bin/pybabel extract -q -F babel.cfg -o build/onsite24.pot --no-location .
+	$(PY) -m pytest -q tests/test_i18n.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache board/node_modules dispatch/board/static

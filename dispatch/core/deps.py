@@ -1,4 +1,4 @@
-"""Shared request dependencies: the policy and the current time."""
+"""Shared request dependencies: the policy, the current time and the reader's language."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from dispatch.core.clock import utcnow
+from dispatch.core.i18n import negotiate
 from dispatch.domain.policy import Policy
 
 
@@ -19,8 +20,25 @@ def get_now() -> datetime:
     return utcnow()
 
 
+# Routes that know the signed-in user's or the customer's language put it here before texts are rendered.
+LOCALE_STATE = "preferred_locale"
+LANG_COOKIE = "onsite24_lang"
+
+
+def get_locale(request: Request) -> str:
+    """The reader's language: ?lang=, then their saved setting, the language cookie, Accept-Language, default."""
+    return negotiate(
+        request.query_params.get("lang"),
+        getattr(request.state, LOCALE_STATE, None),
+        request.cookies.get(LANG_COOKIE),
+        accept_language=request.headers.get("accept-language"),
+        default=request.app.state.settings.default_locale,
+    )
+
+
 AppPolicy = Annotated[Policy, Depends(get_policy)]
 Now = Annotated[datetime, Depends(get_now)]
+RequestLocale = Annotated[str, Depends(get_locale)]
 
 # Ids are PostgreSQL integers: a larger number can name nothing, so it is refused up front (422).
 MAX_ID = 2_147_483_647

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     tile_url: str = ""
     log_level: str = "INFO"
+    # Language of pages, notices and API texts when neither the user nor the browser names one we ship
+    # (zh-CN, en, ko); the demo region sets zh-CN.
+    default_locale: str = "en"
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     # Outgoing webhook that receives every notification as JSON (retried with backoff); empty = none.
     webhook_url: str = ""
