@@ -23,7 +23,7 @@ def main(settings: Settings, *, client_id: str | None = None) -> None:
         signal.signal(sig, lambda *_: stop.set())
     try:
         factory = make_sessionmaker(engine)
-        policy = GatewayPolicy.from_policy(policy_for(settings))
+        policy = GatewayPolicy.from_policy(policy_for(settings), public_base_url=settings.public_base_url)
         gateway = Gateway(
             settings,
             partial(ingest, factory, policy=policy),

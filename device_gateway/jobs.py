@@ -20,7 +20,7 @@ from dispatch.worker import Job, register
 def check_device_liveness(factory: sessionmaker[Session], settings: Settings, now: datetime) -> int:
     """Mark devices silent beyond the heartbeat timeout offline; open unreachable tickets past the grace. Commits."""
     with factory() as session:
-        policy = GatewayPolicy.from_policy(policy_for(settings))
+        policy = GatewayPolicy.from_policy(policy_for(settings), public_base_url=settings.public_base_url)
         silent = mark_silent_devices(session, policy=policy, now=now)
         opened = open_unreachable_tickets(session, policy=policy, now=now)
         session.commit()

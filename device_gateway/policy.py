@@ -28,9 +28,11 @@ class GatewayPolicy:
     offline_severity: str = "major"
     # The dispatch policy (grade rules, alarm mapping, clocks); None only in bare unit tests.
     rules: Any = field(default=None, compare=False, repr=False)
+    # Where the customer's tracking link points (the "complaint received" notice of an alarm ticket).
+    public_base_url: str | None = None
 
     @classmethod
-    def from_policy(cls, policy: Any) -> GatewayPolicy:
+    def from_policy(cls, policy: Any, *, public_base_url: str | None = None) -> GatewayPolicy:
         alarms = policy.alarms
         return cls(
             # The policy counts raise/clear transitions; a cycle is one raise and one clear.
@@ -42,6 +44,7 @@ class GatewayPolicy:
             offline_code=alarms.offline.alarm_code,
             offline_severity=str(getattr(alarms.offline.alarm_severity, "value", alarms.offline.alarm_severity)),
             rules=policy,
+            public_base_url=public_base_url,
         )
 
 

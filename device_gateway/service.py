@@ -622,6 +622,7 @@ def _device_complaint(
         alarm_severity=severity,
         alarm_code=code,
         flapping=flapping,
+        public_base_url=policy.public_base_url,
         commit=False,
     )
     return result.ticket

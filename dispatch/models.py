@@ -9,11 +9,12 @@ from dispatch.devices.models import Alarm, AlarmFault, DeadLetter, Device, Devic
 from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.notifications.models import Notification
 from dispatch.plans.models import Plan, ReplanRequest
+from dispatch.portal.models import PortalLoginLink, PortalLoginRequest, TicketPhoto, TrackingLink
 from dispatch.tickets.models import Ticket, TicketReport, Visit
 from dispatch.users.models import LoginFailure, User
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
 from technician_api.confirmation.models import Confirmation, ConfirmationLink
-from technician_api.jobs.models import JobPhoto, Part, ReturnVisitTask, TechnicianNotice, WorkReport
+from technician_api.jobs.models import JobPhoto, Part, ReturnVisitTask, WorkReport
 from technician_api.sync.models import JobEvent
 
 __all__ = [
@@ -37,15 +38,18 @@ __all__ = [
     "Notification",
     "Part",
     "Plan",
+    "PortalLoginLink",
+    "PortalLoginRequest",
     "ReplanRequest",
     "ReturnVisitTask",
     "Site",
     "Technician",
-    "TechnicianNotice",
     "TechnicianShift",
     "Ticket",
     "TicketEscalation",
+    "TicketPhoto",
     "TicketReport",
+    "TrackingLink",
     "User",
     "Visit",
     "WorkReport",

@@ -54,6 +54,24 @@ class Settings(BaseSettings):
     # Outgoing webhook that receives every notification as JSON (retried with backoff); empty = none.
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None
+    # Customer notices by e-mail (SMTP) and SMS (a generic HTTP gateway: POST JSON with a bearer token).
+    # Empty host / URL = that channel is not configured (notices on it stay recorded as failed, never lost).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Onsite24 <noreply@onsite24.invalid>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    sms_gateway_url: str = ""
+    sms_gateway_token: SecretStr | None = None
+    # The customer portal: how long a sign-in link and a session last, and how often a link may be asked for.
+    portal_session_minutes: int = Field(default=7 * 24 * 60, ge=5)
+    portal_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    portal_link_requests_per_contact: int = Field(default=3, ge=1)
+    portal_link_requests_per_address: int = Field(default=10, ge=1)
+    portal_link_window_minutes: int = Field(default=15, ge=1)
+    portal_max_photos: int = Field(default=5, ge=0, le=20)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

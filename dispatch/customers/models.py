@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, func
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,9 +21,15 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(40), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    # Where the customer wants notices (sms, email, in_app, webhook); edited on the portal's settings page.
+    notice_channels: Mapped[list[str]] = mapped_column(JSONB, default=lambda: ["sms", "email", "in_app"])
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     sites: Mapped[list[Site]] = relationship(back_populates="customer")
+
+
+# Sign-in requests look customers up by e-mail, written in any case.
+Index("ix_customers_email", func.lower(Customer.email))
 
 
 class Site(Base):
@@ -43,6 +49,7 @@ class Site(Base):
     access_hours: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     customer: Mapped[Customer] = relationship(back_populates="sites")

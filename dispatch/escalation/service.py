@@ -25,6 +25,7 @@ from dispatch.domain import escalation as ladder_rules
 from dispatch.domain.policy import Grade as PolicyGrade
 from dispatch.domain.policy import Policy
 from dispatch.escalation.models import EscalationEvent, TicketEscalation
+from dispatch.notifications import customer as customer_notices
 from dispatch.notifications.service import notify
 from dispatch.tickets.models import Ticket
 
@@ -171,6 +172,8 @@ def run_due_escalations(
                         )
                     _fire(session, settings, ticket, state, pre, now, worker)
                     steps.append(pre)
+                    if ticket.eta_at is None:
+                        customer_notices.unplanned_late(session, ticket, now=now)
             schedule_next_check(state, ticket, policy, now)
             session.commit()
             fired += len(steps)
@@ -206,3 +209,4 @@ def update_eta(session: Session, ticket: Ticket, eta: datetime | None, policy: P
     if ticket.status in _BEFORE_ARRIVAL:
         ticket.at_risk = ladder_rules.at_risk(eta, ticket.due_on_site_at, now, margin)
     reschedule(session, ticket, policy, now)
+    customer_notices.eta_changed(session, ticket, now=now)

@@ -16,6 +16,12 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_pending", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        # The portal's inbox of a customer (recipient "customer:<id>").
+        Index(
+            "ix_notifications_customer_inbox",
+            "recipient",
+            postgresql_where=text("channel = 'in_app' AND audience = 'customer'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -43,6 +43,8 @@ class DeliveryError(Exception):
 
 class OutboundChannel(Protocol):
     name: str
+    # Addressed channels (e-mail, SMS) deliver to one recipient's address; staff broadcasts skip them.
+    addressed: bool
 
     def deliver(self, notification: Notification) -> None: ...
 
@@ -51,6 +53,7 @@ class WebhookChannel:
     """POSTs the notice as JSON; signed with HMAC-SHA256 in `X-Onsite24-Signature` when a secret is set."""
 
     name = "webhook"
+    addressed = False
 
     def __init__(self, url: str, secret: str | None = None, timeout: float = 5.0) -> None:
         self.url = url
@@ -139,7 +142,9 @@ def notify(
             delivered_at=now,
         )
     ]
-    for name in outbound_channels(settings):
+    for name, channel in outbound_channels(settings).items():
+        if channel.addressed:
+            continue  # staff notices have no e-mail or phone to go to; customers' notices use notify_customer
         rows.append(
             Notification(
                 channel=name,
@@ -205,3 +210,7 @@ def inbox_filter(role: Role, user_id: int):  # type: ignore[no-untyped-def]
     return (Notification.channel == "in_app") & or_(
         Notification.audience.in_(audiences), Notification.recipient == f"user:{user_id}"
     )
+
+
+# E-mail and SMS register themselves (imported last: they use DeliveryError and register_channel above).
+from dispatch.notifications import channels as _channels  # noqa: E402, F401

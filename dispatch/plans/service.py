@@ -21,6 +21,7 @@ from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus, VisitStatus
 from dispatch.domain.policy import Policy
 from dispatch.escalation.service import update_eta
+from dispatch.notifications import customer as customer_notices
 from dispatch.plans.builder import COMMITTED, Snapshot, build_snapshot, solve_params, travel_provider
 from dispatch.plans.codec import plan_from_json, plan_to_json
 from dispatch.plans.models import Plan, ReplanRequest
@@ -76,7 +77,9 @@ def apply_plan(
                 )
                 session.add(visit)
                 snapshot.visits[ticket_id] = visit
+            newly_assigned = ticket.status in (TicketStatus.new, TicketStatus.reopened)
             if visit.technician_id != tech_id and visit.status not in COMMITTED:
+                newly_assigned = True
                 if visit.technician_id is not None:
                     record_event(
                         session,
@@ -104,6 +107,10 @@ def apply_plan(
                     data={"technician_id": tech_id, "eta": stop.arrival.isoformat()},
                 )
             ticket.assigned_technician_id = tech_id
+            if newly_assigned:
+                customer_notices.technician_assigned(
+                    session, ticket, technician_id=tech_id, eta=stop.arrival, now=now
+                )
             update_eta(session, ticket, stop.arrival, policy, now)
     for ticket_id, ticket in snapshot.tickets.items():
         if ticket_id in planned:

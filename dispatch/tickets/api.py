@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
 from dispatch.audit.models import AuditEntry
@@ -36,7 +36,9 @@ OfficeStaff = Annotated[Principal, require_roles(Role.agent, Role.dispatcher, Ro
 
 
 @router.post("/complaints", response_model=ComplaintOut, status_code=201, summary="Record a complaint")
-def create_complaint(body: ComplaintIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake) -> ComplaintOut:
+def create_complaint(
+    request: Request, body: ComplaintIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake
+) -> ComplaintOut:
     """Grade the complaint, set its deadlines and start its escalation ladder — or link it to the open ticket
     for the same equipment (same site for base stations) and say what is already being done."""
     result = service.open_complaint(
@@ -62,6 +64,7 @@ def create_complaint(body: ComplaintIn, session: DbSession, policy: AppPolicy, n
         working_condition=body.working_condition,
         special_request=body.special_request,
         reported_at=body.reported_at,
+        public_base_url=request.app.state.settings.public_base_url,
     )
     view = ticket_views(session, [result.ticket], now)[0]
     return ComplaintOut(

@@ -61,6 +61,9 @@ class Ticket(Base):
     at_risk: Mapped[bool] = mapped_column(default=False)
     # The live plan's expected arrival (set by the planner); compared with due_on_site_at for "at risk".
     eta_at: Mapped[datetime | None]
+    # When the customer was told that the plan misses the on-site deadline; cleared when the plan recovers,
+    # so each slip is told once, not on every re-plan.
+    customer_late_notice_at: Mapped[datetime | None]
     assigned_technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"))
     nature_note: Mapped[str | None] = mapped_column(Text)
     first_responder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -33,7 +33,9 @@ from dispatch.domain.policy import Category as PolicyCategory
 from dispatch.domain.policy import Grade as PolicyGrade
 from dispatch.domain.policy import Policy, Severity
 from dispatch.escalation import service as escalation
+from dispatch.notifications import customer as customer_notices
 from dispatch.plans.requests import request_replan
+from dispatch.portal.tracking import issue_tracking_link, tracking_url
 from dispatch.tickets.models import Ticket, TicketReport
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -182,9 +184,14 @@ def open_complaint(
     alarm_severity: str | None = None,
     alarm_code: str | None = None,
     flapping: bool = False,
+    public_base_url: str | None = None,
     commit: bool = True,
 ) -> IntakeResult:
-    """Record a complaint: a new graded ticket with deadlines, or a report linked to the open one."""
+    """Record a complaint: a new graded ticket with deadlines, or a report linked to the open one.
+
+    The customer is told in the same transaction ("complaint received", with the on-site deadline and a
+    tracking link under `public_base_url`).
+    """
     reported_at = reported_at or now
     if reported_at > now + FUTURE_TOLERANCE:
         raise Unprocessable(
@@ -264,6 +271,8 @@ def open_complaint(
             )
         source = "opened by a device alarm" if existing.channel is Channel.device else "reported"
         message = _linked_message(existing, site, source)
+        if channel is not Channel.device:  # a repeated alarm is not news to the customer; a call or form is
+            _tell_received(session, existing, now, public_base_url)
         if commit:
             session.commit()
         return IntakeResult(existing, report, True, message)
@@ -310,6 +319,7 @@ def open_complaint(
     session.add(report)
     escalation.start_ladder(session, ticket, policy, now)
     request_replan(session, reason=f"new {grade.value} ticket", ticket_id=ticket.id)
+    _tell_received(session, ticket, now, public_base_url)
     if unit is None and serial_number:
         message = f"Ticket {ticket.id} opened; serial {serial_number} is not in the registry and was recorded as given."
     else:
@@ -318,6 +328,12 @@ def open_complaint(
     if commit:
         session.commit()
     return IntakeResult(ticket, report, False, message)
+
+
+def _tell_received(session: Session, ticket: Ticket, now: datetime, public_base_url: str | None) -> None:
+    session.flush()  # the ticket id is in the link's row
+    link = tracking_url(public_base_url, issue_tracking_link(session, ticket))
+    customer_notices.complaint_received(session, ticket, now=now, track_url=link)
 
 
 def _set_grade(

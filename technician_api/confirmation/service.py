@@ -27,6 +27,7 @@ from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus
 from dispatch.customers.models import Equipment, Site
 from dispatch.domain.lifecycle import TicketAction, transition
+from dispatch.notifications import customer as customer_notices
 from dispatch.tickets.models import Ticket, Visit
 from technician_api.confirmation.models import Confirmation, ConfirmationLink
 from technician_api.confirmation.schemas import DIMENSIONS, ConfirmationIn
@@ -268,8 +269,11 @@ def submit_confirmation(
                 ticket_id=ticket.id, visit_id=link.visit_id, reason="unsatisfied", due_at=return_visit_due_at
             )
         )
+        customer_notices.return_visit_scheduled(session, ticket, due_at=return_visit_due_at, now=now)
         notify(
             session,
+            settings=settings,
+            now=now,
             audience="department_head",
             kind="unsatisfied_confirmation",
             subject=f"Ticket {ticket.id} reopened: the customer is not satisfied",

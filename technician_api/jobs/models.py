@@ -78,22 +78,3 @@ class ReturnVisitTask(Base):
     done_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
-
-
-class TechnicianNotice(Base):
-    """An in-app notice (to the department head, the dispatcher, or an SMS/e-mail to send to the customer).
-
-    Interim store: at merge the lead routes `technician_api.notify.notify` through dispatch/notifications.
-    """
-
-    __tablename__ = "technician_notices"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    audience: Mapped[str] = mapped_column(String(40), index=True)  # department_head | dispatcher | customer
-    recipient: Mapped[str | None] = mapped_column(String(200))
-    channel: Mapped[str] = mapped_column(String(20), default="in_app")  # in_app | sms | email
-    kind: Mapped[str] = mapped_column(String(60))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -18,7 +18,6 @@ from dispatch.audit.service import change_status, record_event
 from dispatch.core.errors import FieldError, IllegalTransition, NotFound, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus, VisitStatus
-from dispatch.customers.models import Site
 from dispatch.domain.geo import GeoPoint
 from dispatch.domain.lifecycle import (
     TICKET_ACTION_FOR_VISIT_EVENT,
@@ -30,6 +29,7 @@ from dispatch.domain.lifecycle import (
 from dispatch.domain.policy import Grade as DomainGrade
 from dispatch.domain.sla import cannot_meet_notice_due_at, on_completion_deadlines
 from dispatch.domain.sync import sla_arrival_time
+from dispatch.notifications import customer as customer_notices
 from dispatch.plans.requests import request_replan
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.workforce.models import Technician
@@ -102,7 +102,9 @@ def apply_event(
     result: dict[str, Any] = {}
 
     if event.kind == SIGNATURE_REFUSED:
-        _signature_refused(session, actor=actor, visit=visit, ticket=ticket, reason=event.reason or "", at=at)
+        _signature_refused(
+            session, actor=actor, visit=visit, ticket=ticket, reason=event.reason or "", at=at, settings=settings
+        )
     else:
         action = VisitAction(event.kind)
         try:
@@ -191,8 +193,9 @@ def apply_event(
 # --- per-kind handlers: set the visit's and ticket's facts; return extra data for the audit row -------
 
 
-def _en_route(session: Session, *, visit: Visit, at: datetime, **_: Any) -> dict[str, Any]:
+def _en_route(session: Session, *, visit: Visit, ticket: Ticket, at: datetime, **_: Any) -> dict[str, Any]:
     visit.departed_at = at
+    customer_notices.on_the_way(session, ticket, technician_id=visit.technician_id, now=at)
     return {}
 
 
@@ -206,6 +209,7 @@ def _arrived(
     at: datetime,
     received_at: datetime,
     rules: Rules,
+    settings: Settings,
     result: dict[str, Any],
     **_: Any,
 ) -> dict[str, Any]:
@@ -261,6 +265,8 @@ def _arrived(
         )
         notify(
             session,
+            settings=settings,
+            now=at,
             audience="dispatcher",
             kind="arrival_outside_geofence",
             subject=f"Ticket {ticket.id}: check-in outside the site fence",
@@ -317,21 +323,13 @@ def _completed(
     )
     issued = issue_link(session, ticket=ticket, visit=visit, settings=settings, now=at)
     result["confirmation"] = {"url": issued.url, "expires_at": issued.expires_at.isoformat(), "qr_svg": issued.qr_svg}
-    site = session.get(Site, ticket.site_id) if ticket.site_id else None
-    phone = (site.contact_phone if site else None) or ticket.reporter_phone
-    notify(
-        session,
-        audience="customer",
-        channel="sms" if phone else "in_app",
-        recipient=phone,
-        kind="confirmation_link",
-        subject=f"Please confirm the repair of ticket {ticket.id}",
-        body=f"Our technician has finished. Please tell us how it went and sign here: {issued.url}",
-        ticket_id=ticket.id,
-    )
+    customer_notices.completed(session, ticket, confirm_url=issued.url, now=at)
+    customer_notices.return_visit_scheduled(session, ticket, due_at=clocks.return_visit_due_at, now=at)
     if report.follow_up_needed:
         notify(
             session,
+            settings=settings,
+            now=at,
             audience="dispatcher",
             kind="follow_up_needed",
             subject=f"Ticket {ticket.id}: follow-up needed",
@@ -390,6 +388,7 @@ def _cannot_meet_time(
     event: JobEventIn,
     at: datetime,
     rules: Rules,
+    settings: Settings,
     result: dict[str, Any],
     **_: Any,
 ) -> dict[str, Any]:
@@ -402,9 +401,13 @@ def _cannot_meet_time(
     breaches = event.new_eta > ticket.due_on_site_at
     if breaches:
         ticket.at_risk = True
+    # The customer hears of it now, with the technician's reason (the re-plan that follows does not repeat it).
+    customer_notices.eta_changed(session, ticket, now=at, reason=event.reason, eta=event.new_eta)
     result["notice_due_at"] = notice_due.isoformat()
     notify(
         session,
+        settings=settings,
+        now=at,
         audience="dispatcher",
         kind="cannot_meet_time",
         subject=f"Ticket {ticket.id}: technician cannot meet the planned time",
@@ -418,9 +421,13 @@ def _cannot_meet_time(
     return {"new_eta": event.new_eta.isoformat(), "notice_due_at": notice_due.isoformat(), "breaches_promise": breaches}
 
 
-def _decline(session: Session, *, visit: Visit, ticket: Ticket, event: JobEventIn, **_: Any) -> dict[str, Any]:
+def _decline(
+    session: Session, *, visit: Visit, ticket: Ticket, event: JobEventIn, at: datetime, settings: Settings, **_: Any
+) -> dict[str, Any]:
     notify(
         session,
+        settings=settings,
+        now=at,
         audience="dispatcher",
         kind="job_declined",
         subject=f"Ticket {ticket.id}: technician declined the job",
@@ -431,7 +438,7 @@ def _decline(session: Session, *, visit: Visit, ticket: Ticket, event: JobEventI
 
 
 def _signature_refused(
-    session: Session, *, actor: Actor, visit: Visit, ticket: Ticket, reason: str, at: datetime
+    session: Session, *, actor: Actor, visit: Visit, ticket: Ticket, reason: str, at: datetime, settings: Settings
 ) -> None:
     link = _open_link(session, visit.id, lock=True)
     if visit.status is not VisitStatus.completed or link is None:
@@ -457,6 +464,8 @@ def _signature_refused(
     # Escalated: the department head follows up with the customer (domain.md "Closing").
     notify(
         session,
+        settings=settings,
+        now=at,
         audience="department_head",
         kind=SIGNATURE_REFUSED,
         subject=f"Ticket {ticket.id}: the customer refused to sign the confirmation",

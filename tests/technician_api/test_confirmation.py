@@ -14,10 +14,11 @@ from dispatch.audit.models import AuditEntry
 from dispatch.core.clock import utcnow
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus
+from dispatch.notifications.models import Notification
 from dispatch.tickets.models import Ticket
 from technician_api.confirmation.models import Confirmation
 from technician_api.confirmation.tokens import encode_link
-from technician_api.jobs.models import ReturnVisitTask, TechnicianNotice
+from technician_api.jobs.models import ReturnVisitTask
 from tests.technician_api.conftest import complete, drive_to_site, signature_data_url, token_of
 
 GOOD = {
@@ -93,8 +94,10 @@ def test_unsatisfied_confirmation_reopens_notifies_and_schedules_a_return_visit(
     assert [(t.reason, t.status) for t in tasks] == [("completion", "superseded"), ("unsatisfied", "open")]
     assert tasks[1].due_at > utcnow() + timedelta(days=1)
     head = db_session.scalars(
-        select(TechnicianNotice).where(
-            TechnicianNotice.ticket_id == ticket.id, TechnicianNotice.audience == "department_head"
+        select(Notification).where(
+            Notification.channel == "in_app",
+            Notification.ticket_id == ticket.id,
+            Notification.audience == "department_head",
         )
     ).one()
     assert head.kind == "unsatisfied_confirmation"
@@ -200,8 +203,10 @@ def test_customer_refusing_to_sign_is_recorded_and_escalated(client, db_session,
     assert "signature_refused" not in r.json()["allowed_actions"]
     assert client.get(f"/confirm/{token}").status_code == 404
     notice = db_session.scalars(
-        select(TechnicianNotice).where(
-            TechnicianNotice.ticket_id == job.ticket.id, TechnicianNotice.kind == "signature_refused"
+        select(Notification).where(
+            Notification.channel == "in_app",
+            Notification.ticket_id == job.ticket.id,
+            Notification.kind == "signature_refused",
         )
     ).one()
     assert notice.audience == "department_head"

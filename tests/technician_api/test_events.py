@@ -10,9 +10,10 @@ from sqlalchemy import select
 from dispatch.audit.models import AuditEntry
 from dispatch.core.clock import utcnow
 from dispatch.core.types import TicketStatus, VisitStatus
+from dispatch.notifications.models import Notification
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.workforce.models import Technician
-from technician_api.jobs.models import Part, ReturnVisitTask, TechnicianNotice, WorkReport
+from technician_api.jobs.models import Part, ReturnVisitTask, WorkReport
 from tests.technician_api.conftest import REPORT, SITE_LAT, complete, drive_to_site, make_job, tiny_jpeg
 
 
@@ -46,8 +47,10 @@ def test_arrival_outside_the_fence_is_accepted_but_flagged_for_the_dispatcher(cl
     ).one()
     assert flagged.data["distance_m"] > 950
     assert db_session.scalars(
-        select(TechnicianNotice).where(
-            TechnicianNotice.kind == "arrival_outside_geofence", TechnicianNotice.ticket_id == job.ticket.id
+        select(Notification).where(
+            Notification.channel == "in_app",
+            Notification.kind == "arrival_outside_geofence",
+            Notification.ticket_id == job.ticket.id,
         )
     ).one()
     detail = client.get(f"/api/v1/me/jobs/{job.visit.id}", headers=job.headers).json()
@@ -89,12 +92,15 @@ def test_completion_sets_clocks_return_visit_report_and_confirmation_link(client
     assert task.status == "open" and task.due_at == due
     wr = db_session.scalars(select(WorkReport).where(WorkReport.visit_id == job.visit.id)).one()
     assert wr.parts_used[0]["code"] == "T-GBX-1" and wr.photo_ids == [photo.json()["id"]]
+    # The customer is told on their channels (SMS to the customer's phone) with the confirmation link.
     sms = db_session.scalars(
-        select(TechnicianNotice).where(
-            TechnicianNotice.kind == "confirmation_link", TechnicianNotice.ticket_id == ticket.id
+        select(Notification).where(
+            Notification.channel == "sms",
+            Notification.kind == "customer.completed",
+            Notification.ticket_id == ticket.id,
         )
     ).one()
-    assert sms.channel == "sms" and sms.recipient == "13800000001" and link["url"] in sms.body
+    assert sms.recipient == job.site.customer.phone and link["url"] in sms.body
     actions = [
         e.action
         for e in db_session.scalars(select(AuditEntry).where(AuditEntry.ticket_id == ticket.id).order_by(AuditEntry.id))
@@ -147,10 +153,17 @@ def test_cannot_meet_time_starts_the_two_hour_notice_and_flags_the_dispatcher(cl
     ticket = db_session.get(Ticket, job.ticket.id)
     assert ticket.at_risk is True and "cannot_meet_notice_due_at" in ticket.deadlines
     assert db_session.scalars(
-        select(TechnicianNotice).where(
-            TechnicianNotice.kind == "cannot_meet_time", TechnicianNotice.ticket_id == ticket.id
+        select(Notification).where(
+            Notification.channel == "in_app",
+            Notification.kind == "cannot_meet_time",
+            Notification.ticket_id == ticket.id,
         )
     ).one()
+    # The customer is told at once, with the technician's reason (domain.md: within 2 h at the latest).
+    late = db_session.scalars(
+        select(Notification).where(Notification.kind == "customer.late", Notification.ticket_id == ticket.id)
+    ).all()
+    assert late and all("road closed" in n.body for n in late)
 
 
 def test_position_updates_keep_the_latest_location(client, db_session, job):
