@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from device_gateway.api import router as device_gateway_router
@@ -22,6 +23,8 @@ from dispatch.core.settings import Settings
 from dispatch.escalation.api import router as escalation_router
 from dispatch.notifications.api import router as notifications_router
 from dispatch.plans.api import router as plans_router
+from dispatch.portal.pages import STATIC_DIR as PORTAL_STATIC
+from dispatch.portal.pages import router as portal_router
 from dispatch.tickets.api import router as tickets_router
 from dispatch.users.api import router as users_router
 from dispatch.workforce.api import router as workforce_router
@@ -71,6 +74,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.include_router(customer_router)
     app.include_router(board_router, prefix=API_PREFIX)
     app.include_router(reports_router, prefix=API_PREFIX)
+    app.include_router(portal_router)
+    app.mount("/portal/static", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     install_board(app)
     return app
 

@@ -32,9 +32,9 @@ def ticket_for_token(session: Session, token: str) -> Ticket | None:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     ticket = session.scalar(
-        select(Ticket).join(TrackingLink, TrackingLink.ticket_id == Ticket.id).where(
-            TrackingLink.token_hash == token_hash(token)
-        )
+        select(Ticket)
+        .join(TrackingLink, TrackingLink.ticket_id == Ticket.id)
+        .where(TrackingLink.token_hash == token_hash(token))
     )
     if ticket is None or ticket.closed_at is not None:
         return None

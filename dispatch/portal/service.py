@@ -1,0 +1,395 @@
+"""Portal commands and queries. Every query is scoped to the signed-in customer: another customer's id is
+simply not found (404), never "forbidden", so ids cannot be probed.
+
+Commands commit once (sign-in request, sign-in, web complaint, preferences); queries never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from dispatch.audit.models import AuditEntry
+from dispatch.core import i18n
+from dispatch.core.errors import DomainError, FieldError, NotFound, Unprocessable
+from dispatch.core.settings import Settings
+from dispatch.core.types import Category, Channel, TicketStatus
+from dispatch.customers.models import Customer, Equipment, Site
+from dispatch.domain.policy import Policy
+from dispatch.notifications import customer as customer_notices
+from dispatch.notifications.models import Notification
+from dispatch.portal.models import PortalLoginLink, PortalLoginRequest, TicketPhoto
+from dispatch.portal.tokens import new_token, token_hash
+from dispatch.tickets.models import Ticket
+from dispatch.tickets.service import ImpactFacts, IntakeResult, open_complaint
+from dispatch.workforce.models import Technician
+
+MAX_CONTACT_LENGTH = 200
+# Statuses after the repair: the confirmation link and the PDF report are offered then.
+DONE = frozenset({TicketStatus.resolved, TicketStatus.confirmed, TicketStatus.closed})
+IMPACT_FIELDS = ("injury", "people_trapped", "safety_risk", "equipment_down", "site_stopped", "degraded")
+
+
+class SignInLinkInvalid(DomainError):
+    code = "portal-sign-in-link-invalid"
+    title = "This sign-in link is not valid"
+    status = 410
+
+
+class TooManyRequests(DomainError):
+    code = "portal-too-many-requests"
+    title = "Too many requests"
+    status = 429
+
+
+# ---- signing in --------------------------------------------------------------------------------------------------
+
+
+def normalise_contact(contact: str) -> str:
+    """E-mail in lower case; a phone number as its digits (and a leading +), so '138 0000 0001' matches."""
+    contact = contact.strip()[:MAX_CONTACT_LENGTH]
+    if "@" in contact:
+        return contact.lower()
+    return ("+" if contact.startswith("+") else "") + "".join(ch for ch in contact if ch.isdigit())
+
+
+def contact_hash(settings: Settings, contact: str) -> str:
+    """Keyed hash: the request log counts per contact without storing phone numbers or addresses."""
+    key = settings.secret_key.get_secret_value().encode()
+    return hmac.new(key, b"portal-contact:" + contact.encode(), hashlib.sha256).hexdigest()
+
+
+def _customers_for_contact(session: Session, contact: str) -> list[Customer]:
+    if "@" in contact:
+        by_customer = select(Customer.id).where(func.lower(Customer.email) == contact)
+        by_site = select(Site.customer_id).where(func.lower(Site.contact_email) == contact)
+    else:
+        if len(contact.lstrip("+")) < 5:
+            return []
+        by_customer = select(Customer.id).where(Customer.phone == contact)
+        by_site = select(Site.customer_id).where(Site.contact_phone == contact)
+    ids = set(session.scalars(by_customer)) | set(session.scalars(by_site))
+    return list(session.scalars(select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id))) if ids else []
+
+
+def sign_in_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/portal/sign-in/{token}"
+
+
+def issue_sign_in_link(session: Session, *, settings: Settings, customer_id: int, now: datetime) -> str:
+    """A one-time sign-in link for the customer (caller commits); the token is stored only hashed."""
+    token = new_token()
+    session.add(
+        PortalLoginLink(
+            customer_id=customer_id,
+            token_hash=token_hash(token),
+            expires_at=now + timedelta(minutes=settings.portal_link_minutes),
+        )
+    )
+    return sign_in_url(settings, token)
+
+
+def request_sign_in(session: Session, *, settings: Settings, contact: str, client_address: str, now: datetime) -> None:
+    """Send a sign-in link to a known phone or e-mail; commits.
+
+    The caller answers the same whether or not the contact is known. Requests are counted per contact and per
+    client address (known or not, so the limit itself reveals nothing); over the limit raises TooManyRequests.
+    """
+    normalised = normalise_contact(contact)
+    if not normalised:
+        raise Unprocessable("Give a phone number or an e-mail address.", errors=[FieldError("/contact", "required")])
+    hashed = contact_hash(settings, normalised)
+    since = now - timedelta(minutes=settings.portal_link_window_minutes)
+    recent = select(func.count()).select_from(PortalLoginRequest).where(PortalLoginRequest.requested_at >= since)
+    per_contact = session.scalar(recent.where(PortalLoginRequest.contact_hash == hashed)) or 0
+    per_address = session.scalar(recent.where(PortalLoginRequest.client_address == client_address[:64])) or 0
+    if (
+        per_contact >= settings.portal_link_requests_per_contact
+        or per_address >= settings.portal_link_requests_per_address
+    ):
+        raise TooManyRequests("Too many sign-in requests; try again in a few minutes.")
+    session.add(PortalLoginRequest(contact_hash=hashed, client_address=client_address[:64], requested_at=now))
+    channel = "email" if "@" in normalised else "sms"
+    for customer in _customers_for_contact(session, normalised):
+        url = issue_sign_in_link(session, settings=settings, customer_id=customer.id, now=now)
+        customer_notices.queue(
+            session,
+            kind="sign_in",
+            now=now,
+            recipients={channel: contact.strip()},
+            channels=[channel],
+            locale=i18n.normalize(customer.language) or "zh_CN",
+            params={"link": url, "minutes": settings.portal_link_minutes},
+        )
+    session.commit()
+
+
+def redeem_sign_in(session: Session, *, token: str, now: datetime) -> Customer:
+    """Use a sign-in link once; commits. Unknown, used and expired links are all simply 'not valid'."""
+    if not token or len(token) > 64:
+        raise SignInLinkInvalid("This sign-in link is not valid.")
+    link = session.scalar(
+        select(PortalLoginLink).where(PortalLoginLink.token_hash == token_hash(token)).with_for_update()
+    )
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        raise SignInLinkInvalid("This sign-in link is not valid any more. Ask for a new one.")
+    link.used_at = now
+    customer = session.get(Customer, link.customer_id)
+    assert customer is not None
+    session.commit()
+    return customer
+
+
+def check_sign_in_link(session: Session, *, token: str, now: datetime) -> bool:
+    if not token or len(token) > 64:
+        return False
+    link = session.scalar(select(PortalLoginLink).where(PortalLoginLink.token_hash == token_hash(token)))
+    return link is not None and link.used_at is None and link.expires_at > now
+
+
+# ---- what the customer owns ---------------------------------------------------------------------------------------
+
+
+def customer_sites(session: Session, customer_id: int) -> list[Site]:
+    return list(session.scalars(select(Site).where(Site.customer_id == customer_id).order_by(Site.name, Site.id)))
+
+
+def customer_equipment(session: Session, customer_id: int) -> list[tuple[Equipment, Site]]:
+    rows = session.execute(
+        select(Equipment, Site)
+        .join(Site, Site.id == Equipment.site_id)
+        .where(Site.customer_id == customer_id)
+        .order_by(Site.name, Equipment.model, Equipment.serial_number)
+    ).all()
+    return [(e, s) for e, s in rows]
+
+
+def _owned_tickets(customer_id: int):  # type: ignore[no-untyped-def]
+    own_sites = select(Site.id).where(Site.customer_id == customer_id)
+    return or_(Ticket.customer_id == customer_id, Ticket.site_id.in_(own_sites))
+
+
+def customer_tickets(session: Session, customer_id: int, *, limit: int = 100) -> list[Ticket]:
+    return list(
+        session.scalars(
+            select(Ticket).where(_owned_tickets(customer_id)).order_by(Ticket.reported_at.desc()).limit(limit)
+        )
+    )
+
+
+def ticket_for_customer(session: Session, customer_id: int, ticket_id: int) -> Ticket:
+    ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id, _owned_tickets(customer_id)))
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} not found.")
+    return ticket
+
+
+def photo_for_customer(session: Session, customer_id: int, ticket_id: int, photo_id: str) -> TicketPhoto:
+    ticket_for_customer(session, customer_id, ticket_id)
+    photo = session.scalar(select(TicketPhoto).where(TicketPhoto.id == photo_id, TicketPhoto.ticket_id == ticket_id))
+    if photo is None:
+        raise NotFound("Photo not found.")
+    return photo
+
+
+def inbox(session: Session, customer_id: int, *, limit: int = 10) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(
+                Notification.channel == "in_app",
+                Notification.audience == customer_notices.AUDIENCE,
+                Notification.recipient == customer_notices.customer_recipient(customer_id),
+            )
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+# ---- the ticket as the customer sees it ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketView:
+    ticket: Ticket
+    site: Site | None
+    equipment: Equipment | None
+    technician: str | None
+    timeline: list[tuple[datetime, str]]
+
+    @property
+    def tz(self) -> str:
+        return self.site.timezone if self.site else "UTC"
+
+    @property
+    def done(self) -> bool:
+        return self.ticket.status in DONE
+
+    @property
+    def late(self) -> bool:
+        eta = self.ticket.eta_at
+        return eta is not None and eta > self.ticket.due_on_site_at and self.ticket.on_site_at is None
+
+
+def ticket_view(session: Session, ticket: Ticket) -> TicketView:
+    site = session.get(Site, ticket.site_id) if ticket.site_id else None
+    unit = session.get(Equipment, ticket.equipment_id) if ticket.equipment_id else None
+    tech = session.get(Technician, ticket.assigned_technician_id) if ticket.assigned_technician_id else None
+    rows = session.execute(
+        select(AuditEntry.at, AuditEntry.from_status, AuditEntry.to_status)
+        .where(AuditEntry.ticket_id == ticket.id)
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ).all()
+    # The customer's timeline is the status changes, not every internal event (regrades, escalations …).
+    timeline = [(at, to) for at, frm, to in rows if frm != to]
+    return TicketView(ticket, site, unit, tech.name if tech else None, timeline)
+
+
+def status_json(view: TicketView, locale: str) -> dict[str, Any]:
+    """The small live document the ticket page polls: this ticket's status and times only."""
+    t = view.ticket
+    fmt = i18n.format_datetime
+    return {
+        "ticket_id": t.id,
+        "status": t.status.value,
+        "status_label": status_label(t.status.value, locale),
+        "technician": view.technician,
+        "eta": t.eta_at.isoformat() if t.eta_at else None,
+        "eta_text": fmt(t.eta_at, locale, view.tz, "short") if t.eta_at else None,
+        "deadline": t.due_on_site_at.isoformat(),
+        "deadline_text": fmt(t.due_on_site_at, locale, view.tz, "short"),
+        "late": view.late,
+        "done": view.done,
+        "timeline": [
+            {"at": fmt(at, locale, view.tz, "short"), "status": status_label(s, locale)} for at, s in view.timeline
+        ],
+    }
+
+
+def status_label(status: str, locale: str) -> str:
+    labels = {
+        "new": i18n.gettext("portal.status.new", locale),
+        "assigned": i18n.gettext("portal.status.assigned", locale),
+        "accepted": i18n.gettext("portal.status.accepted", locale),
+        "en_route": i18n.gettext("portal.status.en_route", locale),
+        "on_site": i18n.gettext("portal.status.on_site", locale),
+        "resolved": i18n.gettext("portal.status.resolved", locale),
+        "confirmed": i18n.gettext("portal.status.confirmed", locale),
+        "closed": i18n.gettext("portal.status.closed", locale),
+        "reopened": i18n.gettext("portal.status.reopened", locale),
+        "cancelled": i18n.gettext("portal.status.cancelled", locale),
+        "invalid": i18n.gettext("portal.status.invalid", locale),
+    }
+    return labels.get(status, status)
+
+
+def grade_label(grade: str, locale: str) -> str:
+    labels = {
+        "major": i18n.gettext("portal.grade.major", locale),
+        "serious": i18n.gettext("portal.grade.serious", locale),
+        "general": i18n.gettext("portal.grade.general", locale),
+    }
+    return labels.get(grade, grade)
+
+
+# ---- web complaint and preferences ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebComplaint:
+    equipment_id: int
+    category: Category
+    symptom: str
+    location_detail: str | None
+    working_condition: str | None
+    impact: ImpactFacts
+    special_request: str | None
+
+
+def submit_complaint(
+    session: Session,
+    *,
+    customer: Customer,
+    complaint: WebComplaint,
+    photos: list[tuple[str, str, bytes]],
+    store: Any,
+    policy: Policy,
+    settings: Settings,
+    now: datetime,
+) -> IntakeResult:
+    """The same intake as a phone call (channel "web"); photos are stored first and recorded with the ticket.
+
+    `photos` are (id, content type, bytes) already checked by the caller; `store` is a technician_api Storage.
+    """
+    owned = {e.id for e, _s in customer_equipment(session, customer.id)}
+    if complaint.equipment_id not in owned:
+        raise Unprocessable("Choose one of your machines.", errors=[FieldError("/equipment_id", "not your equipment")])
+    keys = []
+    for photo_id, content_type, data in photos:
+        key = f"customer-photos/{photo_id[:2]}/{photo_id}"
+        store.put(key, data, content_type)
+        keys.append(key)
+    try:
+        result = open_complaint(
+            session,
+            policy=policy,
+            now=now,
+            actor=f"customer:{customer.id}",
+            actor_user_id=None,
+            channel=Channel.web,
+            category=complaint.category,
+            symptom=complaint.symptom,
+            impact=complaint.impact,
+            customer_id=customer.id,
+            equipment_id=complaint.equipment_id,
+            reporter_name=customer.name,
+            reporter_phone=customer.phone,
+            location_detail=complaint.location_detail,
+            working_condition=complaint.working_condition,
+            special_request=complaint.special_request,
+            public_base_url=settings.public_base_url,
+            commit=False,
+        )
+        for (photo_id, content_type, data), key in zip(photos, keys, strict=True):
+            session.add(
+                TicketPhoto(
+                    id=photo_id,
+                    ticket_id=result.ticket.id,
+                    customer_id=customer.id,
+                    content_type=content_type,
+                    size_bytes=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    storage_key=key,
+                )
+            )
+        session.commit()
+    except Exception:
+        session.rollback()
+        for key in keys:
+            store.delete(key)
+        raise
+    return result
+
+
+def save_preferences(session: Session, *, customer_id: int, channels: list[str], language: str) -> Customer:
+    """The customer's notice channels and language (used for every later notice); commits."""
+    customer = session.scalar(select(Customer).where(Customer.id == customer_id).with_for_update())
+    if customer is None:
+        raise NotFound("Customer not found.")
+    chosen = [c for c in customer_notices.CHANNELS if c in channels]
+    if not chosen:
+        raise Unprocessable("Choose at least one way to reach you.", errors=[FieldError("/channels", "empty")])
+    locale = i18n.normalize(language)
+    if locale is None:
+        raise Unprocessable("Unknown language.", errors=[FieldError("/language", "not offered")])
+    customer.notice_channels = chosen
+    customer.language = i18n.tag(locale)
+    session.commit()
+    return customer
