@@ -30,6 +30,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(route_app, name="route")
 app.add_typer(devices_app, name="devices")
+portal_app = typer.Typer(help="The customer portal.", no_args_is_help=True)
+app.add_typer(portal_app, name="portal")
 
 
 def _settings() -> Settings:
@@ -166,14 +168,15 @@ def demo(
     from dispatch.core.db import make_engine, make_sessionmaker
     from dispatch.core.migrate import upgrade
     from dispatch.core.policy import policy_for
-    from dispatch.demo import seed_demo
+    from dispatch.demo import demo_portal_link, seed_demo
 
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url, pool_size=1)
+    base = f"http://{host}:{port}"
     with make_sessionmaker(engine)() as session:
         logins = seed_demo(session, now=utcnow(), policy=policy_for(settings))
+        customer_name, portal_url = demo_portal_link(session, settings, now=utcnow(), base_url=base)
     engine.dispose()
-    base = f"http://{host}:{port}"
     typer.echo("")
     typer.secho("Onsite24 demo is ready.", fg=typer.colors.GREEN, bold=True)
     typer.echo(f"  API docs:  {base}/docs")
@@ -183,6 +186,9 @@ def demo(
     for login in logins[:4]:
         typer.echo(f"    {login.username:<12} {login.role}")
     typer.echo(f"    tech01 … tech{len(logins) - 4:02d}  technician")
+    typer.echo(f"  Customer portal ({customer_name}), one-time sign-in link valid 24 h:")
+    typer.echo(f"    {portal_url}")
+    typer.echo("    (another: onsite24 portal link --customer ID)")
     if not run:
         return
     _supervise(
@@ -469,6 +475,30 @@ def devices_simulate(
         f"done: published {stats.published} (raised {stats.raised}, cleared {stats.cleared}), "
         f"offline events {stats.offline}"
     )
+
+
+@portal_app.command("link")
+def portal_link(
+    customer: Annotated[int, typer.Option("--customer", help="The customer's id.", min=1)],
+    minutes: Annotated[int | None, typer.Option(help="How long the link works (default: the setting).", min=1)] = None,
+) -> None:
+    """Print a one-time sign-in link for a customer (demos, and support on the phone)."""
+    from dispatch.core.clock import utcnow
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.core.errors import DomainError
+    from dispatch.portal.service import print_sign_in_link
+
+    settings = _settings()
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            url = print_sign_in_link(session, settings=settings, customer_id=customer, now=utcnow(), minutes=minutes)
+    except DomainError as exc:
+        typer.secho(exc.detail, fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    typer.echo(url)
 
 
 def main() -> None:

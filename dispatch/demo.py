@@ -14,6 +14,7 @@ from geoalchemy2.elements import WKTElement
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch.core.settings import Settings
 from dispatch.core.types import Category, Channel, DepotKind, EquipmentType, Role
 from dispatch.customers.models import Customer, Equipment, EquipmentSiteMove, Site
 from dispatch.domain.policy import Policy, load_policy
@@ -295,3 +296,14 @@ def _seed_open_complaints(session: Session, rng: random.Random, now: datetime, p
             reported_at=now - timedelta(minutes=15 + 35 * i),
             commit=False,
         )
+
+
+def demo_portal_link(session: Session, settings: Settings, *, now: datetime, base_url: str) -> tuple[str, str]:
+    """A sign-in link (valid 24 h) for the first demo customer, printed with the demo logins."""
+    from dispatch.portal.service import print_sign_in_link
+
+    customer = session.scalars(select(Customer).order_by(Customer.id).limit(1)).one()
+    url = print_sign_in_link(
+        session, settings=settings, customer_id=customer.id, now=now, minutes=24 * 60, base_url=base_url
+    )
+    return customer.name, url

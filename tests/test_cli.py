@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.customers.models import Site
+from dispatch.customers.models import Customer, Site
 from dispatch.tickets.models import Ticket
 from dispatch.users.models import User
 from dispatch.workforce.models import Depot, Technician
@@ -45,6 +45,7 @@ def onsite24(*args: str, env: dict[str, str] | None = None, input_text: str | No
         ["users", "create"],
         ["route", "solomon"],
         ["simulate"],
+        ["portal", "link"],
     ],
 )
 def test_every_command_has_help(command):
@@ -69,6 +70,7 @@ def test_users_create_and_demo_seed_is_idempotent(live_db, database_url):
     first = onsite24("demo", "--no-run", env=env)
     assert first.returncode == 0, first.stderr
     assert "/docs" in first.stdout and "dispatcher" in first.stdout
+    assert "/portal/sign-in/" in first.stdout  # the demo customer's way into the portal
 
     def counts():
         with Session(live_db) as s:
@@ -84,3 +86,11 @@ def test_users_create_and_demo_seed_is_idempotent(live_db, database_url):
     again = onsite24("demo", "--no-run", env=env)
     assert again.returncode == 0, again.stderr
     assert counts() == seeded
+
+    with Session(live_db) as s:
+        customer_id = s.scalar(select(func.min(Customer.id)))
+    link = onsite24("portal", "link", "--customer", str(customer_id), env=env)
+    assert link.returncode == 0, link.stderr
+    assert link.stdout.strip().startswith("http") and "/portal/sign-in/" in link.stdout
+    missing = onsite24("portal", "link", "--customer", "999999", env=env)
+    assert missing.returncode == 1 and "999999" in missing.stderr

@@ -78,21 +78,44 @@ def _customers_for_contact(session: Session, contact: str) -> list[Customer]:
     return list(session.scalars(select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id))) if ids else []
 
 
-def sign_in_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/portal/sign-in/{token}"
-
-
-def issue_sign_in_link(session: Session, *, settings: Settings, customer_id: int, now: datetime) -> str:
+def issue_sign_in_link(
+    session: Session,
+    *,
+    settings: Settings,
+    customer_id: int,
+    now: datetime,
+    minutes: int | None = None,
+    base_url: str | None = None,
+) -> str:
     """A one-time sign-in link for the customer (caller commits); the token is stored only hashed."""
     token = new_token()
     session.add(
         PortalLoginLink(
             customer_id=customer_id,
             token_hash=token_hash(token),
-            expires_at=now + timedelta(minutes=settings.portal_link_minutes),
+            expires_at=now + timedelta(minutes=minutes or settings.portal_link_minutes),
         )
     )
-    return sign_in_url(settings, token)
+    return f"{(base_url or settings.public_base_url).rstrip('/')}/portal/sign-in/{token}"
+
+
+def print_sign_in_link(
+    session: Session,
+    *,
+    settings: Settings,
+    customer_id: int,
+    now: datetime,
+    minutes: int | None = None,
+    base_url: str | None = None,
+) -> str:
+    """For support and the demo: a sign-in link for an existing customer; commits."""
+    if session.get(Customer, customer_id) is None:
+        raise NotFound(f"Customer {customer_id} does not exist.")
+    url = issue_sign_in_link(
+        session, settings=settings, customer_id=customer_id, now=now, minutes=minutes, base_url=base_url
+    )
+    session.commit()
+    return url
 
 
 def request_sign_in(session: Session, *, settings: Settings, contact: str, client_address: str, now: datetime) -> None:
