@@ -137,3 +137,33 @@ def test_a_failing_gateway_is_retried_with_backoff(db_session, settings, session
     row = _notices(db_session, ticket.id, "customer.received")[0]
     assert row.status == "pending" and row.attempts == 1 and "503" in (row.last_error or "")
     assert row.next_attempt_at is not None and row.next_attempt_at > now
+
+
+def test_nobody_planned_near_the_deadline_tells_the_customer_once(db_session, settings, session_factory):
+    """When no technician can be planned, the escalation worker's pre-breach check tells the customer, once."""
+    from dispatch.escalation.service import run_due_escalations
+
+    ticket = _complaint(db_session, settings, channels=("in_app",))
+    db_session.commit()
+    near = ticket.due_on_site_at - timedelta(minutes=20)
+    run_due_escalations(session_factory, settings, near)
+    run_due_escalations(session_factory, settings, near + timedelta(minutes=5))
+    db_session.expire_all()
+    rows = _notices(db_session, ticket.id, "customer.late_unplanned")
+    assert len(rows) == 1 and "调度中心" in rows[0].body
+
+
+def test_technician_on_the_way_and_assignment_name_the_technician(db_session, settings):
+    """The customer learns who comes and when; the page never gets the technician's position."""
+    from dispatch.notifications import customer as customer_notices
+    from tests.factories import make_technician
+
+    ticket = _complaint(db_session, settings, channels=("in_app",))
+    tech = make_technician(db_session)
+    eta = ticket.due_on_site_at - timedelta(hours=2)
+    customer_notices.technician_assigned(db_session, ticket, technician_id=tech.id, eta=eta, now=utcnow())
+    ticket.eta_at = eta
+    customer_notices.on_the_way(db_session, ticket, technician_id=tech.id, now=utcnow())
+    assigned = _notices(db_session, ticket.id, "customer.assigned")[0]
+    on_way = _notices(db_session, ticket.id, "customer.on_the_way")[0]
+    assert tech.name in assigned.body and tech.name in on_way.body and "预计" in on_way.body
