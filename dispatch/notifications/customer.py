@@ -81,8 +81,12 @@ def queue(
     locale: str,
     params: dict[str, Any],
     ticket_id: int | None = None,
+    redact_after_delivery: bool = False,
 ) -> list[Notification]:
-    """One row per chosen channel that has an address; in-app rows count as delivered at once."""
+    """One row per chosen channel that has an address; in-app rows count as delivered at once.
+
+    `redact_after_delivery`: the body holds a secret (a sign-in link); the worker blanks it once sent.
+    """
     subject, body = render(kind, locale, **params)
     rows = []
     for channel in channels:
@@ -99,7 +103,11 @@ def queue(
                 subject=subject[:300],
                 body=body,
                 ticket_id=ticket_id,
-                payload={"locale": i18n.tag(locale), **{k: str(v) for k, v in params.items() if k != "link"}},
+                payload={
+                    "locale": i18n.tag(locale),
+                    **{k: str(v) for k, v in params.items() if k != "link"},
+                    **({"redact_after_delivery": True} if redact_after_delivery else {}),
+                },
                 status="delivered" if in_app else "pending",
                 delivered_at=now if in_app else None,
                 next_attempt_at=None if in_app else now,

@@ -35,6 +35,7 @@ AUDIENCE_ROLES: dict[str, frozenset[Role]] = {
     "agent": frozenset({Role.agent}),
 }
 MAX_ATTEMPTS = 8
+REDACTED = "[removed after delivery]"
 
 
 class DeliveryError(Exception):
@@ -199,6 +200,9 @@ def deliver_pending(factory: sessionmaker[Session], settings: Settings, now: dat
                 row.status = "delivered"
                 row.delivered_at = now
                 row.next_attempt_at = None
+            if row.status != "pending" and (row.payload or {}).get("redact_after_delivery"):
+                # A one-time sign-in link has no business staying readable in the notice log.
+                row.body = REDACTED
             handled += 1
         session.commit()
     return handled

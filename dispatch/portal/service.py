@@ -149,6 +149,7 @@ def request_sign_in(session: Session, *, settings: Settings, contact: str, clien
             channels=[channel],
             locale=i18n.normalize(customer.language) or "zh_CN",
             params={"link": url, "minutes": settings.portal_link_minutes},
+            redact_after_delivery=True,
         )
     session.commit()
 

@@ -167,3 +167,21 @@ def test_technician_on_the_way_and_assignment_name_the_technician(db_session, se
     assigned = _notices(db_session, ticket.id, "customer.assigned")[0]
     on_way = _notices(db_session, ticket.id, "customer.on_the_way")[0]
     assert tech.name in assigned.body and tech.name in on_way.body and "预计" in on_way.body
+
+
+def test_a_sign_in_link_is_mailed_and_then_removed_from_the_log(db_session, settings, session_factory):
+    """The e-mail carries the link; once sent, the notice log no longer holds it."""
+    from dispatch.notifications.service import REDACTED
+    from dispatch.portal.service import request_sign_in
+
+    site, _unit = make_site(db_session)
+    site.customer.email = "ops@example.com"
+    db_session.commit()
+    request_sign_in(db_session, settings=settings, contact="ops@example.com", client_address="10.0.0.1", now=utcnow())
+    with smtp_server() as (port, inbox):
+        configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False})
+        deliver_pending(session_factory, configured, utcnow() + timedelta(seconds=1))
+    assert "/portal/sign-in/" in inbox.messages[0].get_content()
+    db_session.expire_all()
+    row = db_session.scalars(select(Notification).where(Notification.kind == "customer.sign_in")).one()
+    assert row.status == "delivered" and row.body == REDACTED
