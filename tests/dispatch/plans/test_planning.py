@@ -10,8 +10,10 @@ from sqlalchemy import select
 from dispatch.core.clock import utcnow
 from dispatch.core.policy import policy_for
 from dispatch.core.types import Category, Channel, EquipmentType, Role, TicketStatus, VisitStatus
+from dispatch.notifications.models import Notification
 from dispatch.plans import service as plans
 from dispatch.plans.models import Plan
+from dispatch.plans.requests import request_replan
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.tickets.service import ImpactFacts, open_complaint
 from dispatch.workforce.models import TechnicianShift
@@ -79,6 +81,10 @@ def test_live_replan_assigns_skilled_technicians_with_eta(fast_client, db_sessio
         ticket = db_session.get(Ticket, t.id)
         assert ticket.status is TicketStatus.assigned and ticket.eta_at is not None
         assert ticket.eta_at <= ticket.due_on_site_at and not ticket.at_risk
+    assigned = db_session.scalars(
+        select(Notification).where(Notification.ticket_id == crane.id, Notification.kind == "customer.assigned")
+    ).all()
+    assert assigned and crane_tech.name in assigned[0].body  # the customer is told who comes, and when
     dispatcher = make_user(db_session, role=Role.dispatcher)
     live = fast_client.get("/api/v1/plans/live", headers=auth_header(fast, dispatcher)).json()
     stops = {s["ticket_id"]: s for r in live["routes"] for s in r["stops"]}
@@ -111,6 +117,14 @@ def test_far_away_technician_marks_major_ticket_at_risk(db_session, session_fact
     assert ticket.grade.value == "major"
     assert ticket.eta_at is not None and ticket.eta_at > ticket.due_on_site_at
     assert ticket.at_risk is True
+    # The customer hears of it in the plan's own transaction, once (a later re-plan that stays late is not news).
+    late = select(Notification).where(Notification.ticket_id == ticket.id, Notification.kind == "customer.late")
+    assert len(db_session.scalars(late).all()) >= 1
+    told = len(db_session.scalars(late).all())
+    request_replan(db_session, reason="test", ticket_id=ticket.id)
+    db_session.commit()
+    plans.run_live_replan(session_factory, fast, utcnow())
+    assert len(db_session.scalars(late).all()) == told
 
 
 def test_ticket_no_one_can_reach_in_a_shift_is_at_risk_at_once(db_session, session_factory, fast):
