@@ -162,14 +162,16 @@ def home(request: Request, session: DbSession) -> Response:
     if customer is None:
         return _sign_in_redirect()
     locale = _locale(request, customer)
+    sites = svc.customer_sites(session, customer.id)
     return _render(
         request,
         "home.html",
+        zones={site.id: site.timezone for site in sites},
         locale=locale,
         customer=customer,
-        sites=svc.customer_sites(session, customer.id),
+        sites=sites,
         equipment=svc.customer_equipment(session, customer.id),
-        tickets=[svc.ticket_view(session, t) for t in svc.customer_tickets(session, customer.id)],
+        tickets=svc.customer_tickets(session, customer.id),
         notices=svc.inbox(session, customer.id),
     )
 

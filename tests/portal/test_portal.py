@@ -99,6 +99,9 @@ def test_web_complaint_in_chinese_answers_grade_and_deadline_and_stores_photos(c
     served = client.get(f"/portal/tickets/{ticket.id}/photos/{photo.id}")
     assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
     assert photo.storage_key not in r.text  # never a guessable storage path on the page
+    home = client.get("/portal")
+    assert f"工单 {ticket.id}" in home.text and account.equipment.serial_number in home.text
+    assert "已收到您的报修" in home.text  # the in-app notice
 
 
 def test_a_fake_photo_is_refused_with_a_message(client, db_session, settings, account):
