@@ -49,7 +49,13 @@ def _load_job_modules() -> None:
     # Domain packages register their jobs on import; importing here keeps the worker the one entry point.
     import importlib
 
-    for module in ("dispatch.escalation.jobs", "dispatch.plans.jobs", "device_gateway.jobs", "technician_api.overdue"):
+    for module in (
+        "dispatch.escalation.jobs",
+        "dispatch.plans.jobs",
+        "dispatch.notifications.jobs",
+        "device_gateway.jobs",
+        "technician_api.overdue",
+    ):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -16,9 +16,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.core import i18n
+from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus
 from dispatch.customers.models import Customer, Site
 from dispatch.notifications.models import Notification
@@ -206,3 +208,29 @@ def completed(session: Session, ticket: Ticket, *, confirm_url: str, now: dateti
 
 def return_visit_scheduled(session: Session, ticket: Ticket, *, due_at: datetime, now: datetime) -> None:
     notify_customer(session, ticket, "return_visit", now=now, due=due_at)
+
+
+def tell_late_customers(factory: sessionmaker[Session], settings: Settings, now: datetime, *, batch: int = 100) -> int:
+    """Worker job, the safety net of the 2-hour rule: any waiting ticket whose ETA misses its deadline and whose
+    customer was not told yet (an ETA written by a path that bypassed `eta_changed`) is told now.
+
+    Rows are locked with SKIP LOCKED, so racing workers tell each customer once.
+    """
+    del settings  # the job signature; nothing configurable here
+    with factory() as session:
+        tickets = session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.status.in_(WAITING),
+                Ticket.eta_at.is_not(None),
+                Ticket.eta_at > Ticket.due_on_site_at,
+                Ticket.customer_late_notice_at.is_(None),
+            )
+            .order_by(Ticket.due_on_site_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for ticket in tickets:
+            eta_changed(session, ticket, now=now)
+        session.commit()
+        return len(tickets)

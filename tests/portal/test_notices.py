@@ -185,3 +185,18 @@ def test_a_sign_in_link_is_mailed_and_then_removed_from_the_log(db_session, sett
     db_session.expire_all()
     row = db_session.scalars(select(Notification).where(Notification.kind == "customer.sign_in")).one()
     assert row.status == "delivered" and row.body == REDACTED
+
+
+def test_worker_tells_a_late_customer_whom_no_hook_told(db_session, settings, session_factory):
+    """Safety net of the 2-hour rule: an ETA past the deadline written by any path is told by the worker, once."""
+    from dispatch.notifications.customer import tell_late_customers
+    from dispatch.worker import registered_jobs
+
+    ticket = _complaint(db_session, settings, channels=("in_app",))
+    ticket.eta_at = ticket.due_on_site_at + timedelta(hours=1)  # bypasses update_eta on purpose
+    db_session.commit()
+    assert tell_late_customers(session_factory, settings, utcnow()) == 1
+    assert tell_late_customers(session_factory, settings, utcnow()) == 0
+    db_session.expire_all()
+    assert len(_notices(db_session, ticket.id, "customer.late")) == 1
+    assert "customer_late_notices" in [j.name for j in registered_jobs()]
