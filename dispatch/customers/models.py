@@ -28,8 +28,9 @@ class Customer(Base):
     sites: Mapped[list[Site]] = relationship(back_populates="customer")
 
 
-# Sign-in requests look customers up by e-mail, written in any case.
+# Sign-in requests look customers up by e-mail written in any case, and by phone digits (see migration 0008).
 Index("ix_customers_email", func.lower(Customer.email))
+Index("ix_customers_phone_digits", func.regexp_replace(Customer.phone, "[^0-9+]", "", "g"))
 
 
 class Site(Base):
@@ -88,3 +89,6 @@ class EquipmentSiteMove(Base):
     moved_out_at: Mapped[datetime | None]
 
     equipment: Mapped[Equipment] = relationship(back_populates="site_history")
+
+
+Index("ix_sites_contact_phone_digits", func.regexp_replace(Site.contact_phone, "[^0-9+]", "", "g"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditEntry
@@ -65,6 +65,11 @@ def contact_hash(settings: Settings, contact: str) -> str:
     return hmac.new(key, b"portal-contact:" + contact.encode(), hashlib.sha256).hexdigest()
 
 
+def _digits(column: Any) -> Any:
+    # Literals, not bound parameters: only then does PostgreSQL match the expression index of migration 0008.
+    return func.regexp_replace(column, literal_column("'[^0-9+]'"), literal_column("''"), literal_column("'g'"))
+
+
 def _customers_for_contact(session: Session, contact: str) -> list[Customer]:
     if "@" in contact:
         by_customer = select(Customer.id).where(func.lower(Customer.email) == contact)
@@ -72,8 +77,9 @@ def _customers_for_contact(session: Session, contact: str) -> list[Customer]:
     else:
         if len(contact.lstrip("+")) < 5:
             return []
-        by_customer = select(Customer.id).where(Customer.phone == contact)
-        by_site = select(Site.customer_id).where(Site.contact_phone == contact)
+        # Stored numbers carry spaces and dashes as people typed them ("0731-5000001"): compare digits only.
+        by_customer = select(Customer.id).where(_digits(Customer.phone) == contact)
+        by_site = select(Site.customer_id).where(_digits(Site.contact_phone) == contact)
     ids = set(session.scalars(by_customer)) | set(session.scalars(by_site))
     return list(session.scalars(select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id))) if ids else []
 
@@ -145,7 +151,7 @@ def request_sign_in(session: Session, *, settings: Settings, contact: str, clien
             session,
             kind="sign_in",
             now=now,
-            recipients={channel: contact.strip()},
+            recipients={channel: contact.strip() if channel == "email" else normalised},
             channels=[channel],
             locale=i18n.normalize(customer.language) or "zh_CN",
             params={"link": url, "minutes": settings.portal_link_minutes},

@@ -35,6 +35,11 @@ def upgrade() -> None:
     op.add_column("sites", sa.Column("contact_email", sa.String(length=200), nullable=True))
     op.add_column("tickets", sa.Column("customer_late_notice_at", TZ, nullable=True))
     op.create_index("ix_customers_email", "customers", [sa.text("lower(email)")])
+    # Sign-in requests compare phone digits only (stored numbers keep the dashes people typed).
+    op.create_index("ix_customers_phone_digits", "customers", [sa.text("regexp_replace(phone, '[^0-9+]', '', 'g')")])
+    op.create_index(
+        "ix_sites_contact_phone_digits", "sites", [sa.text("regexp_replace(contact_phone, '[^0-9+]', '', 'g')")]
+    )
     op.create_table(
         "portal_login_links",
         sa.Column("id", sa.BigInteger(), nullable=False),
@@ -137,6 +142,8 @@ def downgrade() -> None:
     op.drop_table("portal_login_requests")
     op.drop_index(op.f("ix_portal_login_links_customer_id"), table_name="portal_login_links")
     op.drop_table("portal_login_links")
+    op.drop_index("ix_sites_contact_phone_digits", table_name="sites")
+    op.drop_index("ix_customers_phone_digits", table_name="customers")
     op.drop_index("ix_customers_email", table_name="customers")
     op.drop_column("tickets", "customer_late_notice_at")
     op.drop_column("sites", "contact_email")

@@ -223,3 +223,13 @@ def test_bad_input_never_causes_a_server_error(client, db_session, settings, acc
     for response in probes:
         assert 400 <= response.status_code < 500, (response.request.url, response.status_code, response.text[:200])
     assert db_session.scalars(select(Ticket).where(Ticket.customer_id == account.customer.id)).first() is None
+
+
+def test_a_phone_number_is_recognised_however_it_is_written(client, db_session, settings, account):
+    """'0731-500 0001' typed with spaces finds the customer stored as '0731-5000001'; the SMS goes to the digits."""
+    account.customer.phone = "0731-5000001"
+    db_session.commit()
+    token = csrf_of(client.get("/portal/sign-in").text)
+    assert client.post("/portal/sign-in", data={"csrf": token, "contact": "0731 500 0001"}).status_code == 200
+    sms = db_session.scalars(select(Notification).where(Notification.kind == "customer.sign_in")).one()
+    assert sms.channel == "sms" and sms.recipient == "07315000001"
