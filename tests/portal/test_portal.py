@@ -233,3 +233,32 @@ def test_a_phone_number_is_recognised_however_it_is_written(client, db_session, 
     assert client.post("/portal/sign-in", data={"csrf": token, "contact": "0731 500 0001"}).status_code == 200
     sms = db_session.scalars(select(Notification).where(Notification.kind == "customer.sign_in")).one()
     assert sms.channel == "sms" and sms.recipient == "07315000001"
+
+
+def test_a_fault_already_known_from_an_alarm_is_answered_with_the_current_eta(client, db_session, settings, account):
+    """When the machine's alarm already opened a ticket, the web report joins it and shows the planned arrival."""
+    from datetime import timedelta
+
+    from dispatch.core.policy import policy_for
+    from dispatch.core.types import Category, Channel
+    from dispatch.tickets.service import ImpactFacts, open_complaint
+
+    alarm = open_complaint(
+        db_session,
+        policy=policy_for(settings),
+        now=utcnow(),
+        actor="device:test",
+        actor_user_id=None,
+        channel=Channel.device,
+        category=Category.equipment,
+        symptom="HOIST_GEARBOX_FAULT",
+        impact=ImpactFacts(equipment_down=True),
+        equipment_id=account.equipment.id,
+    ).ticket
+    alarm.eta_at = utcnow() + timedelta(hours=2)
+    db_session.commit()
+    sign_in(client, db_session, settings, account.customer)
+    r = _report(client, account)
+    assert r.status_code == 200
+    assert "我们已经知道这个故障" in r.text and f"工单 {alarm.id}" in r.text and "技术人员预计" in r.text
+    assert db_session.scalars(select(Ticket).where(Ticket.equipment_id == account.equipment.id)).all() == [alarm]
