@@ -325,13 +325,19 @@ def _write_faults(session: Session, faults: list[AlarmFault]) -> None:
 
 
 def _open_faults(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], AlarmFault]:
+    # Exactly the batch's (device, code) pairs: loading ORM rows is the costly part, so load no others.
+    ordered = sorted(keys)
     rows = session.scalars(
         select(AlarmFault).where(
-            AlarmFault.closed_at.is_(None), text("alarm_faults.device_id = ANY(CAST(:devs AS text[]))")
+            AlarmFault.closed_at.is_(None),
+            text(
+                "(alarm_faults.device_id, alarm_faults.code) IN "
+                "(SELECT * FROM unnest(CAST(:devs AS text[]), CAST(:codes AS text[])))"
+            ),
         ),
-        {"devs": sorted({d for d, _ in keys})},
+        {"devs": [d for d, _ in ordered], "codes": [c for _, c in ordered]},
     )
-    return {(f.device_id, f.code): f for f in rows if (f.device_id, f.code) in keys}
+    return {(f.device_id, f.code): f for f in rows}
 
 
 class _Tickets:
