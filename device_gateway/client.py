@@ -118,7 +118,8 @@ class Gateway:
         log.warning("%s disconnected (%s); paho reconnects with backoff", self.client_id, reason_code)
 
     def _on_message(self, _c: mqtt.Client, _u, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        if self.queue.qsize() >= self.queue_cap:
+        # len() of the underlying deque, not qsize(): no lock round-trip with the storing thread per message.
+        if len(self.queue.queue) >= self.queue_cap:
             # A broker that overshoots Receive Maximum: keep memory bounded. The message is not acknowledged, so it
             # stays in the broker's session; the storing thread reconnects once the queue is drained to get it again.
             self.overflowed = True

@@ -36,7 +36,7 @@ from dispatch.customers.models import Equipment, Site
 from dispatch.devices.models import AlarmFault, DeadLetter, Device, DeviceWatch
 from dispatch.domain.alarms import map_alarm
 from dispatch.tickets.models import Ticket, Visit
-from dispatch.tickets.service import ImpactFacts, open_complaint
+from dispatch.tickets.service import ImpactFacts, intake_lock_keys, lock_names, open_complaint
 
 log = logging.getLogger("onsite24.gateway")
 
@@ -176,13 +176,18 @@ def _dead_letters(
         result.outcomes[i] = f"dead letter: {reason}"
 
 
-def _lock_faults(session: Session, keys: Iterable[tuple[str, str]]) -> None:
-    """Serialise work on each (device, code) across gateways; sorted, so two batches never deadlock."""
-    names = sorted({f"{d}\x1f{c}" for d, c in keys})
-    session.execute(
-        text("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 24))) FROM unnest(CAST(:keys AS text[])) AS k"),
-        {"keys": names},
-    )
+def _lock_faults(session: Session, alarms: Iterable[AlarmMessage], known: dict[str, _Known]) -> None:
+    """Serialise work on each (device, code) and each machine's intake across gateways and phone calls.
+
+    All in one sorted call, so two batches never deadlock; the intake service's own lock on the same machine
+    is then already held by this transaction.
+    """
+    names: set[str] = set()
+    for a in alarms:
+        names.add(f"{a.device_id}\x1f{a.code}")
+        unit = known[a.device_id].equipment
+        names.update(intake_lock_keys(unit, unit.site_id))
+    lock_names(session, names)
 
 
 def _store_alarms(
@@ -193,7 +198,7 @@ def _store_alarms(
     now: datetime,
     result: BatchResult,
 ) -> None:
-    _lock_faults(session, ((a.device_id, a.code) for _, a in alarms))
+    _lock_faults(session, (a for _, a in alarms), known)
     # After the locks: anything a concurrent gateway stored for these faults is committed and visible now.
     # Large batches are passed as arrays (unnest / ANY): one small cached statement, not thousands of parameters.
     keys = sorted({(a.device_id, a.alarm_id) for _, a in alarms})
@@ -320,13 +325,19 @@ def _write_faults(session: Session, faults: list[AlarmFault]) -> None:
 
 
 def _open_faults(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], AlarmFault]:
+    # Exactly the batch's (device, code) pairs: loading ORM rows is the costly part, so load no others.
+    ordered = sorted(keys)
     rows = session.scalars(
         select(AlarmFault).where(
-            AlarmFault.closed_at.is_(None), text("alarm_faults.device_id = ANY(CAST(:devs AS text[]))")
+            AlarmFault.closed_at.is_(None),
+            text(
+                "(alarm_faults.device_id, alarm_faults.code) IN "
+                "(SELECT * FROM unnest(CAST(:devs AS text[]), CAST(:codes AS text[])))"
+            ),
         ),
-        {"devs": sorted({d for d, _ in keys})},
+        {"devs": [d for d, _ in ordered], "codes": [c for _, c in ordered]},
     )
-    return {(f.device_id, f.code): f for f in rows if (f.device_id, f.code) in keys}
+    return {(f.device_id, f.code): f for f in rows}
 
 
 class _Tickets:

@@ -30,6 +30,8 @@ export function connectLive({ onEvent, onState }) {
       let data;
       try { data = JSON.parse(msg.data); } catch { return; }
       if (data.kind === "hello") { onState(data.listening ? "live" : "connecting"); return; }
+      // The sign-in behind the stream expired: ask for a new stream token now (a 401 there shows the login).
+      if (data.kind === "expired") { source.close(); source = null; open(); return; }
       onEvent(data);
     };
     source.onerror = () => {

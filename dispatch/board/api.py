@@ -46,9 +46,13 @@ STREAM_TOKEN_SECONDS = 60
 # ---- live events ---------------------------------------------------------------------------------------------
 
 
-def mint_stream_token(settings: Settings, principal: Principal) -> str:
+def mint_stream_token(settings: Settings, principal: Principal, session_expires_at: datetime | None = None) -> str:
+    """A short token to open the stream; `sx` carries when the user's own access token expires, so the
+    stream it opens ends then too (a stream must not outlive the sign-in that opened it)."""
     now = utcnow()
+    session_expires_at = session_expires_at or now + timedelta(minutes=settings.access_token_minutes)
     claims = {
+        "sx": int(session_expires_at.timestamp()),
         "sub": str(principal.user_id),
         "usr": principal.username,
         "role": principal.role.value,
@@ -59,17 +63,36 @@ def mint_stream_token(settings: Settings, principal: Principal) -> str:
     return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
 
 
-def _stream_principal(settings: Settings, token: str) -> Principal:
-    """An access token, or a 60-second stream token from POST /events/token (safer in a URL)."""
+def _token_expiry(settings: Settings, token: str | None) -> datetime | None:
+    """When a (verified) access token expires."""
+    if not token:
+        return None
+    try:
+        claims = jwt.decode(
+            token, settings.secret_key.get_secret_value(), algorithms=[JWT_ALGORITHM], options={"verify_aud": False}
+        )
+        return datetime.fromtimestamp(int(claims["exp"]), UTC)
+    except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _stream_principal(settings: Settings, token: str) -> tuple[Principal, datetime]:
+    """An access token, or a 60-second stream token from POST /events/token (safer in a URL), and when the
+    sign-in behind it ends."""
     try:
         claims = jwt.decode(
             token, settings.secret_key.get_secret_value(), algorithms=[JWT_ALGORITHM], audience=STREAM_AUDIENCE
         )
-        return Principal(user_id=int(claims["sub"]), username=str(claims.get("usr", "")), role=Role(claims["role"]))
+        principal = Principal(
+            user_id=int(claims["sub"]), username=str(claims.get("usr", "")), role=Role(claims["role"])
+        )
+        return principal, datetime.fromtimestamp(int(claims["sx"]), UTC)
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The stream token has expired; ask for a new one.") from exc
-    except (jwt.InvalidTokenError, ValueError, KeyError):
-        return decode_access_token(settings, token)
+    except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
+        principal = decode_access_token(settings, token)
+        expiry = _token_expiry(settings, token) or utcnow() + timedelta(minutes=settings.access_token_minutes)
+        return principal, expiry
 
 
 def get_hub(request: Request) -> EventHub:
@@ -82,8 +105,11 @@ def _sse(event: Event) -> str:
 
 
 @router.post("/events/token", summary="A 60-second token for opening the event stream (EventSource URL)")
-def stream_token(principal: BoardUser, settings: AppSettings) -> dict[str, object]:
-    return {"token": mint_stream_token(settings, principal), "expires_in": STREAM_TOKEN_SECONDS}
+def stream_token(
+    principal: BoardUser, settings: AppSettings, bearer: Annotated[str | None, Depends(oauth2_scheme)]
+) -> dict[str, object]:
+    token = mint_stream_token(settings, principal, _token_expiry(settings, bearer))
+    return {"token": token, "expires_in": STREAM_TOKEN_SECONDS}
 
 
 @router.get(
@@ -102,7 +128,7 @@ async def event_stream(
     token = bearer or access_token
     if not token:
         raise Unauthorized("Log in first: send a bearer token or ?access_token=.")
-    principal = _stream_principal(settings, token)
+    principal, session_ends = _stream_principal(settings, token)
     if principal.role not in BOARD_ROLES:
         raise Forbidden("The event stream is for dispatchers and managers.")
     hub = get_hub(request)
@@ -118,8 +144,14 @@ async def event_stream(
             for event in backlog:
                 yield _sse(event)
             while True:
+                left = (session_ends - utcnow()).total_seconds()
+                if left <= 0:
+                    # The sign-in expired: end the stream. The browser's reconnect is refused (401) and the
+                    # board asks the user to log in again.
+                    yield 'data: {"kind":"expired","reason":"the sign-in expired; log in again"}\n\n'
+                    return
                 try:
-                    event = await asyncio.wait_for(sub.queue.get(), timeout=heartbeat)
+                    event = await asyncio.wait_for(sub.queue.get(), timeout=min(heartbeat, left))
                 except TimeoutError:
                     yield ": ping\n\n"
                     continue

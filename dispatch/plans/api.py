@@ -133,7 +133,12 @@ def discard_draft(plan_id: DbId, session: DbSession, _who: Dispatcher) -> PlanOu
 def validate_move(body: MoveIn, session: DbSession, policy: AppPolicy, now: Now, _who: Dispatcher) -> MoveOut:
     return MoveOut(
         **service.validate_move(
-            session, policy=policy, ticket_id=body.ticket_id, technician_id=body.technician_id, now=now
+            session,
+            policy=policy,
+            ticket_id=body.ticket_id,
+            technician_id=body.technician_id,
+            now=now,
+            start_at=body.start_at,
         )
     )
 
@@ -149,5 +154,6 @@ def pin(body: PinIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispa
             actor=who.actor,
             user_id=who.user_id,
             now=now,
+            start_at=body.start_at,
         )
     )

@@ -73,9 +73,15 @@ def _loc(point: object) -> rp.Location | None:
 
 
 def build_snapshot(
-    session: Session, policy: Policy, now: datetime, *, extra_pins: dict[int, int] | None = None
+    session: Session,
+    policy: Policy,
+    now: datetime,
+    *,
+    extra_pins: dict[int, int] | None = None,
+    extra_starts: dict[int, datetime] | None = None,
 ) -> Snapshot:
-    """Everything the optimizer needs at `now`. `extra_pins` {ticket id: technician id} previews a move."""
+    """Everything the optimizer needs at `now`. `extra_pins` {ticket id: technician id} and `extra_starts`
+    {ticket id: not-before time} preview a move."""
     horizon = now + timedelta(hours=policy.routing.horizon_hours)
     max_age = timedelta(minutes=policy.routing.position_max_age_minutes)
     depots = {d.id: d for d in session.scalars(select(Depot))}
@@ -139,12 +145,16 @@ def build_snapshot(
         if site is None:
             not_plannable[ticket.id] = "no site location: record the site before it can be planned"
             continue
-        earliest = next_access(site.access_hours or {}, site.timezone, now)
+        visit = visits.get(ticket.id)
+        # A time the dispatcher dropped the visit at is a "not before", still inside the site's access hours.
+        not_before = (extra_starts or {}).get(ticket.id)
+        if not_before is None and visit is not None and visit.pinned and visit.pinned_start_at is not None:
+            not_before = visit.pinned_start_at
+        earliest = next_access(site.access_hours or {}, site.timezone, max(now, not_before or now))
         if earliest is None:
             not_plannable[ticket.id] = "the site's access hours never open in the next 7 days"
             continue
         unit = units.get(ticket.equipment_id) if ticket.equipment_id else None
-        visit = visits.get(ticket.id)
         skills = frozenset({unit.equipment_type.value}) if unit is not None else frozenset()
         minutes = (visit.service_minutes if visit is not None and visit.service_minutes else None) or (
             policy.routing.service_minutes.get(unit.equipment_type.value, 90) if unit is not None else 90

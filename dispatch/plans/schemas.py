@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class StopOut(BaseModel):
@@ -66,12 +66,18 @@ class MoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ticket_id: int = Field(ge=1)
     technician_id: int = Field(ge=1)
+    start_at: AwareDatetime | None = Field(
+        default=None, description="Dropped at a time on the board: the visit starts no earlier than this"
+    )
 
 
 class PinIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ticket_id: int = Field(ge=1)
     technician_id: int | None = Field(default=None, ge=1, description="None unpins")
+    start_at: AwareDatetime | None = Field(
+        default=None, description="Not before this time (needs a technician); None keeps only the technician"
+    )
 
 
 class MoveOut(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text, update
@@ -309,16 +309,41 @@ def discard_draft(session: Session, *, plan_id: int) -> Plan:
     return draft
 
 
+def _check_start(start_at: datetime | None, policy: Policy, now: datetime) -> None:
+    if start_at is None:
+        return
+    if start_at < now - timedelta(minutes=5):
+        raise Unprocessable("The chosen start time is in the past.", errors=[FieldError("/start_at", "in the past")])
+    if start_at > now + timedelta(hours=policy.routing.horizon_hours):
+        raise Unprocessable(
+            f"The chosen start time is beyond the planning horizon of {policy.routing.horizon_hours:g} h.",
+            errors=[FieldError("/start_at", "beyond the planning horizon")],
+        )
+
+
 def validate_move(
-    session: Session, *, policy: Policy, ticket_id: int, technician_id: int, now: datetime
+    session: Session,
+    *,
+    policy: Policy,
+    ticket_id: int,
+    technician_id: int,
+    now: datetime,
+    start_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """What happens if this ticket goes to this technician: feasible, ETA, lateness, and why not."""
+    """What happens if this ticket goes to this technician (at or after `start_at`): ETA, lateness, why not."""
+    _check_start(start_at, policy, now)
     tech = session.get(Technician, technician_id)
     if tech is None:
         raise Unprocessable(
             f"Technician {technician_id} does not exist.", errors=[FieldError("/technician_id", "no such technician")]
         )
-    snapshot = build_snapshot(session, policy, now, extra_pins={ticket_id: technician_id})
+    snapshot = build_snapshot(
+        session,
+        policy,
+        now,
+        extra_pins={ticket_id: technician_id},
+        extra_starts={ticket_id: start_at} if start_at is not None else None,
+    )
     if ticket_id not in snapshot.tickets:
         raise Unprocessable(
             f"Ticket {ticket_id} is not waiting for a visit.",
@@ -342,9 +367,14 @@ def validate_move(
     if stop is None:
         why = dict(plan.unassigned).get(str(ticket_id), "the technician cannot fit it in a shift")
         return {"feasible": False, "reasons": [why], "eta": None, "late_minutes": None}
+    reasons = list(plan.reasons.get(str(ticket_id), ()))
+    if start_at is not None and stop.start > start_at + timedelta(minutes=1):
+        # Not before the chosen time, but the route (travel, earlier visits, access hours) makes it later.
+        later = round((stop.start - start_at).total_seconds() / 60)
+        reasons.append(f"starts {later} min after the chosen time (travel, earlier visits or access hours)")
     return {
         "feasible": True,
-        "reasons": list(plan.reasons.get(str(ticket_id), ())),
+        "reasons": reasons,
         "eta": stop.arrival,
         "deadline": stop.deadline,
         "late_minutes": stop.late_minutes,
@@ -361,14 +391,22 @@ def pin(
     actor: str,
     user_id: int,
     now: datetime,
+    start_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Pin a ticket's visit to a technician after validating it (or unpin with None); re-plans around it."""
+    """Pin a ticket's visit to a technician, optionally not before `start_at`, after validating it (or unpin
+    with None); re-plans around it."""
+    if start_at is not None and technician_id is None:
+        raise Unprocessable(
+            "A start time needs a technician.", errors=[FieldError("/start_at", "only with a technician_id")]
+        )
     ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
     if ticket is None:
         raise NotFound(f"Ticket {ticket_id} does not exist.")
     result: dict[str, Any] = {"feasible": True, "reasons": []}
     if technician_id is not None:
-        result = validate_move(session, policy=policy, ticket_id=ticket_id, technician_id=technician_id, now=now)
+        result = validate_move(
+            session, policy=policy, ticket_id=ticket_id, technician_id=technician_id, now=now, start_at=start_at
+        )
         if not result["feasible"]:
             raise Unprocessable(
                 "The move is not possible: " + "; ".join(result["reasons"]),
@@ -387,6 +425,7 @@ def pin(
         visit = Visit(ticket_id=ticket_id, status=VisitStatus.planned)
         session.add(visit)
     visit.pinned = technician_id is not None
+    visit.pinned_start_at = start_at
     if technician_id is not None:
         visit.technician_id = technician_id
     record_event(
@@ -396,7 +435,7 @@ def pin(
         actor=actor,
         actor_user_id=user_id,
         at=now,
-        data={"technician_id": technician_id},
+        data={"technician_id": technician_id, "start_at": start_at.isoformat() if start_at else None},
     )
     session.add(ReplanRequest(reason="dispatcher pin", ticket_id=ticket_id))
     session.commit()

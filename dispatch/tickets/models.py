@@ -118,6 +118,8 @@ class Visit(Base):
     )
     sequence: Mapped[int | None]
     pinned: Mapped[bool] = mapped_column(default=False)
+    # A dispatcher who drops the visit at a time on the board: it may not start before then (with `pinned`).
+    pinned_start_at: Mapped[datetime | None]
     service_minutes: Mapped[int] = mapped_column(default=90)
     planned_departure_at: Mapped[datetime | None]
     planned_arrival_at: Mapped[datetime | None]

@@ -7,12 +7,13 @@ start the durable escalation ladder. The device gateway calls `open_complaint(..
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from dispatch.audit.service import apply_transition, record_event, record_opening
@@ -96,6 +97,36 @@ def _resolve_equipment(session: Session, equipment_id: int | None, serial: str |
     if serial:
         return session.scalar(select(Equipment).where(func.upper(Equipment.serial_number) == serial.upper()))
     return None
+
+
+def intake_lock_keys(unit: Equipment | None, site_id: int | None) -> list[str]:
+    """The lock names that serialise opening a ticket for this equipment (or site), one per possible match.
+
+    Without them two reports of the same machine arriving at once (two gateways, or an alarm and a phone
+    call) both find no open ticket and both open one. Base stations share one job per site, so they lock
+    the site.
+    """
+    if unit is not None:
+        if unit.equipment_type is EquipmentType.base_station:
+            return [f"intake:site:{unit.site_id}"]
+        return [f"intake:equipment:{unit.id}"]
+    if site_id is not None:
+        return [f"intake:site:{site_id}"]
+    return []
+
+
+def lock_names(session: Session, names: Iterable[str]) -> None:
+    """Transaction-scoped advisory locks, taken in one sorted call so two transactions never deadlock.
+
+    A caller that needs several (the gateway's batch) takes all of them at once up front; taking one again
+    later in the same transaction is a no-op (PostgreSQL advisory locks are re-entrant).
+    """
+    ordered = sorted(set(names))
+    if ordered:
+        session.execute(
+            text("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 24))) FROM unnest(CAST(:k AS text[])) AS k"),
+            {"k": ordered},
+        )
 
 
 def open_ticket_for(session: Session, unit: Equipment | None, site_id: int | None) -> Ticket | None:
@@ -228,6 +259,7 @@ def open_complaint(
     grade = Grade(decision.grade.value)
     reasons = [{"rule": r.rule, "grade": r.grade.value, "text": r.text} for r in decision.reasons]
 
+    lock_names(session, intake_lock_keys(unit, site.id if site is not None else None))
     existing = open_ticket_for(session, unit, site.id if site is not None else None)
     report = TicketReport(
         channel=channel,

@@ -185,3 +185,49 @@ async def _idle_hub_lets_its_connection_go(database_url: str) -> None:
 def test_idle_hub_releases_its_listen_connection_and_restarts_on_demand(database_url: str) -> None:
     """An API process with nobody watching holds no LISTEN connection; the next viewer starts it again."""
     asyncio.run(_idle_hub_lets_its_connection_go(database_url))
+
+
+def _short_access_token(settings, user, seconds: int) -> str:  # type: ignore[no-untyped-def]
+    """An access token like the login's, but expiring in a few seconds."""
+    from datetime import timedelta
+
+    import jwt
+
+    from dispatch.core.auth import ACCESS_AUDIENCE, JWT_ALGORITHM
+    from dispatch.core.clock import utcnow
+
+    now = utcnow()
+    claims = {
+        "sub": str(user.id),
+        "usr": user.username,
+        "role": user.role.value,
+        "aud": ACCESS_AUDIENCE,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(seconds=seconds),
+    }
+    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
+
+
+@pytest.mark.parametrize("via", ["bearer", "stream token"])
+def test_stream_ends_when_the_sign_in_behind_it_expires(
+    live_server: LiveServer, live_session: Session, via: str
+) -> None:
+    """An open stream does not outlive the login that opened it: it says so and closes; reopening is refused."""
+    user = make_user(live_session, role=Role.dispatcher)
+    access = _short_access_token(live_server.settings, user, seconds=3)
+    if via == "bearer":
+        reader = StreamReader(f"{live_server.url}/api/v1/events/stream", {"Authorization": f"Bearer {access}"})
+    else:
+        r = httpx.post(f"{live_server.url}/api/v1/events/token", headers={"Authorization": f"Bearer {access}"})
+        assert r.status_code == 200
+        reader = StreamReader(f"{live_server.url}/api/v1/events/stream?access_token={r.json()['token']}")
+    try:
+        wait_for(lambda: "hello" in reader.kinds(), what="hello")
+        wait_for(lambda: "expired" in reader.kinds(), what="the expiry notice", timeout=10)
+        reader._thread.join(5)
+        assert not reader._thread.is_alive(), "the server closed the stream"
+        again = httpx.post(f"{live_server.url}/api/v1/events/token", headers={"Authorization": f"Bearer {access}"})
+        assert again.status_code == 401
+    finally:
+        reader.close()

@@ -203,3 +203,63 @@ def test_accepted_visit_is_not_moved_by_a_replan(db_session, session_factory, fa
     db_session.expire_all()
     assert db_session.get(Visit, visit.id).technician_id == first.id
     assert db_session.scalar(select(Plan.id).where(Plan.status == "live")) is not None
+
+
+def test_visit_dropped_at_a_time_starts_no_earlier_and_keeps_it_through_replans(
+    fast_client, db_session, session_factory, fast
+):
+    """A dispatcher drops a visit on a technician at 3 hours from now: the plan starts it then, not before."""
+    near = _tech(db_session, ["tower_crane"])
+    other = _tech(db_session, ["tower_crane"], lat=28.3, lon=113.0)
+    crane = _ticket(db_session, fast, EquipmentType.tower_crane)
+    plans.run_live_replan(session_factory, fast, utcnow())
+    db_session.expire_all()
+    headers = auth_header(fast, make_user(db_session, role=Role.dispatcher))
+    at = (utcnow() + timedelta(hours=3)).replace(microsecond=0)
+
+    preview = fast_client.post(
+        "/api/v1/plans/validate-move",
+        json={"ticket_id": crane.id, "technician_id": other.id, "start_at": at.isoformat()},
+        headers=headers,
+    ).json()
+    assert preview["feasible"] is True and preview["late_minutes"] == 0
+
+    pinned = fast_client.post(
+        "/api/v1/plans/pin",
+        json={"ticket_id": crane.id, "technician_id": other.id, "start_at": at.isoformat()},
+        headers=headers,
+    )
+    assert pinned.status_code == 200, pinned.text
+    plans.run_live_replan(session_factory, fast, utcnow())
+    plans.run_live_replan(session_factory, fast, utcnow())
+    db_session.expire_all()
+    visit = db_session.scalars(select(Visit).where(Visit.ticket_id == crane.id)).one()
+    assert visit.technician_id == other.id != near.id
+    assert visit.pinned_start_at == at
+    # The optimizer counts in whole seconds from "now".
+    assert visit.planned_start_at is not None and visit.planned_start_at >= at - timedelta(seconds=1)
+
+
+def test_a_start_time_in_the_past_or_without_technician_is_refused_with_its_field(fast_client, db_session, fast):
+    _tech(db_session, ["tower_crane"])
+    crane = _ticket(db_session, fast, EquipmentType.tower_crane)
+    headers = auth_header(fast, make_user(db_session, role=Role.dispatcher))
+    tech = _tech(db_session, ["tower_crane"])
+    past = fast_client.post(
+        "/api/v1/plans/validate-move",
+        json={"ticket_id": crane.id, "technician_id": tech.id, "start_at": (utcnow() - timedelta(hours=2)).isoformat()},
+        headers=headers,
+    )
+    assert past.status_code == 422 and past.json()["errors"][0]["pointer"] == "/start_at"
+    alone = fast_client.post(
+        "/api/v1/plans/pin",
+        json={"ticket_id": crane.id, "start_at": (utcnow() + timedelta(hours=1)).isoformat()},
+        headers=headers,
+    )
+    assert alone.status_code == 422 and alone.json()["errors"][0]["pointer"] == "/start_at"
+    naive = fast_client.post(
+        "/api/v1/plans/pin",
+        json={"ticket_id": crane.id, "technician_id": tech.id, "start_at": "2026-11-23T10:00:00"},
+        headers=headers,
+    )
+    assert naive.status_code == 422 and naive.json()["errors"][0]["pointer"] == "/start_at"
