@@ -1,8 +1,10 @@
 """customer portal: sign-in links, tracking links, customer photos, notice preferences; interim notices dropped
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0010
 Create Date: 2026-11-23 20:10:00.000000+00:00
+
+Planned as 0004 → 0008; main meanwhile added 0010 on top of 0004, so this follows 0010 to keep one head.
 
 `technician_notices` was the technician API's interim notice store; its notices now go through
 `notifications` (in-app + outbound channels with retries), and nothing reads the old table any more.
@@ -15,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
