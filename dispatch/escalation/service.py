@@ -185,7 +185,11 @@ def acknowledge(
     if state is None:
         raise NotFound(f"Ticket {ticket_id} has no escalation.")
     if state.acknowledged_at is not None:
-        raise Conflict(f"The escalation of ticket {ticket_id} was already acknowledged.")
+        raise Conflict(
+            f"The escalation of ticket {ticket_id} was already acknowledged.",
+            key="error.escalation.acknowledged",
+            params={"ticket_id": ticket_id},
+        )
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
     state.acknowledged_at = now

@@ -309,12 +309,17 @@ def validate_move(
     tech = session.get(Technician, technician_id)
     if tech is None:
         raise Unprocessable(
-            f"Technician {technician_id} does not exist.", errors=[FieldError("/technician_id", "no such technician")]
+            f"Technician {technician_id} does not exist.",
+            errors=[FieldError("/technician_id", "no such technician", key="field.no-such-technician")],
+            key="error.technician.not-found",
+            params={"technician_id": technician_id},
         )
     snapshot = build_snapshot(session, policy, now, extra_pins={ticket_id: technician_id})
     if ticket_id not in snapshot.tickets:
         raise Unprocessable(
             f"Ticket {ticket_id} is not waiting for a visit.",
+            key="error.plan.not-plannable",
+            params={"ticket_id": ticket_id},
             errors=[FieldError("/ticket_id", "not plannable in its current state")],
         )
     if ticket_id in snapshot.not_plannable:
@@ -358,7 +363,9 @@ def pin(
     """Pin a ticket's visit to a technician after validating it (or unpin with None); re-plans around it."""
     ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} does not exist.")
+        raise NotFound(
+            f"Ticket {ticket_id} does not exist.", key="error.ticket.not-found", params={"ticket_id": ticket_id}
+        )
     result: dict[str, Any] = {"feasible": True, "reasons": []}
     if technician_id is not None:
         result = validate_move(session, policy=policy, ticket_id=ticket_id, technician_id=technician_id, now=now)

@@ -87,9 +87,9 @@ def open_link(
     claims = decode_link(settings, token, now=now)
     link = _link_for(session, claims, lock=lock)
     if link.used_at is not None:
-        raise LinkUsed("This confirmation has already been submitted. Thank you.")
+        raise LinkUsed("This confirmation has already been submitted. Thank you.", key="error.link.used")
     if link.revoked_at is not None:
-        raise LinkInvalid("This link has been withdrawn. Ask the technician for a new one.")
+        raise LinkInvalid("This link has been withdrawn. Ask the technician for a new one.", key="error.link.withdrawn")
     return link
 
 
@@ -99,7 +99,7 @@ def _link_for(session: Session, claims: LinkClaims, *, lock: bool = False) -> Co
         query = query.with_for_update()
     link = session.scalar(query)
     if link is None or link.ticket_id != claims.ticket_id or link.visit_id != claims.visit_id:
-        raise LinkInvalid("The link is not known. Ask the technician for a new one.")
+        raise LinkInvalid("The link is not known. Ask the technician for a new one.", key="error.link.unknown")
     return link
 
 
@@ -107,7 +107,7 @@ def signed_link(session: Session, *, settings: Settings, token: str, now: dateti
     """The link of a token that has been used to sign (for the customer's PDF download)."""
     link = _link_for(session, decode_link(settings, token, now=now))
     if link.used_at is None:
-        raise NotFound("Nothing has been signed with this link yet.")
+        raise NotFound("Nothing has been signed with this link yet.", key="error.link.not-signed")
     return link
 
 
@@ -168,7 +168,11 @@ def decode_signature(data_url: str) -> bytes:
             alpha = img.convert("RGBA").getchannel("A")
             ink = img.convert("L").point(lambda v: 255 if v < 200 else 0)
             if alpha.getbbox() is None or (img.mode in {"RGB", "L"} and ink.getbbox() is None):
-                raise Unprocessable("The signature is empty.", errors=[FieldError("/signature", "draw a signature")])
+                raise Unprocessable(
+                    "The signature is empty.",
+                    errors=[FieldError("/signature", "draw a signature", key="field.draw-signature")],
+                    key="error.signature.empty",
+                )
     except (UnidentifiedImageError, OSError) as exc:
         raise error from exc
     return raw

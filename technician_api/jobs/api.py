@@ -137,14 +137,22 @@ async def upload_photo(
     # Refuse an oversized upload from its Content-Length before the multipart parser spools it.
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + _MULTIPART_OVERHEAD:
-        raise PayloadTooLarge(f"Photos may be at most {limit // 1024} KiB.")
+        raise PayloadTooLarge(
+            f"Photos may be at most {limit // 1024} KiB.", key="error.photo.too-large", params={"kib": limit // 1024}
+        )
     form = await request.form(max_files=1, max_fields=5)
     file = form.get("file")
     if not isinstance(file, StarletteUploadFile):
-        raise Unprocessable("Send the photo as multipart field 'file'.", errors=[FieldError("/file", "required")])
+        raise Unprocessable(
+            "Send the photo as multipart field 'file'.",
+            errors=[FieldError("/file", "required", key="field.required")],
+            key="error.photo.missing",
+        )
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLarge(f"Photos may be at most {limit // 1024} KiB.")
+        raise PayloadTooLarge(
+            f"Photos may be at most {limit // 1024} KiB.", key="error.photo.too-large", params={"kib": limit // 1024}
+        )
     photo = await run_in_threadpool(
         photo_service.upload_photo, session, storage, principal=me, visit_id=job_id, data=data
     )

@@ -132,5 +132,5 @@ def get_job_json(session: Session, *, technician_id: int, visit_id: int) -> byte
     """One of the caller's jobs (any status); another technician's job is 404, never 403."""
     body = session.scalar(_ONE, {"vid": visit_id, "tid": technician_id, "actions": _actions_json()})
     if body is None:
-        raise NotFound(f"Job {visit_id} not found.")
+        raise NotFound(f"Job {visit_id} not found.", key="error.job.not-found", params={"job_id": visit_id})
     return body.encode()

@@ -58,7 +58,7 @@ def _parse(value: Any) -> datetime | None:
 def gather_report(session: Session, storage: Storage, *, ticket_id: int, now: datetime) -> ReportData:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.")
+        raise NotFound(f"Ticket {ticket_id} not found.", key="error.ticket.not-found", params={"ticket_id": ticket_id})
     site = session.get(Site, ticket.site_id) if ticket.site_id else None
     unit = session.get(Equipment, ticket.equipment_id) if ticket.equipment_id else None
     tasks = list(session.scalars(select(ReturnVisitTask).where(ReturnVisitTask.ticket_id == ticket_id)))
