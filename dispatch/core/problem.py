@@ -68,6 +68,15 @@ def _validation_detail(error: dict[str, Any], locale: str) -> str:
     return text_or(key, fallback, locale, **ctx)
 
 
+def localised(exc: DomainError, locale: str) -> tuple[str, str, list[str]]:
+    """(title, detail, field details) of a domain error in `locale`, for problem bodies and HTML pages."""
+    return (
+        _title(exc.code, exc.title, locale),
+        text_or(exc.key, exc.detail, locale, **_params(exc, locale)),
+        [_field_detail(e, locale) for e in exc.errors],
+    )
+
+
 def problem_response(
     request: Request,
     *,
@@ -104,13 +113,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status == 429 and "retry_after" in exc.extra:
             headers = {"Retry-After": str(exc.extra["retry_after"])}
         locale = get_locale(request)
+        title, detail, details = localised(exc, locale)
         return problem_response(
             request,
             status=exc.status,
-            title=_title(exc.code, exc.title, locale),
-            detail=text_or(exc.key, exc.detail, locale, **_params(exc, locale)),
+            title=title,
+            detail=detail,
             code=exc.code,
-            errors=[{"pointer": e.pointer, "detail": _field_detail(e, locale)} for e in exc.errors],
+            errors=[{"pointer": e.pointer, "detail": d} for e, d in zip(exc.errors, details, strict=True)],
             extra=exc.extra,
             headers=headers,
             locale=locale,

@@ -225,7 +225,10 @@ def open_complaint(
     )
     decision = grading.grade_with_policy(facts, policy)
     grade = Grade(decision.grade.value)
-    reasons = [{"rule": r.rule, "grade": r.grade.value, "text": r.text} for r in decision.reasons]
+    # `params` let the reason be written in each reader's language later (dispatch.core.texts).
+    reasons = [
+        {"rule": r.rule, "grade": r.grade.value, "text": r.text, "params": dict(r.params)} for r in decision.reasons
+    ]
 
     existing = open_ticket_for(session, unit, site.id if site is not None else None)
     report = TicketReport(
@@ -394,6 +397,7 @@ def regrade(
         "rule": grading.OVERRIDE_RULE,
         "grade": grade.value,
         "text": f"Grade set to {grade.value} by a dispatcher: {reason}",
+        "params": {"grade": grade.value, "reason": reason},
     }
     reasons = [r for r in ticket.grade_reasons if r.get("rule") != grading.OVERRIDE_RULE] + [override]
     _set_grade(session, ticket, grade, reasons, policy, now, actor, actor_user_id, reason=reason, overridden=True)
