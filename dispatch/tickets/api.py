@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from dispatch.audit.models import AuditEntry
 from dispatch.core.auth import Principal, require_roles
 from dispatch.core.db import DbSession
-from dispatch.core.deps import AppPolicy, DbId, Now
+from dispatch.core.deps import AppPolicy, DbId, Now, RequestLocale
 from dispatch.core.errors import NotFound
 from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
 from dispatch.devices.models import Alarm
@@ -36,7 +36,9 @@ OfficeStaff = Annotated[Principal, require_roles(Role.agent, Role.dispatcher, Ro
 
 
 @router.post("/complaints", response_model=ComplaintOut, status_code=201, summary="Record a complaint")
-def create_complaint(body: ComplaintIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake) -> ComplaintOut:
+def create_complaint(
+    body: ComplaintIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake, locale: RequestLocale
+) -> ComplaintOut:
     """Grade the complaint, set its deadlines and start its escalation ladder — or link it to the open ticket
     for the same equipment (same site for base stations) and say what is already being done."""
     result = service.open_complaint(
@@ -63,7 +65,7 @@ def create_complaint(body: ComplaintIn, session: DbSession, policy: AppPolicy, n
         special_request=body.special_request,
         reported_at=body.reported_at,
     )
-    view = ticket_views(session, [result.ticket], now)[0]
+    view = ticket_views(session, [result.ticket], now, locale=locale, policy=policy)[0]
     return ComplaintOut(
         **view.model_dump(),
         intake=IntakeOut(linked=result.linked, message=result.message, report_id=result.report.id),
@@ -86,6 +88,9 @@ def list_tickets(
     sort: Annotated[Literal["time_left", "reported_at", "-reported_at"], Query()] = "time_left",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    *,
+    policy: AppPolicy,
+    locale: RequestLocale,
 ) -> TicketPage:
     query = service.list_tickets_query(
         statuses=status,
@@ -104,7 +109,8 @@ def list_tickets(
         "-reported_at": (Ticket.reported_at.desc(), Ticket.id.desc()),
     }[sort]
     rows = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
-    return TicketPage(items=ticket_views(session, rows, now), total=total, limit=limit, offset=offset)
+    views = ticket_views(session, rows, now, locale=locale, policy=policy)
+    return TicketPage(items=views, total=total, limit=limit, offset=offset)
 
 
 def _get(session: DbSession, ticket_id: int) -> Ticket:
@@ -117,13 +123,21 @@ def _get(session: DbSession, ticket_id: int) -> Ticket:
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, summary="One ticket")
-def get_ticket(ticket_id: DbId, session: DbSession, now: Now, _who: OfficeStaff) -> TicketOut:
-    return ticket_views(session, [_get(session, ticket_id)], now)[0]
+def get_ticket(
+    ticket_id: DbId, session: DbSession, now: Now, _who: OfficeStaff, policy: AppPolicy, locale: RequestLocale
+) -> TicketOut:
+    return ticket_views(session, [_get(session, ticket_id)], now, locale=locale, policy=policy)[0]
 
 
 @router.post("/tickets/{ticket_id}/regrade", response_model=TicketOut, summary="Override the grade with a reason")
 def regrade(
-    ticket_id: DbId, body: RegradeIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
+    ticket_id: DbId,
+    body: RegradeIn,
+    session: DbSession,
+    policy: AppPolicy,
+    now: Now,
+    who: Dispatcher,
+    locale: RequestLocale,
 ) -> TicketOut:
     ticket = service.regrade(
         session,
@@ -135,14 +149,20 @@ def regrade(
         actor_user_id=who.user_id,
         now=now,
     )
-    return ticket_views(session, [ticket], now)[0]
+    return ticket_views(session, [ticket], now, locale=locale, policy=policy)[0]
 
 
 @router.put(
     "/tickets/{ticket_id}/nature", response_model=TicketOut, summary="Classify: effective, communication, invalid"
 )
 def set_nature(
-    ticket_id: DbId, body: NatureIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake
+    ticket_id: DbId,
+    body: NatureIn,
+    session: DbSession,
+    policy: AppPolicy,
+    now: Now,
+    who: Intake,
+    locale: RequestLocale,
 ) -> TicketOut:
     ticket = service.set_nature(
         session,
@@ -154,12 +174,18 @@ def set_nature(
         actor_user_id=who.user_id,
         now=now,
     )
-    return ticket_views(session, [ticket], now)[0]
+    return ticket_views(session, [ticket], now, locale=locale, policy=policy)[0]
 
 
 @router.post("/tickets/{ticket_id}/cancel", response_model=TicketOut, summary="Cancel with a reason")
 def cancel(
-    ticket_id: DbId, body: ReasonIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
+    ticket_id: DbId,
+    body: ReasonIn,
+    session: DbSession,
+    policy: AppPolicy,
+    now: Now,
+    who: Dispatcher,
+    locale: RequestLocale,
 ) -> TicketOut:
     ticket = service.cancel(
         session,
@@ -170,7 +196,7 @@ def cancel(
         actor_user_id=who.user_id,
         now=now,
     )
-    return ticket_views(session, [ticket], now)[0]
+    return ticket_views(session, [ticket], now, locale=locale, policy=policy)[0]
 
 
 @router.get("/tickets/{ticket_id}/timeline", response_model=list[TimelineEntry], summary="Everything that happened")

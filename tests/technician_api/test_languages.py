@@ -130,3 +130,37 @@ def test_the_customers_copy_follows_the_page_language(client, token):
     r = client.get(f"/confirm/{token}/report.pdf?lang=ko")
     assert r.status_code == 200 and r.headers["content-language"] == "ko"
     assert i18n.gettext("report.confirmation", "ko").replace(" ", "") in _pdf_text(r.content).replace(" ", "")
+
+
+def test_the_phone_gets_states_and_actions_in_the_technicians_language(client, db_session, job):
+    """A technician set to Korean reads job state, grade and the buttons' actions in Korean; codes stay."""
+    job.user.locale = "ko"
+    db_session.commit()
+    page = client.get("/api/v1/me/jobs", headers=job.headers).json()["items"][0]
+    assert page["status"] == "assigned" and page["status_text"] == i18n.gettext("status.assigned", "ko")
+    assert page["grade_text"] == i18n.gettext(f"grade.{page['grade']}", "ko")
+    assert page["action_texts"]["accept"] == i18n.gettext("action.accept", "ko")
+    r = client.post(f"/api/v1/jobs/{job.visit.id}/events", json={"kind": "accept"}, headers=job.headers)
+    assert r.json()["job_status_text"] == i18n.gettext("status.accepted", "ko")
+    assert r.json()["action_texts"]["en_route"] == i18n.gettext("action.en_route", "ko")
+
+
+def test_a_refused_step_is_explained_in_the_technicians_language(client, job):
+    """Arriving before accepting: the 409 names the state and the allowed actions in Chinese; codes unchanged."""
+    r = client.post(
+        f"/api/v1/jobs/{job.visit.id}/events?lang=zh-CN",
+        json={"kind": "arrived", "position": {"lat": 28.2, "lon": 112.95}},
+        headers=job.headers,
+    )
+    assert r.status_code == 409
+    body = r.json()
+    assert body["allowed"] == ["accept", "decline", "cannot_meet_time"]
+    allowed = "、".join(i18n.gettext(f"action.{a}", "zh_CN") for a in body["allowed"])
+    assert body["detail"] == i18n.gettext(
+        "error.illegal-transition.job",
+        "zh_CN",
+        action=i18n.gettext("action.arrived", "zh_CN"),
+        state=i18n.gettext("status.assigned", "zh_CN"),
+        allowed=allowed,
+    )
+    assert body["title"] == i18n.gettext("error.illegal-transition.title", "zh_CN")
