@@ -81,3 +81,11 @@ def grade_reasons(
 ) -> list[dict[str, Any]]:
     """Stored reasons with `text` in the reader's language (rule, grade and params unchanged)."""
     return [{**r, "text": grade_reason(r, locale, policy)} for r in (reasons or [])]
+
+
+def audit_action(action: str, locale: str | None) -> str:
+    """An audit action code in words: its own key, else the lifecycle action (visit_accept → accept)."""
+    for key in (f"audit.{action}", f"action.{action}", f"action.{action.removeprefix('visit_')}"):
+        if has_key(key):
+            return _(key, locale)
+    return action.replace("_", " ")

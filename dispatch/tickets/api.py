@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
 from dispatch.audit.models import AuditEntry
+from dispatch.core import texts
 from dispatch.core.auth import Principal, require_roles
 from dispatch.core.db import DbSession
 from dispatch.core.deps import AppPolicy, DbId, Now, RequestLocale
 from dispatch.core.errors import NotFound
+from dispatch.core.i18n import gettext as _
 from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
 from dispatch.devices.models import Alarm
 from dispatch.escalation.models import EscalationEvent
@@ -205,20 +208,26 @@ def timeline(
     session: DbSession,
     _who: OfficeStaff,
     limit: Annotated[int, Query(ge=1, le=1000)] = 300,
+    *,
+    locale: RequestLocale,
 ) -> list[TimelineEntry]:
+    """Titles are written in the reader's language; details are stored texts (people's words, alarm messages)."""
     _get(session, ticket_id)
+    word = partial(texts.word, locale=locale)
     entries: list[TimelineEntry] = []
     for a in session.scalars(
         select(AuditEntry).where(AuditEntry.ticket_id == ticket_id).order_by(AuditEntry.id).limit(limit)
     ):
-        title = a.action if a.from_status == a.to_status else f"{a.action}: {a.from_status or '—'} → {a.to_status}"
+        action = texts.audit_action(a.action, locale)
+        moved = f"{word('status', a.from_status) or '—'} → {word('status', a.to_status)}"
+        title = action if a.from_status == a.to_status else f"{action}: {moved}"
         entries.append(TimelineEntry(at=a.at, kind="audit", title=title, detail=a.reason, actor=a.actor, data=a.data))
     for r in session.scalars(select(TicketReport).where(TicketReport.ticket_id == ticket_id).limit(limit)):
         entries.append(
             TimelineEntry(
                 at=r.reported_at,
                 kind="report",
-                title=f"{r.channel.value} complaint",
+                title=_("timeline.complaint", locale, channel=word("channel", r.channel.value)),
                 detail=r.symptom,
                 data={"linked": r.linked, "grade": r.computed_grade.value},
             )
@@ -228,7 +237,13 @@ def timeline(
             TimelineEntry(
                 at=al.device_at or al.received_at,
                 kind="alarm",
-                title=f"{al.severity} alarm {al.code} {al.state}",
+                title=_(
+                    "timeline.alarm",
+                    locale,
+                    severity=word("severity", str(al.severity)),
+                    code=al.code,
+                    state=word("alarm-state", str(al.state)),
+                ),
                 detail=al.message,
                 actor=f"device:{al.device_id}",
                 data=al.data,
@@ -239,7 +254,7 @@ def timeline(
             TimelineEntry(
                 at=e.fired_at,
                 kind="escalation",
-                title=f"escalated to {e.audience}",
+                title=_("timeline.escalated", locale, audience=word("audience", e.audience)),
                 detail=e.message,
                 actor=e.fired_by,
                 data={"step": e.step_key},

@@ -32,9 +32,9 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from dispatch.core.i18n import format_datetime, has_key, normalize, tag
+from dispatch.core.i18n import format_datetime, normalize, tag
 from dispatch.core.i18n import gettext as _
-from dispatch.core.texts import grade_reason, word
+from dispatch.core.texts import audit_action, grade_reason, word
 from dispatch.domain.policy import Policy
 from technician_api.confirmation.schemas import DIMENSIONS
 from technician_api.reports.service import ReportData
@@ -279,11 +279,3 @@ def render_report(data: ReportData, locale: str | None = "en", policy: Policy | 
     )
     doc.build(story)
     return out.getvalue()
-
-
-def audit_action(action: str, locale: str) -> str:
-    """An audit action code in words: its own key, else the lifecycle action (visit_accept → accept)."""
-    for key in (f"audit.{action}", f"action.{action}", f"action.{action.removeprefix('visit_')}"):
-        if has_key(key):
-            return _(key, locale)
-    return action.replace("_", " ")
