@@ -251,10 +251,14 @@ def board_schedule(
     hours: Annotated[int, Query(ge=1, le=96)] = 48,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
+    *,
+    locale: RequestLocale,
 ) -> dict[str, object]:
     tz = policy.calendar.timezone
     begin = start if start is not None and start.tzinfo else _local_midnight(tz, now)
-    return service.schedule(session, start=begin, hours=hours, limit=limit, offset=offset, now=now)
+    return service.schedule(
+        session, start=begin, hours=hours, limit=limit, offset=offset, now=now, locale=locale, tz=tz
+    )
 
 
 @router.get("/board/map", response_model=MapData, summary="Sites with open tickets, technicians and routes, depots")

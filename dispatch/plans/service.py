@@ -15,7 +15,9 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.audit.service import apply_transition, record_event
+from dispatch.core import texts
 from dispatch.core.errors import FieldError, NotFound, StaleUpdate, Unprocessable
+from dispatch.core.i18n import gettext as _
 from dispatch.core.policy import policy_for
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus, VisitStatus
@@ -303,9 +305,18 @@ def discard_draft(session: Session, *, plan_id: int) -> Plan:
 
 
 def validate_move(
-    session: Session, *, policy: Policy, ticket_id: int, technician_id: int, now: datetime
+    session: Session,
+    *,
+    policy: Policy,
+    ticket_id: int,
+    technician_id: int,
+    now: datetime,
+    locale: str | None = None,
 ) -> dict[str, Any]:
-    """What happens if this ticket goes to this technician: feasible, ETA, lateness, and why not."""
+    """What happens if this ticket goes to this technician: feasible, ETA, lateness, and why not.
+
+    The reasons are written in `locale` (English when not given), times in the policy's zone."""
+    tz = policy.calendar.timezone
     tech = session.get(Technician, technician_id)
     if tech is None:
         raise Unprocessable(
@@ -323,26 +334,30 @@ def validate_move(
             errors=[FieldError("/ticket_id", "not plannable in its current state")],
         )
     if ticket_id in snapshot.not_plannable:
-        return {"feasible": False, "reasons": [snapshot.not_plannable[ticket_id]], "eta": None, "late_minutes": None}
+        why = texts.known_text(snapshot.not_plannable[ticket_id], "plan.not-plannable.", locale)
+        return {"feasible": False, "reasons": [why], "eta": None, "late_minutes": None}
     visit = snapshot.problem.visit(str(ticket_id))
     reasons = []
     missing = sorted(visit.required_skills - set(tech.skills))
     if missing:
-        reasons.append(f"{tech.name} lacks the skill for {', '.join(missing)}")
+        skills = _("list.separator", locale).join(texts.word("equipment", m, locale) for m in missing)
+        reasons.append(_("plan.move.lacks-skill", locale, name=tech.name, skills=skills))
     if str(technician_id) not in {t.id for t in snapshot.problem.technicians}:
-        reasons.append(f"{tech.name} has no shift in the next {policy.routing.horizon_hours:g} h")
+        hours = f"{policy.routing.horizon_hours:g}"
+        reasons.append(_("plan.move.no-shift", locale, name=tech.name, hours=hours))
     if reasons:
         return {"feasible": False, "reasons": reasons, "eta": None, "late_minutes": None}
     current = live_plan(session)
     previous = plan_from_json(current.document) if current is not None and current.document else None
     plan = _solve(snapshot, policy, previous, time_limit=min(policy.routing.time_limit_seconds, 1.0), workers=1)
     stop = plan.stop(str(ticket_id))
+    doc = plan_to_json(plan)
     if stop is None:
-        why = dict(plan.unassigned).get(str(ticket_id), "the technician cannot fit it in a shift")
-        return {"feasible": False, "reasons": [why], "eta": None, "late_minutes": None}
+        why = texts.plan_reasons(doc, str(ticket_id), locale, tz) or [_("plan.move.cannot-fit", locale)]
+        return {"feasible": False, "reasons": why[:1], "eta": None, "late_minutes": None}
     return {
         "feasible": True,
-        "reasons": list(plan.reasons.get(str(ticket_id), ())),
+        "reasons": texts.plan_reasons(doc, str(ticket_id), locale, tz),
         "eta": stop.arrival,
         "deadline": stop.deadline,
         "late_minutes": stop.late_minutes,
@@ -359,6 +374,7 @@ def pin(
     actor: str,
     user_id: int,
     now: datetime,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """Pin a ticket's visit to a technician after validating it (or unpin with None); re-plans around it."""
     ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
@@ -368,12 +384,16 @@ def pin(
         )
     result: dict[str, Any] = {"feasible": True, "reasons": []}
     if technician_id is not None:
-        result = validate_move(session, policy=policy, ticket_id=ticket_id, technician_id=technician_id, now=now)
+        result = validate_move(
+            session, policy=policy, ticket_id=ticket_id, technician_id=technician_id, now=now, locale=locale
+        )
         if not result["feasible"]:
             raise Unprocessable(
                 "The move is not possible: " + "; ".join(result["reasons"]),
                 errors=[FieldError("/technician_id", r) for r in result["reasons"]],
                 extra={"reasons": result["reasons"]},
+                key="error.plan.move-impossible",
+                params={"reasons": "; ".join(result["reasons"])},
             )
     visit = session.scalar(
         select(Visit)
