@@ -70,7 +70,7 @@ def _stream_principal(settings: Settings, token: str) -> Principal:
         )
         return Principal(user_id=int(claims["sub"]), username=str(claims.get("usr", "")), role=Role(claims["role"]))
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("The stream token has expired; ask for a new one.") from exc
+        raise Unauthorized("The stream token has expired; ask for a new one.", key="error.auth.stream-expired") from exc
     except (jwt.InvalidTokenError, ValueError, KeyError):
         return decode_access_token(settings, token)
 
@@ -104,10 +104,10 @@ async def event_stream(
 ) -> StreamingResponse:
     token = bearer or access_token
     if not token:
-        raise Unauthorized("Log in first: send a bearer token or ?access_token=.")
+        raise Unauthorized("Log in first: send a bearer token or ?access_token=.", key="error.auth.stream-missing")
     principal = _stream_principal(settings, token)
     if principal.role not in BOARD_ROLES:
-        raise Forbidden("The event stream is for dispatchers and managers.")
+        raise Forbidden("The event stream is for dispatchers and managers.", key="error.auth.stream-roles")
     hub = get_hub(request)
     sub, backlog = hub.subscribe(last_event_id or request.query_params.get("lastEventId"))
     heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", 15.0))

@@ -46,9 +46,15 @@ def _range(start: datetime | None, end: datetime | None) -> tuple[datetime, date
     end = end or utcnow()
     start = start or end - timedelta(weeks=8)
     if start.tzinfo is None or end.tzinfo is None:
-        raise Unprocessable("from/to need a time zone offset, e.g. 2026-11-01T00:00:00+08:00")
+        raise Unprocessable(
+            "from/to need a time zone offset, e.g. 2026-11-01T00:00:00+08:00", key="error.report.range-zone"
+        )
     if end <= start or (end - start).days > MAX_RANGE_DAYS:
-        raise Unprocessable(f"from must be before to, and the range at most {MAX_RANGE_DAYS} days")
+        raise Unprocessable(
+            f"from must be before to, and the range at most {MAX_RANGE_DAYS} days",
+            key="error.report.range",
+            params={"days": MAX_RANGE_DAYS},
+        )
     return start, end
 
 

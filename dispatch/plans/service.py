@@ -254,15 +254,21 @@ def apply_draft(session: Session, *, plan_id: int, user_id: int, actor: str, pol
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LIVE_REPLAN_LOCK})
     draft = session.scalar(select(Plan).where(Plan.id == plan_id).with_for_update())
     if draft is None or draft.kind != "draft":
-        raise NotFound(f"Draft plan {plan_id} does not exist.")
+        raise NotFound(f"Draft plan {plan_id} does not exist.", key="error.plan.not-found", params={"plan_id": plan_id})
     if draft.status != "ready":
-        raise Unprocessable(f"Draft plan {plan_id} is {draft.status}; only a ready draft can be applied.")
+        raise Unprocessable(
+            f"Draft plan {plan_id} is {draft.status}; only a ready draft can be applied.",
+            key="error.plan.not-ready",
+            params={"plan_id": plan_id},
+        )
     current = live_plan(session)
     if (current.id if current else None) != draft.based_on_plan_id:
         draft.status = "stale"
         session.commit()
         raise StaleUpdate(
             f"The live plan changed since draft {plan_id} was computed; ask for a new draft.",
+            key="error.plan.stale",
+            params={"plan_id": plan_id},
             extra={"live_plan_id": current.id if current else None, "draft_based_on": draft.based_on_plan_id},
         )
     snapshot = build_snapshot(session, policy, now)
@@ -272,7 +278,11 @@ def apply_draft(session: Session, *, plan_id: int, user_id: int, actor: str, pol
     if stale:
         draft.status = "stale"
         session.commit()
-        raise StaleUpdate(f"Tickets {', '.join(stale[:10])} changed since the draft was computed; ask for a new one.")
+        raise StaleUpdate(
+            f"Tickets {', '.join(stale[:10])} changed since the draft was computed; ask for a new one.",
+            key="error.plan.tickets-changed",
+            params={"tickets": ", ".join(stale[:10])},
+        )
     apply_plan(session, snapshot, plan, policy, now, actor=f"user:{user_id}")
     if current is not None:
         current.status = "superseded"
@@ -296,9 +306,11 @@ def apply_draft(session: Session, *, plan_id: int, user_id: int, actor: str, pol
 def discard_draft(session: Session, *, plan_id: int) -> Plan:
     draft = session.scalar(select(Plan).where(Plan.id == plan_id, Plan.kind == "draft").with_for_update())
     if draft is None:
-        raise NotFound(f"Draft plan {plan_id} does not exist.")
+        raise NotFound(f"Draft plan {plan_id} does not exist.", key="error.plan.not-found", params={"plan_id": plan_id})
     if draft.status in ("applied",):
-        raise Unprocessable(f"Draft plan {plan_id} was already applied.")
+        raise Unprocessable(
+            f"Draft plan {plan_id} was already applied.", key="error.plan.already-applied", params={"plan_id": plan_id}
+        )
     draft.status = "discarded"
     session.commit()
     return draft
@@ -403,7 +415,11 @@ def pin(
     )
     if visit is None:
         if technician_id is None:
-            raise Unprocessable(f"Ticket {ticket_id} has no visit to unpin.")
+            raise Unprocessable(
+                f"Ticket {ticket_id} has no visit to unpin.",
+                key="error.plan.nothing-to-unpin",
+                params={"ticket_id": ticket_id},
+            )
         visit = Visit(ticket_id=ticket_id, status=VisitStatus.planned)
         session.add(visit)
     visit.pinned = technician_id is not None

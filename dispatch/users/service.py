@@ -61,7 +61,7 @@ def create_user(
             params={"technician_id": technician_id},
         )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"The username '{username}' is taken.")
+        raise Conflict(f"The username '{username}' is taken.", key="error.user.taken", params={"username": username})
     user = User(
         username=username,
         full_name=full_name,
