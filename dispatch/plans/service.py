@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.audit.service import apply_transition, record_event
 from dispatch.core import texts
 from dispatch.core.errors import FieldError, NotFound, StaleUpdate, Unprocessable
+from dispatch.core.i18n import FALLBACK, normalize
 from dispatch.core.i18n import gettext as _
 from dispatch.core.policy import policy_for
 from dispatch.core.settings import Settings
@@ -352,7 +353,11 @@ def validate_move(
     reasons = []
     missing = sorted(visit.required_skills - set(tech.skills))
     if missing:
-        skills = _("list.separator", locale).join(texts.word("equipment", m, locale) for m in missing)
+        # English keeps the skill codes, like the optimizer's own (English) explanations; others get words.
+        if (normalize(locale) or FALLBACK) == FALLBACK:
+            skills = ", ".join(missing)
+        else:
+            skills = _("list.separator", locale).join(texts.word("equipment", m, locale) for m in missing)
         reasons.append(_("plan.move.lacks-skill", locale, name=tech.name, skills=skills))
     if str(technician_id) not in {t.id for t in snapshot.problem.technicians}:
         hours = f"{policy.routing.horizon_hours:g}"
