@@ -150,7 +150,9 @@ def decode_signature(data_url: str) -> bytes:
     """PNG bytes from the canvas's data URL; refuses non-PNG, oversized or blank drawings."""
     prefix = "data:image/png;base64,"
     error = Unprocessable(
-        "The signature is missing or unreadable.", errors=[FieldError("/signature", "draw a signature")]
+        "The signature is missing or unreadable.",
+        errors=[FieldError("/signature", "draw a signature", key="field.draw-signature")],
+        key="error.signature.unreadable",
     )
     if not data_url.startswith(prefix):
         raise error
@@ -300,7 +302,11 @@ def latest_confirmation(session: Session, ticket_id: int) -> Confirmation:
         select(Confirmation).where(Confirmation.ticket_id == ticket_id).order_by(Confirmation.id.desc()).limit(1)
     )
     if conf is None:
-        raise NotFound(f"Ticket {ticket_id} has no signed confirmation.")
+        raise NotFound(
+            f"Ticket {ticket_id} has no signed confirmation.",
+            key="error.confirmation.none",
+            params={"ticket_id": ticket_id},
+        )
     return conf
 
 
