@@ -70,6 +70,8 @@ def _resolve_customer(
             raise Unprocessable(
                 f"Customer {customer_id} does not exist.",
                 errors=[FieldError("/customer_id", "no such customer", key="field.no-such-customer")],
+                key="error.customer.not-found",
+                params={"customer_id": customer_id},
             )
         return customer
     if phone:
@@ -91,6 +93,8 @@ def _resolve_equipment(session: Session, equipment_id: int | None, serial: str |
             raise Unprocessable(
                 f"Equipment {equipment_id} does not exist.",
                 errors=[FieldError("/equipment_id", "no such equipment", key="field.no-such-equipment")],
+                key="error.equipment.not-found",
+                params={"equipment_id": equipment_id},
             )
         return unit
     if serial:
@@ -192,6 +196,7 @@ def open_complaint(
         raise Unprocessable(
             "The report time is in the future.",
             errors=[FieldError("/reported_at", "must not be in the future", key="field.in-future")],
+            key="error.ticket.reported-in-future",
         )
     unit = _resolve_equipment(session, equipment_id, serial_number)
     site: Site | None = None
@@ -203,6 +208,8 @@ def open_complaint(
             raise Unprocessable(
                 f"Site {site_id} does not exist.",
                 errors=[FieldError("/site_id", "no such site", key="field.no-such-site")],
+                key="error.site.not-found",
+                params={"site_id": site_id},
             )
     if customer_id is None and customer_name is None and site is not None:
         customer_id = site.customer_id

@@ -52,6 +52,7 @@ def create_user(
         raise Unprocessable(
             "A technician account needs the technician it belongs to.",
             errors=[FieldError("/technician_id", "required for role technician", key="field.required")],
+            key="error.user.technician-needed",
         )
     if technician_id is not None and session.get(Technician, technician_id) is None:
         raise Unprocessable(
