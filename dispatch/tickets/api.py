@@ -255,7 +255,7 @@ def timeline(
                 at=e.fired_at,
                 kind="escalation",
                 title=_("timeline.escalated", locale, audience=word("audience", e.audience)),
-                detail=e.message,
+                detail=texts.known_text(e.message, "escalation.", locale),
                 actor=e.fired_by,
                 data={"step": e.step_key},
             )
