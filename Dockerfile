@@ -7,7 +7,8 @@ COPY board/ ./
 RUN npm run build
 
 FROM python:3.11-slim
-RUN apt-get update && apt-get install -y --no-install-recommends mosquitto-clients \
+# fonts: the PDF report embeds DejaVu Sans and a TrueType CJK font with Chinese and Hangul glyphs.
+RUN apt-get update && apt-get install -y --no-install-recommends mosquitto-clients fonts-dejavu-core fonts-wqy-zenhei \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./

@@ -51,15 +51,31 @@ def provision_device(
 ) -> Provisioned:
     """Register `device_id` for the equipment with a new password (rotating it if already provisioned). Commits."""
     if not DEVICE_ID.match(device_id) or device_id in RESERVED_USERNAMES:
-        raise Unprocessable(f"'{device_id}' is not a valid device id (letters, digits and _.:- only, at most 100).")
+        raise Unprocessable(
+            f"'{device_id}' is not a valid device id (letters, digits and _.:- only, at most 100).",
+            key="error.device.bad-id",
+            params={"device_id": device_id},
+        )
     equipment = session.get(Equipment, equipment_id, with_for_update=True)
     if equipment is None:
-        raise NotFound(f"There is no equipment {equipment_id}.")
+        raise NotFound(
+            f"There is no equipment {equipment_id}.",
+            key="error.device.no-equipment",
+            params={"equipment_id": equipment_id},
+        )
     if equipment.device_id not in (None, device_id):
-        raise Conflict(f"Equipment {equipment_id} already reports as device '{equipment.device_id}'; revoke it first.")
+        raise Conflict(
+            f"Equipment {equipment_id} already reports as device '{equipment.device_id}'; revoke it first.",
+            key="error.device.equipment-taken",
+            params={"equipment_id": equipment_id, "device_id": equipment.device_id},
+        )
     other = session.scalar(select(Equipment.id).where(Equipment.device_id == device_id, Equipment.id != equipment_id))
     if other is not None:
-        raise Conflict(f"Device '{device_id}' already belongs to equipment {other}.")
+        raise Conflict(
+            f"Device '{device_id}' already belongs to equipment {other}.",
+            key="error.device.device-taken",
+            params={"device_id": device_id, "equipment_id": other},
+        )
     password = secrets.token_urlsafe(24)
     device = session.get(Device, device_id, with_for_update=True)
     if device is None:
@@ -85,7 +101,9 @@ def revoke_device(session: Session, *, device_id: str, broker_dir: Path | None, 
     if device is None:
         equipment = session.scalar(select(Equipment).where(Equipment.device_id == device_id))
         if equipment is None:
-            raise NotFound(f"There is no device '{device_id}'.")
+            raise NotFound(
+                f"There is no device '{device_id}'.", key="error.device.not-found", params={"device_id": device_id}
+            )
         device = Device(device_id=device_id, equipment_id=equipment.id, status="unknown")
         session.add(device)
     device.revoked_at = now

@@ -851,9 +851,17 @@ def replay_dead_letter(
     now = now or utcnow()
     letter = session.scalars(select(DeadLetter).where(DeadLetter.id == dead_letter_id).with_for_update()).first()
     if letter is None:
-        raise NotFound(f"There is no dead letter {dead_letter_id}.")
+        raise NotFound(
+            f"There is no dead letter {dead_letter_id}.",
+            key="error.device.no-dead-letter",
+            params={"id": dead_letter_id},
+        )
     if letter.replay_result is not None and letter.replay_result.startswith("stored"):
-        raise Conflict(f"Dead letter {dead_letter_id} was already replayed: {letter.replay_result}")
+        raise Conflict(
+            f"Dead letter {dead_letter_id} was already replayed: {letter.replay_result}",
+            key="error.device.replayed",
+            params={"id": dead_letter_id, "result": letter.replay_result},
+        )
     result = process_batch(session, [Message(letter.topic, bytes(letter.payload))], policy=policy, now=now)
     outcome = result.outcomes[0]
     if outcome.startswith("dead letter: "):

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.core.settings import Settings
@@ -26,6 +26,8 @@ from dispatch.workforce.models import Depot, Technician, TechnicianShift
 
 REGION_TZ = ZoneInfo("Asia/Shanghai")
 DEMO_PASSWORD = "onsite24demo"  # noqa: S105 (printed to the demo user on purpose)
+# The demo region (Changsha) is Chinese: staff and customers are zh-CN, like the settings default in demo mode.
+DEMO_LOCALE = "zh-CN"
 
 
 def point(lat: float, lon: float) -> WKTElement:
@@ -114,7 +116,17 @@ def seed_demo(session: Session, *, now: datetime, policy: Policy | None = None) 
             password=login.password,
             role=login.role,
             technician_id=tech_id,
+            language="zh-CN",
+            locale=DEMO_LOCALE,
         )
+    # The demo region is Chinese: its staff read the board, the app and reports in zh-CN (each may switch);
+    # logins seeded before users had a language setting get it too.
+    session.execute(
+        update(User)
+        .where(User.username.in_([login.username for login in _logins()]), User.locale.is_(None))
+        .values(locale=DEMO_LOCALE)
+    )
+    session.commit()
     if session.scalar(select(func.count()).select_from(Ticket)) == 0:
         _seed_open_complaints(session, rng, now, policy or load_policy())
         session.commit()
@@ -156,7 +168,7 @@ def _seed_region(session: Session, rng: random.Random, now: datetime) -> None:
                 last_position_at=now,
             )
         )
-    customers = [Customer(name=n, phone=f"0731-5{i:06d}", language="zh-CN") for i, n in enumerate(CUSTOMERS)]
+    customers = [Customer(name=n, phone=f"0731-5{i:06d}", language=DEMO_LOCALE) for i, n in enumerate(CUSTOMERS)]
     session.add_all(customers)
     session.flush()
     # 30 sites around Changsha, 6 around Zhuzhou, 6 base stations in the Huaihua mountains.

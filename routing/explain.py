@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from routing.model import Vehicle
 from routing.plan import Plan
@@ -18,6 +19,23 @@ from routing.problem import Problem, SolveParams, Visit
 from routing.travel import TravelMatrix
 
 __all__ = ["explain_plan", "fmt_duration", "fmt_time"]
+
+
+class _Lines:
+    """Reason lines in English and, alongside, as (code, values) for callers that write other languages."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.codes: list[tuple[str, dict[str, Any]]] = []
+
+    def say(self, code: str, text: str, **values: Any) -> str:
+        self.texts.append(text)
+        self.codes.append((code, values))
+        return text
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat()
 
 
 def fmt_duration(seconds: float) -> str:
@@ -76,6 +94,7 @@ def explain_plan(
     for tech in assigned.values():
         load[tech] = load.get(tech, 0) + 1
     reasons: dict[str, tuple[str, ...]] = {}
+    codes: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {}
     unassigned: list[tuple[str, str]] = []
     stop_of = {s.visit_id: s for r in plan.routes for s in r.stops}
 
@@ -92,73 +111,129 @@ def explain_plan(
         fitting = sorted(o for o in options if o[1])
         stop = stop_of.get(v.id)
 
+        needed = sorted(v.required_skills)
+        due_at = _iso(v.deadline)
+        out = _Lines()
         if stop is not None:
             tech = assigned[v.id]
-            lines = []
             if v.committed:
-                lines.append(f"accepted by {tech}: kept first on their route")
+                out.say("accepted", f"accepted by {tech}: kept first on their route", name=name[tech])
             elif v.pin_technician:
-                lines.append(f"pinned to {name[tech]} by the dispatcher")
+                out.say("pinned", f"pinned to {name[tech]} by the dispatcher", name=name[tech])
             if v.required_skills:
-                lines.append(f"{name[tech]} has the required skills: {', '.join(sorted(v.required_skills))}")
+                out.say(
+                    "has-skills",
+                    f"{name[tech]} has the required skills: {', '.join(needed)}",
+                    name=name[tech],
+                    skills=needed,
+                )
             else:
-                lines.append(f"{name[tech]} can do it (no special skill needed)")
+                out.say("no-skill-needed", f"{name[tech]} can do it (no special skill needed)", name=name[tech])
             work = f"{fmt_time(stop.start, now)}–{fmt_time(stop.end, now)}"
-            lines.append(f"ETA {fmt_time(stop.arrival, now)}, work {work}")
+            out.say(
+                "eta",
+                f"ETA {fmt_time(stop.arrival, now)}, work {work}",
+                eta_at=_iso(stop.arrival),
+                start_at=_iso(stop.start),
+                end_at=_iso(stop.end),
+            )
             if stop.late:
-                lines.append(f"due {due}: {fmt_duration(stop.late_minutes * 60)} late")
-                lines.append(_late_cause(problem, vehicles, v, fitting, deadline_s, due))
+                late_s = stop.late_minutes * 60
+                out.say("late", f"due {due}: {fmt_duration(late_s)} late", due_at=due_at, late_s=late_s)
+                _late_cause(problem, vehicles, v, fitting, deadline_s, due, out)
             else:
-                lines.append(f"due {due}: {fmt_duration(stop.slack_minutes * 60)} to spare")
+                spare_s = stop.slack_minutes * 60
+                out.say("spare", f"due {due}: {fmt_duration(spare_s)} to spare", due_at=due_at, spare_s=spare_s)
             alts = [o for o in fitting if vehicles[o[2]].tech_id != tech]
             if alts:
                 s, _, k = alts[0]
                 other = vehicles[k].tech_id
-                lines.append(
+                out.say(
+                    "alternative",
                     f"best alternative: {name[other]}, earliest ETA {fmt_time(problem.at(s), now)} if sent first "
-                    f"from their {vehicles[k].start_kind} ({load.get(other, 0)} other visits planned)"
+                    f"from their {vehicles[k].start_kind} ({load.get(other, 0)} other visits planned)",
+                    name=name[other],
+                    eta_at=_iso(problem.at(s)),
+                    start_kind=vehicles[k].start_kind,
+                    visits=load.get(other, 0),
                 )
             else:
-                lines.append("no alternative technician could do it")
-            reasons[v.id] = tuple(lines)
+                out.say("no-alternative", "no alternative technician could do it")
+            reasons[v.id] = tuple(out.texts)
+            codes[v.id] = tuple(out.codes)
             continue
 
         # ---- unassigned
         who = _skills_phrase(v)
         if not skilled_techs:
-            reason = f"no {who} exists in this region"
+            reason = out.say("no-such-technician", f"no {who} exists in this region", skills=needed)
         elif v.pin_technician and v.pin_technician not in skilled_techs:
             pinned = name.get(v.pin_technician, v.pin_technician)
-            reason = f"pinned to {pinned}, who lacks the skills {', '.join(sorted(v.required_skills))}"
+            reason = out.say(
+                "pinned-lacks-skills",
+                f"pinned to {pinned}, who lacks the skills {', '.join(needed)}",
+                name=pinned,
+                skills=needed,
+            )
         elif not options:
             if v.pin_technician:
                 pinned = name.get(v.pin_technician, v.pin_technician)
-                reason = f"pinned to {pinned}, who has no shift left in the next {params.horizon_h:g} h"
+                reason = out.say(
+                    "pinned-no-shift",
+                    f"pinned to {pinned}, who has no shift left in the next {params.horizon_h:g} h",
+                    name=pinned,
+                    hours=params.horizon_h,
+                )
             else:
-                reason = f"no {who} is on shift in the next {params.horizon_h:g} h"
+                reason = out.say(
+                    "no-shift",
+                    f"no {who} is on shift in the next {params.horizon_h:g} h",
+                    skills=needed,
+                    hours=params.horizon_h,
+                )
         elif not fitting:
             if all(vehicles[k].start_s > deadline_s for _, _, k in options):
-                reason = f"no {who} is on shift before {due}, and the work does not fit in any later shift"
+                reason = out.say(
+                    "no-shift-before-due",
+                    f"no {who} is on shift before {due}, and the work does not fit in any later shift",
+                    skills=needed,
+                    due_at=due_at,
+                )
             else:
-                reason = (
+                reason = out.say(
+                    "work-does-not-fit",
                     f"the {fmt_duration(v.service_minutes * 60)} of work does not fit in the remaining "
-                    f"shift of any {who}"
+                    f"shift of any {who}",
+                    skills=needed,
+                    work_s=v.service_minutes * 60,
                 )
         else:
             s, _, k = fitting[0]
             if s > deadline_s:
-                reason = (
+                reason = out.say(
+                    "earliest-late",
                     f"earliest possible arrival {fmt_time(problem.at(s), now)} ({name[vehicles[k].tech_id]}), "
                     f"due {due}: {fmt_duration(s - deadline_s)} late; every {who} is booked with more "
-                    "urgent work"
+                    "urgent work",
+                    eta_at=_iso(problem.at(s)),
+                    name=name[vehicles[k].tech_id],
+                    due_at=due_at,
+                    late_s=s - deadline_s,
+                    skills=needed,
                 )
             else:
-                names = ", ".join(sorted({name[vehicles[k].tech_id] for _, _, k in fitting}))
-                reason = f"every {who} ({names}) is fully booked with more urgent work"
+                names = sorted({name[vehicles[k].tech_id] for _, _, k in fitting})
+                reason = out.say(
+                    "fully-booked",
+                    f"every {who} ({', '.join(names)}) is fully booked with more urgent work",
+                    skills=needed,
+                    names=names,
+                )
         unassigned.append((v.id, reason))
         reasons[v.id] = (reason,)
+        codes[v.id] = tuple(out.codes)
 
-    return replace(plan, unassigned=tuple(unassigned), reasons=reasons)
+    return replace(plan, unassigned=tuple(unassigned), reasons=reasons, reason_codes=codes)
 
 
 def _late_cause(
@@ -168,21 +243,34 @@ def _late_cause(
     fitting: list[tuple[int, bool, int]],
     deadline_s: int,
     due: str,
+    out: _Lines,
 ) -> str:
     now = problem.now
     who = _skills_phrase(v)
+    skills = sorted(v.required_skills)
+    due_at = _iso(v.deadline)
     if not fitting:
-        return f"no {who} can reach it inside a shift before {due}"
+        return out.say(
+            "late.unreachable", f"no {who} can reach it inside a shift before {due}", skills=skills, due_at=due_at
+        )
     s, _, k = fitting[0]
     if s > deadline_s:
         if all(vehicles[kk].start_s > deadline_s for _, _, kk in fitting):
-            return f"no {who} is on shift before {due}"
-        return (
+            return out.say("late.no-shift", f"no {who} is on shift before {due}", skills=skills, due_at=due_at)
+        return out.say(
+            "late.earliest",
             f"earliest possible arrival {fmt_time(problem.at(s), now)} ({_names(problem)[vehicles[k].tech_id]}), "
             f"due {due}: "
-            f"{fmt_duration(s - deadline_s)} late"
+            f"{fmt_duration(s - deadline_s)} late",
+            eta_at=_iso(problem.at(s)),
+            name=_names(problem)[vehicles[k].tech_id],
+            due_at=due_at,
+            late_s=s - deadline_s,
         )
-    return (
+    return out.say(
+        "late.others-busy",
         f"{_names(problem)[vehicles[k].tech_id]} could be there by {fmt_time(problem.at(s), now)}, "
-        "but the technicians who could be on time are busy with more urgent work"
+        "but the technicians who could be on time are busy with more urgent work",
+        name=_names(problem)[vehicles[k].tech_id],
+        eta_at=_iso(problem.at(s)),
     )

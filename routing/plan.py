@@ -12,6 +12,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from routing.model import Vehicle
 from routing.problem import Problem, SolveParams
@@ -102,6 +103,9 @@ class Plan:
     objective: Objective
     stats: SolverStats
     reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)  # visit_id -> plain-language reasons
+    # The same reasons, line for line, as (code, values): the caller writes them in its reader's language
+    # (times as ISO 8601, durations in seconds, names and skills as given). English `reasons` stay the default.
+    reason_codes: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = field(default_factory=dict)
 
     def assignments(self) -> dict[str, str]:
         """visit id -> technician id for every planned visit."""

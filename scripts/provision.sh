@@ -35,6 +35,8 @@ packages() {
   command -v apt-get >/dev/null || { echo "This script needs a Debian/Ubuntu machine (apt-get)." >&2; exit 1; }
   apt_install postgresql postgresql-contrib mosquitto mosquitto-clients python3-venv python3-dev gcc openssl
   apt_install "postgresql-$(pg_version)-postgis-3"
+  # The PDF report embeds a TrueType CJK font (Chinese and Hangul); Noto CJK is CFF, which reportlab cannot embed.
+  apt_install fonts-wqy-zenhei fonts-dejavu-core
   if [ "${WITH_BROWSER:-1}" = 1 ]; then apt_install chromium fonts-noto-cjk; fi
   if [ "${WITH_NODE:-1}" = 1 ] && ! command -v npm >/dev/null; then apt_install nodejs npm; fi
 }

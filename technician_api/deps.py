@@ -49,7 +49,7 @@ AppStorage = Annotated[Storage, Depends(get_storage)]
 
 def _technician(principal: Annotated[Principal, require_roles(Role.technician)]) -> Principal:
     if principal.technician_id is None:
-        raise Forbidden("This account is not linked to a technician.")
+        raise Forbidden("This account is not linked to a technician.", key="error.auth.no-technician")
     return principal
 
 

@@ -79,7 +79,8 @@ def make_site(
     equipment_type: EquipmentType = EquipmentType.tower_crane,
 ) -> tuple[Site, Equipment]:
     n = next(_seq)
-    customer = Customer(name=f"Customer {n}", phone=f"1380000{n:04d}")
+    # Test customers read English (the model's default is the demo region's zh-CN): the customer pages follow it.
+    customer = Customer(name=f"Customer {n}", phone=f"1380000{n:04d}", language="en")
     session.add(customer)
     session.flush()
     site = Site(customer_id=customer.id, name=f"Site {n}", address=f"Road {n}", location=point(lat, lon))

@@ -83,6 +83,9 @@ def test_users_create_and_demo_seed_is_idempotent(live_db, database_url):
     assert seeded["Depot"] >= 3 and seeded["Technician"] >= 15 and seeded["Site"] >= 40 and seeded["Ticket"] >= 1
     with Session(live_db) as s:
         assert s.scalar(select(User.role).where(User.username == "ops.lead")) == "manager"
+        # The demo region is Chinese: its staff logins and customers read zh-CN.
+        assert s.scalar(select(User.locale).where(User.username == "dispatcher")) == "zh-CN"
+        assert set(s.scalars(select(Customer.language).distinct())) == {"zh-CN"}
     again = onsite24("demo", "--no-run", env=env)
     assert again.returncode == 0, again.stderr
     assert counts() == seeded

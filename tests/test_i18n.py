@@ -95,3 +95,19 @@ def test_times_are_written_in_the_site_zone_and_the_readers_language() -> None:
     assert "14:30" in i18n.format_datetime(at, "zh_CN", "Asia/Shanghai")
     assert "3:30" in i18n.format_datetime(at, "ko", "Asia/Seoul")
     assert "6:30" in i18n.format_datetime(at, "en", "Not/AZone")  # an unknown zone falls back to UTC
+
+
+# Errors carry their catalogue key as `key="…"` (translated at the HTTP edge, not by `_()`).
+KEY_ARGUMENT = re.compile(r"""\bkey=["']([a-z][\w-]*(?:\.[\w-]+)+)["']""")
+
+
+def test_every_error_key_in_the_code_has_a_translation() -> None:
+    english = set(_catalogue("en"))
+    used = {
+        key
+        for package in ("dispatch", "technician_api", "device_gateway")
+        for path in (ROOT / package).rglob("*.py")
+        for key in KEY_ARGUMENT.findall(path.read_text(encoding="utf-8"))
+    }
+    assert used, "the scan finds the keys errors are raised with"
+    assert not sorted(used - english), f"error keys missing from the catalogues: {sorted(used - english)}"

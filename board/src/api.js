@@ -1,4 +1,7 @@
 // Talking to the Onsite24 API: bearer token from sessionStorage, problem+json errors as ApiError.
+// Every request names the board's language, so the server's texts (errors, reasons) match it.
+import { language } from "./i18n.js";
+
 const TOKEN_KEY = "onsite24.token";
 const ROLE_KEY = "onsite24.role";
 export const BOARD_ROLES = ["dispatcher", "manager", "admin"];
@@ -28,7 +31,7 @@ export async function api(path, { method = "GET", body, params, raw = false } = 
     if (Array.isArray(v)) v.forEach((x) => url.searchParams.append(k, x));
     else url.searchParams.set(k, v);
   }
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", "Accept-Language": language() };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -61,7 +64,7 @@ export async function prefetched(name) {
 
 export async function login(username, password) {
   const form = new URLSearchParams({ username, password });
-  const res = await fetch("/api/v1/auth/token", { method: "POST", body: form });
+  const res = await fetch("/api/v1/auth/token", { method: "POST", body: form, headers: { "Accept-Language": language() } });
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, data);
   return data;

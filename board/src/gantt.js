@@ -2,15 +2,16 @@
 // progress, ETA against deadline markers — and a side list of unassigned and late visits with the reason.
 // Drag a work block to another row (or press M on it) to ask the router whether the move is possible.
 import { api } from "./api.js";
-import { h, clock, when, now } from "./util.js";
+import { h, clock, when, day, now } from "./util.js";
+import { t, word } from "./i18n.js";
 
 export function createGantt({ onMove, onOpenTicket }) {
   const status = h("p", { class: "gantt-status" });
   const axis = h("div", { class: "axis" });
   const rowsBox = h("div", { class: "gantt-rows", role: "list" });
-  const side = h("aside", { class: "side", "aria-label": "Unassigned and late visits" });
+  const side = h("aside", { class: "side", "aria-label": t("board.gantt.side-label") });
   const chart = h("div", { class: "gantt-chart" }, axis, rowsBox);
-  const root = h("section", { class: "view gantt", id: "view-gantt", "aria-label": "Technician schedule" },
+  const root = h("section", { class: "view gantt", id: "view-gantt", "aria-label": t("board.gantt.label") },
     h("div", { class: "gantt-main" }, status, chart), side);
   let data = null;
   let technicians = [];
@@ -23,13 +24,13 @@ export function createGantt({ onMove, onOpenTicket }) {
   }
 
   function renderAxis() {
-    axis.replaceChildren(h("div", { class: "label" }, "Technician"));
+    axis.replaceChildren(h("div", { class: "label" }, t("board.gantt.technician")));
     const track = h("div", { class: "track" });
     const start = Date.parse(data.start), end = Date.parse(data.end);
     const step = (end - start) / 3600e3 > 36 ? 6 : 3;
     for (let t = start; t < end; t += step * 3600e3) {
       const iso = new Date(t).toISOString();
-      const label = clock(iso) === "00:00" ? when(iso).replace(/,? 00:00$/, "") : clock(iso);
+      const label = clock(iso) === "00:00" ? day(iso) : clock(iso);
       track.append(h("span", { class: `tick${clock(iso) === "00:00" ? " day" : ""}`, style: `left:${pos(iso)}%` }, label));
     }
     axis.append(track);
@@ -37,14 +38,20 @@ export function createGantt({ onMove, onOpenTicket }) {
 
   function block(v, tech) {
     const frag = [];
-    if (v.travel_from && v.start) frag.push(h("div", { class: "travel", style: span(v.travel_from, v.eta || v.start), title: `travel ${clock(v.travel_from)}–${clock(v.eta || v.start)}` }));
+    if (v.travel_from && v.start) frag.push(h("div", { class: "travel", style: span(v.travel_from, v.eta || v.start), title: t("board.gantt.travel", { from: clock(v.travel_from), to: clock(v.eta || v.start) }) }));
     if (v.start && v.end) {
       const label = `#${v.ticket_id} ${v.site_name || ""}`;
       const el = h("div", {
         class: `work ${v.grade}${v.in_progress ? " in-progress" : ""}${v.late ? " late" : ""}${v.pinned ? " pinned" : ""}`,
         style: span(v.start, v.end), tabindex: "0", draggable: "true", role: "button",
         dataset: { visit: v.visit_id, ticket: v.ticket_id, technician: tech.id },
-        title: `${label}\n${v.status}${v.pinned ? " · pinned" : ""}\nETA ${clock(v.eta)} · due ${clock(v.due_at)}${v.late ? " · LATE" : ""}${(v.reasons || []).length ? "\n" + v.reasons.join("\n") : ""}\nDrag to another technician, or press M to move; Enter opens the ticket`,
+        title: [
+          label,
+          word("status", v.status) + (v.pinned ? ` · ${t("board.gantt.pinned")}` : ""),
+          t("board.queue.eta-due", { eta: clock(v.eta), due: clock(v.due_at) }) + (v.late ? ` · ${t("board.gantt.late")}` : ""),
+          ...(v.reasons || []),
+          t("board.gantt.drag-hint"),
+        ].join("\n"),
         ondragstart: (e) => { e.dataTransfer.setData("text/plain", String(v.visit_id)); e.dataTransfer.effectAllowed = "move"; },
         onkeydown: (e) => {
           if (e.key === "Enter") onOpenTicket(v.ticket_id);
@@ -54,8 +61,8 @@ export function createGantt({ onMove, onOpenTicket }) {
       }, label);
       frag.push(el);
     }
-    if (v.eta) frag.push(h("div", { class: "marker eta", style: `left:${clamp(pos(v.eta))}%`, title: `ETA ${clock(v.eta)}` }));
-    frag.push(h("div", { class: `marker due${v.late ? " late" : ""}`, style: `left:${clamp(pos(v.due_at))}%`, title: `deadline #${v.ticket_id} ${clock(v.due_at)}` }));
+    if (v.eta) frag.push(h("div", { class: "marker eta", style: `left:${clamp(pos(v.eta))}%`, title: t("board.gantt.eta", { eta: clock(v.eta) }) }));
+    frag.push(h("div", { class: `marker due${v.late ? " late" : ""}`, style: `left:${clamp(pos(v.due_at))}%`, title: t("board.gantt.deadline", { ticket: v.ticket_id, due: clock(v.due_at) }) }));
     return frag;
   }
 
@@ -63,7 +70,7 @@ export function createGantt({ onMove, onOpenTicket }) {
     const nowPct = pos(new Date(now()).toISOString());
     rowsBox.replaceChildren(...data.rows.map((r) => {
       const track = h("div", { class: "track", dataset: { technician: r.technician.id } },
-        ...r.shifts.map((s) => h("div", { class: `shift${s.on_call ? " on-call" : ""}`, style: span(s.start, s.end), title: `shift ${clock(s.start)}–${clock(s.end)}` })),
+        ...r.shifts.map((s) => h("div", { class: `shift${s.on_call ? " on-call" : ""}`, style: span(s.start, s.end), title: t("board.gantt.shift", { from: clock(s.start), to: clock(s.end) }) })),
         ...r.visits.flatMap((v) => block(v, r.technician)),
         nowPct >= 0 && nowPct <= 100 ? h("div", { class: "now", style: `left:${nowPct}%` }) : null);
       track.addEventListener("dragover", (e) => { e.preventDefault(); track.classList.add("drop"); });
@@ -79,18 +86,18 @@ export function createGantt({ onMove, onOpenTicket }) {
         if (v) onMove(v, r.technician, at.toISOString(), technicians);
       });
       return h("div", { class: "row", role: "listitem", dataset: { technician: r.technician.id } },
-        h("div", { class: "label", title: r.skills.join(", ") }, r.technician.name, h("small", {}, r.skills.join(" · ").replace(/_/g, " "))),
+        h("div", { class: "label", title: r.skills.map((k) => word("equipment", k)).join(", ") }, r.technician.name, h("small", {}, r.skills.map((k) => word("equipment", k)).join(" · "))),
         track);
     }));
   }
 
   function renderSide() {
     const item = (x) => h("li", { tabindex: "0", class: x.grade, onkeydown: (e) => e.key === "Enter" && onOpenTicket(x.ticket_id), onclick: () => onOpenTicket(x.ticket_id) },
-      h("strong", {}, `#${x.ticket_id} `, x.site_name || ""), h("small", {}, `due ${when(x.due_at)} — ${x.reason}`));
+      h("strong", {}, `#${x.ticket_id} `, x.site_name || ""), h("small", {}, `${t("board.queue.due", { due: when(x.due_at) })} — ${x.reason}`));
     side.replaceChildren(
-      h("h3", {}, `Unassigned (${data.unassigned.length})`),
+      h("h3", {}, t("board.gantt.unassigned", { count: data.unassigned.length })),
       h("ul", { class: "unassigned" }, ...data.unassigned.map(item)),
-      h("h3", {}, `Late (${data.late.length})`),
+      h("h3", {}, t("board.gantt.late-count", { count: data.late.length })),
       h("ul", { class: "late" }, ...data.late.map(item)));
   }
 
@@ -100,8 +107,9 @@ export function createGantt({ onMove, onOpenTicket }) {
     technicians = data.rows.map((r) => ({ ...r.technician, skills: r.skills }));
     const visits = data.rows.reduce((n, r) => n + r.visits.length, 0);
     status.textContent = data.rows.length
-      ? `${data.total_technicians} technicians · ${visits} visits ${when(data.start)} – ${when(data.end)} · ${data.source === "live plan" ? "live plan" : "no live plan yet: recorded assignments"}`
-      : "No technicians on record.";
+      ? t("board.gantt.status", { technicians: data.total_technicians, visits, from: when(data.start), to: when(data.end),
+        source: t(data.source === "live plan" ? "board.gantt.source-live" : "board.gantt.source-recorded") })
+      : t("board.gantt.no-technicians");
     renderAxis();
     renderRows();
     renderSide();

@@ -2,6 +2,7 @@
 import "./style.css";
 import { api, login, prefetched, session, setUnauthorizedHandler, BOARD_ROLES, ApiError } from "./api.js";
 import { h, setTimezone, toast, debounce } from "./util.js";
+import { LANGUAGES, browserLanguage, initI18n, language, match, rememberLanguage, setLanguage, storedLanguage, t, word } from "./i18n.js";
 import { connectLive } from "./live.js";
 import { createQueue } from "./queue.js";
 import { createGantt } from "./gantt.js";
@@ -10,10 +11,19 @@ import { createDrawer, createEscalations, optimise, proposeMove, modal } from ".
 
 const app = document.getElementById("app");
 const VIEWS = ["queue", "gantt", "map", "reports"];
-const TITLES = { queue: "Queue", gantt: "Schedule", map: "Map", reports: "Reports" };
-const NOT_FOR_YOU = "The board is for dispatchers and managers. Technicians use the mobile app; agents use intake.";
+const title = (view) => t(`board.views.${view}`);
+const notForYou = () => t("board.not-for-you");
+// Each language is offered in its own words: the reader may not read the current one.
+const LANGUAGE_NAMES = { "zh-CN": "中文", en: "English", ko: "한국어" };
+
+// The language menu; `onPick` saves the choice (on the server when logged in) and redraws.
+function languageSwitcher(onPick) {
+  return h("select", { id: "language", class: "language", "aria-label": t("board.language"), onchange: (e) => onPick(e.target.value) },
+    ...LANGUAGES.map((l) => h("option", { value: l, lang: l, selected: l === language() }, LANGUAGE_NAMES[l])));
+}
 
 function showLogin(message = "") {
+  const switcher = languageSwitcher(async (lang) => { rememberLanguage(lang); await setLanguage(lang); showLogin(); });
   const user = h("input", { name: "username", id: "username", autocomplete: "username", required: true, autofocus: true });
   const pass = h("input", { name: "password", id: "password", type: "password", autocomplete: "current-password", required: true });
   const msg = h("p", { class: "login-message", role: "alert" }, message);
@@ -22,19 +32,21 @@ function showLogin(message = "") {
     msg.textContent = "";
     try {
       const res = await login(user.value.trim(), pass.value);
-      if (!BOARD_ROLES.includes(res.role)) { msg.textContent = NOT_FOR_YOU; return; }
+      if (!BOARD_ROLES.includes(res.role)) { msg.textContent = notForYou(); return; }
       session.save(res.access_token, res.role);
       start();
-    } catch (err) { msg.textContent = err.message || "Login failed"; }
+    } catch (err) { msg.textContent = err.message || t("board.login.failed"); }
   } },
-  h("h1", {}, "Onsite24 board"), h("p", {}, "Log in with your dispatcher account."),
-  h("label", { for: "username" }, "Username"), user, h("label", { for: "password" }, "Password"), pass,
-  h("button", { type: "submit", class: "primary" }, "Log in"), msg);
+  switcher,
+  h("h1", {}, t("board.login.title")), h("p", {}, t("board.login.intro")),
+  h("label", { for: "username" }, t("board.login.username")), user, h("label", { for: "password" }, t("board.login.password")), pass,
+  h("button", { type: "submit", class: "primary" }, t("board.login.submit")), msg);
   app.replaceChildren(form);
+  app.removeAttribute("aria-busy");
   user.focus();
 }
 
-setUnauthorizedHandler(() => { session.clear(); showLogin("Your session has ended; log in again."); });
+setUnauthorizedHandler(() => { session.clear(); showLogin(t("board.login.session-ended")); });
 
 async function start() {
   if (!session.token) { showLogin(); return; }
@@ -46,9 +58,11 @@ async function start() {
   } catch (e) {
     firstPages.catch(() => {});
     session.clear();
-    showLogin(e instanceof ApiError && e.status === 403 ? NOT_FOR_YOU : e.message);
+    showLogin(e instanceof ApiError && e.status === 403 ? notForYou() : e.message);
     return;
   }
+  // The saved setting wins; without one, this browser's choice, its languages, then the site's default.
+  await setLanguage(match(config.locale) || storedLanguage() || browserLanguage() || config.default_locale);
   setTimezone(config.timezone);
   const refreshAll = () => { markAllStale(); refreshVisible(); escalations.load(); };
   const drawer = createDrawer({ onChanged: () => refreshAll() });
@@ -71,24 +85,32 @@ async function start() {
   const stale = new Set(VIEWS);
   const markAllStale = () => VIEWS.forEach((v) => stale.add(v));
 
-  const liveDot = h("span", { class: "live-state", id: "live-state", role: "status" }, "connecting");
-  const tabs = h("nav", { class: "tabs", "aria-label": "Views" }, ...VIEWS.map((v, i) =>
-    h("a", { href: `#${v}`, id: `tab-${v}`, dataset: { view: v }, title: `${TITLES[v]} (${i + 1})` }, TITLES[v])));
+  const liveDot = h("span", { class: "live-state", id: "live-state", role: "status", dataset: { state: "connecting" } }, t("board.live.connecting"));
+  const tabs = h("nav", { class: "tabs", "aria-label": t("board.views.label") }, ...VIEWS.map((v, i) =>
+    h("a", { href: `#${v}`, id: `tab-${v}`, dataset: { view: v }, title: `${title(v)} (${i + 1})` }, title(v))));
+  // Changing the language saves it for this user (every device) and redraws the board in it.
+  const switcher = languageSwitcher(async (lang) => {
+    rememberLanguage(lang);
+    try { await api("/me/settings", { method: "PATCH", body: { locale: lang } }); } catch (e) { toast(e.message, "error"); }
+    location.reload();
+  });
   const header = h("header", { class: "top" },
     h("strong", { class: "brand" }, "Onsite24"), tabs,
     h("div", { class: "actions" },
-      h("button", { type: "button", id: "optimise-button", title: "Optimise the plan (O)", onclick: () => runOptimise() }, "Optimise"),
+      h("button", { type: "button", id: "optimise-button", title: t("board.optimise.title"), onclick: () => runOptimise() }, t("board.optimise.button")),
       escalations.button, liveDot,
-      h("span", { class: "user" }, `${config.user.name} · ${config.role}`),
-      h("button", { type: "button", onclick: () => { session.clear(); location.hash = ""; showLogin(); } }, "Log out")));
+      h("span", { class: "user" }, `${config.user.name} · ${word("role", config.role)}`),
+      switcher,
+      h("button", { type: "button", onclick: () => { session.clear(); location.hash = ""; showLogin(); } }, t("board.logout"))));
   const main = h("main", {}, ...VIEWS.map((v) => views[v]?.root || slots[v]));
   app.replaceChildren(header, main, drawer.panel, h("div", { id: "toasts", "aria-live": "polite" }));
+  app.removeAttribute("aria-busy");
 
   let current = "queue";
   async function refresh(name) {
     if (!views[name]) return;
     stale.delete(name);
-    try { await views[name].load(); } catch (e) { if (!(e instanceof ApiError && e.status === 401)) toast(`${TITLES[name]}: ${e.message}`, "error"); }
+    try { await views[name].load(); } catch (e) { if (!(e instanceof ApiError && e.status === 401)) toast(`${title(name)}: ${e.message}`, "error"); }
   }
   const refreshVisible = () => refresh(current);
   async function show(name) {
@@ -116,7 +138,7 @@ async function start() {
   };
   const reloadVisible = debounce(() => { if (stale.has(current)) refresh(current); }, 100);
   connectLive({
-    onState: (s) => { liveDot.textContent = s; liveDot.dataset.state = s; },
+    onState: (s) => { liveDot.textContent = t(`board.live.${s}`); liveDot.dataset.state = s; },
     onEvent: (ev) => {
       if (ev.kind === "resync") { refreshAll(); return; }
       const family = ev.kind.split(".")[0];
@@ -124,17 +146,16 @@ async function start() {
       if (family === "escalation" || family === "ticket") escalations.load();
       if (ev.kind === "ticket.created" && (ev.major || ev.grade === "major")) {
         const ids = ev.ids || (ev.ticket_id ? [ev.ticket_id] : []);
-        toast(ids.length ? `New major ticket ${ids.map((i) => `#${i}`).join(", ")}` : "New major tickets", "alert");
+        toast(ids.length ? t("board.toast.new-major", { ids: ids.map((i) => `#${i}`).join(", "), count: ids.length }) : t("board.toast.new-majors"), "alert");
       }
       reloadVisible();
     },
   });
 
-  const help = () => modal("Keyboard shortcuts", h("dl", { class: "shortcuts" },
-    ...[["1 2 3 4", "Queue, Schedule, Map, Reports"], ["/", "Search the queue"], ["j / k", "Next / previous ticket"],
-      ["Enter", "Open the focused ticket or visit"], ["M", "Move the focused visit"], ["O", "Optimise the plan"],
-      ["E", "Open escalations"], ["R", "Reload the view"], ["Esc", "Close the drawer or dialog"], ["?", "This help"]]
-      .flatMap(([k, d]) => [h("dt", {}, h("kbd", {}, k)), h("dd", {}, d)])), [{ label: "Close", primary: true }]);
+  const help = () => modal(t("board.shortcuts.title"), h("dl", { class: "shortcuts" },
+    ...[["1 2 3 4", "views"], ["/", "search"], ["j / k", "next"], ["Enter", "open"], ["M", "move"], ["O", "optimise"],
+      ["E", "escalations"], ["R", "reload"], ["Esc", "close"], ["?", "help"]]
+      .flatMap(([k, d]) => [h("dt", {}, h("kbd", {}, k)), h("dd", {}, t(`board.shortcuts.${d}`))])), [{ label: t("board.close"), primary: true }]);
 
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, select, textarea, dialog") || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -150,4 +171,5 @@ async function start() {
   });
 }
 
-start();
+// The login page and the first paint need a language before anything is known about the user.
+initI18n(storedLanguage() || browserLanguage() || document.documentElement.dataset.defaultLang || "en").then(start);

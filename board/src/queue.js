@@ -1,9 +1,13 @@
 // The queue: open tickets grouped by grade, least time left first, live countdowns, server-side filters.
 import { api, prefetched } from "./api.js";
-import { GRADES, GRADE_LABEL, countdown, h, reasonsText, setServerNow, when, clock, debounce } from "./util.js";
+import { GRADES, gradeLabel, countdown, h, reasonsText, setServerNow, when, clock, debounce } from "./util.js";
+import { t, word } from "./i18n.js";
+
+const tr = t; // inside row() `t` is the ticket
 
 const PAGE = 50;
-const SOURCE = { phone: "☎ phone", device: "📡 device", web: "🌐 web", app: "📱 app" };
+const ICON = { phone: "☎", device: "📡", web: "🌐", app: "📱" };
+const source = (channel) => `${ICON[channel] || ""} ${word("channel", channel)}`.trim();
 const STATUSES = ["new", "assigned", "accepted", "en_route", "on_site", "reopened"];
 const EQUIPMENT = ["tower_crane", "construction_hoist", "elevator", "base_station", "facility"];
 
@@ -32,26 +36,27 @@ export function createQueue({ onOpen, firstPages }) {
   let timer = null;
 
   const search = h("input", {
-    type: "search", id: "queue-search", placeholder: "Search customer, site, serial  ( / )",
-    "aria-label": "Search customer, site or serial",
+    type: "search", id: "queue-search", placeholder: t("board.queue.search-placeholder"),
+    "aria-label": t("board.queue.search"),
     oninput: debounce((e) => { filters.q = e.target.value.trim(); resetAndLoad(); }, 250),
   });
-  const select = (name, label, options) =>
-    h("select", { "aria-label": label, id: `filter-${name}`, onchange: (e) => { filters[name] = e.target.value; resetAndLoad(); } },
-      h("option", { value: "" }, `All ${label.toLowerCase()}`),
-      ...options.map((o) => h("option", { value: o }, o.replace(/_/g, " "))));
-  const regionSelect = select("region", "Regions", regions);
+  // `group` names both the filter's texts (board.queue.filter.<group>) and the words of its codes.
+  const select = (name, group, options) =>
+    h("select", { "aria-label": t(`board.queue.filter.${group}`), id: `filter-${name}`, onchange: (e) => { filters[name] = e.target.value; resetAndLoad(); } },
+      h("option", { value: "" }, t(`board.queue.filter.all-${group}`)),
+      ...options.map((o) => h("option", { value: o }, word(group, o))));
+  const regionSelect = select("region", "region", regions);
   const bar = h("div", { class: "filters" }, search, regionSelect,
-    select("equipment_type", "Equipment types", EQUIPMENT), select("status", "Statuses", STATUSES));
+    select("equipment_type", "equipment", EQUIPMENT), select("status", "status", STATUSES));
   const body = h("div", { class: "queue-groups" });
-  const root = h("section", { class: "view queue", id: "view-queue", "aria-label": "Ticket queue" }, bar, body);
+  const root = h("section", { class: "view queue", id: "view-queue", "aria-label": t("board.queue.label") }, bar, body);
 
   for (const g of GRADES) {
-    const list = h("ol", { class: "rows", "aria-label": `${g} tickets` });
+    const list = h("ol", { class: "rows", "aria-label": t("board.queue.grade-tickets", { grade: gradeLabel(g) }) });
     const count = h("span", { class: "count" }, "0");
     const pager = h("div", { class: "pager" });
     const section = h("section", { class: `group grade-${g}`, dataset: { grade: g } },
-      h("h2", {}, h("span", { class: `badge ${g}` }, GRADE_LABEL[g]), " ", count), list, pager);
+      h("h2", {}, h("span", { class: `badge ${g}` }, gradeLabel(g)), " ", count), list, pager);
     groups[g] = { section, list, count, pager };
     body.append(section);
   }
@@ -65,18 +70,18 @@ export function createQueue({ onOpen, firstPages }) {
       onclick: () => onOpen(t),
       onkeydown: (e) => { if (e.key === "Enter") onOpen(t); },
     },
-      h("span", { class: "cd", "aria-label": "time left to on-site deadline" }, countdown(t.due_on_site_at).text),
+      h("span", { class: "cd", "aria-label": tr("board.queue.time-left") }, countdown(t.due_on_site_at).text),
       h("span", { class: "who" },
-        h("strong", {}, `#${t.id} `, t.customer ? t.customer.name : t.reporter_name || "unknown customer"),
-        h("small", {}, t.site ? [t.site.name, t.site.region].filter(Boolean).join(" · ") : "no site")),
+        h("strong", {}, `#${t.id} `, t.customer ? t.customer.name : t.reporter_name || tr("board.queue.unknown-customer")),
+        h("small", {}, t.site ? [t.site.name, t.site.region].filter(Boolean).join(" · ") : tr("board.queue.no-site"))),
       h("span", { class: "what" },
-        t.equipment ? `${t.equipment.equipment_type.replace(/_/g, " ")} ${t.equipment.model} · ${t.equipment.serial_number}` : "",
+        t.equipment ? `${word("equipment", t.equipment.equipment_type)} ${t.equipment.model} · ${t.equipment.serial_number}` : "",
         h("small", {}, t.symptom || "")),
-      h("span", { class: "src" }, SOURCE[t.channel] || t.channel,
-        t.alarm_count ? h("span", { class: "alarms", title: "linked device alarms" }, ` ⚠ ${t.alarm_count}`) : ""),
-      h("span", { class: "tech" }, t.technician ? t.technician.name : "unassigned",
-        h("small", {}, t.eta ? `ETA ${clock(t.eta)} · due ${clock(t.due_on_site_at)}` : `due ${when(t.due_on_site_at)}`)),
-      h("span", { class: `status st-${t.status}` }, t.status.replace("_", " ")));
+      h("span", { class: "src" }, source(t.channel),
+        t.alarm_count ? h("span", { class: "alarms", title: tr("board.queue.linked-alarms") }, ` ⚠ ${t.alarm_count}`) : ""),
+      h("span", { class: "tech" }, t.technician ? t.technician.name : tr("board.unassigned"),
+        h("small", {}, t.eta ? tr("board.queue.eta-due", { eta: clock(t.eta), due: clock(t.due_on_site_at) }) : tr("board.queue.due", { due: when(t.due_on_site_at) }))),
+      h("span", { class: `status st-${t.status}` }, word("status", t.status)));
     if (t.at_risk) li.classList.add("at-risk");
     paintRow(li);
     return li;
@@ -95,13 +100,13 @@ export function createQueue({ onOpen, firstPages }) {
     const grp = groups[g];
     grp.count.textContent = String(page.total);
     grp.list.replaceChildren(...page.items.map(row));
-    if (!page.items.length) grp.list.append(h("li", { class: "empty" }, "Nothing open."));
+    if (!page.items.length) grp.list.append(h("li", { class: "empty" }, t("board.queue.empty")));
     const from = page.total ? page.offset + 1 : 0;
     const to = page.offset + page.items.length;
     grp.pager.replaceChildren(
-      h("span", {}, `${from}–${to} of ${page.total}`),
-      h("button", { type: "button", disabled: page.offset === 0, onclick: () => { offsets[g] = Math.max(0, offsets[g] - PAGE); loadGroup(g); } }, "‹ Prev"),
-      h("button", { type: "button", disabled: to >= page.total, onclick: () => { offsets[g] += PAGE; loadGroup(g); } }, "Next ›"));
+      h("span", {}, t("board.queue.range", { from, to, total: page.total })),
+      h("button", { type: "button", disabled: page.offset === 0, onclick: () => { offsets[g] = Math.max(0, offsets[g] - PAGE); loadGroup(g); } }, t("board.queue.prev")),
+      h("button", { type: "button", disabled: to >= page.total, onclick: () => { offsets[g] += PAGE; loadGroup(g); } }, t("board.queue.next")));
     for (const it of page.items) if (it.site?.region && !regions.includes(it.site.region)) regions.push(it.site.region);
   }
 

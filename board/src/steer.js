@@ -1,8 +1,9 @@
 // Steering the plan: validate-and-pin moves, optimise with a previewed diff, regrade, escalations, timeline.
 import { api, optional } from "./api.js";
-import { GRADES, GRADE_LABEL, h, when, clock, reasonsText, toast } from "./util.js";
+import { GRADES, gradeLabel, h, when, num, reasonsText, toast } from "./util.js";
+import { t as tr, word } from "./i18n.js";
 
-const NOT_RUNNING = "The planning service is not running on this server yet.";
+const notRunning = () => tr("board.plan.not-running");
 
 // A modal <dialog>: Escape closes it, focus moves into it and back afterwards.
 export function modal(title, content, actions) {
@@ -22,11 +23,11 @@ export function modal(title, content, actions) {
 
 function effectText(res) {
   const parts = [];
-  if (res.eta) parts.push(`ETA ${when(res.eta)}`);
-  if (res.deadline) parts.push(`deadline ${when(res.deadline)}`);
-  if (res.late_minutes) parts.push(`${Math.round(res.late_minutes)} min late`);
-  else if (res.eta) parts.push("on time");
-  if (res.late_visits_after !== null && res.late_visits_after !== undefined) parts.push(`${res.late_visits_after} late visits in the plan after the move`);
+  if (res.eta) parts.push(tr("board.move.eta", { eta: when(res.eta) }));
+  if (res.deadline) parts.push(tr("board.move.deadline", { due: when(res.deadline) }));
+  if (res.late_minutes) parts.push(tr("board.move.late", { minutes: Math.round(res.late_minutes) }));
+  else if (res.eta) parts.push(tr("board.move.on-time"));
+  if (res.late_visits_after !== null && res.late_visits_after !== undefined) parts.push(tr("board.move.late-after", { count: res.late_visits_after }));
   return parts.join(" · ");
 }
 
@@ -35,14 +36,14 @@ const reasonList = (reasons) => h("ul", { class: "reasons" }, ...(reasons || [])
 // Drag (or M) → the router checks the move (skills, shift, deadline effect) → the dispatcher pins it.
 export async function proposeMove(visit, technician, _at, technicians, { onChanged }) {
   if (!technician) {
-    const sel = h("select", { "aria-label": "Technician", id: "move-technician" }, ...technicians.map((t) => h("option", { value: t.id }, `${t.name} (${t.skills.join(", ").replace(/_/g, " ")})`)));
-    modal(`Move ticket #${visit.ticket_id}`, h("div", { class: "form" }, h("label", {}, "To technician ", sel)), [
-      { label: "Check", primary: true, run: async (close) => {
+    const sel = h("select", { "aria-label": tr("board.gantt.technician"), id: "move-technician" }, ...technicians.map((t) => h("option", { value: t.id }, `${t.name} (${t.skills.map((k) => word("equipment", k)).join(", ")})`)));
+    modal(tr("board.move.title", { ticket: visit.ticket_id }), h("div", { class: "form" }, h("label", {}, tr("board.move.to"), " ", sel)), [
+      { label: tr("board.move.check"), primary: true, run: async (close) => {
         close();
         const t = technicians.find((x) => String(x.id) === sel.value);
         await proposeMove(visit, t, null, technicians, { onChanged });
       } },
-      { label: "Cancel" },
+      { label: tr("board.cancel") },
     ]);
     return;
   }
@@ -51,29 +52,29 @@ export async function proposeMove(visit, technician, _at, technicians, { onChang
   try {
     res = await optional("/plans/validate-move", { method: "POST", body });
   } catch (e) {
-    modal("Move refused", h("div", {}, h("p", { class: "refused" }, e.message), reasonList(e.problem?.reasons)), [{ label: "OK", primary: true }]);
+    modal(tr("board.move.refused"), h("div", {}, h("p", { class: "refused" }, e.message), reasonList(e.problem?.reasons)), [{ label: tr("board.ok"), primary: true }]);
     return;
   }
-  if (res === null) { toast(NOT_RUNNING, "error"); return; }
+  if (res === null) { toast(notRunning(), "error"); return; }
   if (!res.feasible) {
-    modal("Move refused", h("div", { class: "refused-box" },
-      h("p", { class: "refused" }, `${technician.name} cannot take ticket #${visit.ticket_id}:`), reasonList(res.reasons)), [{ label: "OK", primary: true }]);
+    modal(tr("board.move.refused"), h("div", { class: "refused-box" },
+      h("p", { class: "refused" }, tr("board.move.cannot-take", { name: technician.name, ticket: visit.ticket_id })), reasonList(res.reasons)), [{ label: tr("board.ok"), primary: true }]);
     return;
   }
-  modal(`Move ticket #${visit.ticket_id} to ${technician.name}?`, h("div", {},
+  modal(tr("board.move.confirm", { ticket: visit.ticket_id, name: technician.name }), h("div", {},
     h("p", { class: "effect" }, effectText(res)), reasonList(res.reasons)), [
-    { label: "Pin it", primary: true, run: async (close) => {
+    { label: tr("board.move.pin"), primary: true, run: async (close) => {
       try {
         await api("/plans/pin", { method: "POST", body });
-        toast(`Ticket #${visit.ticket_id} pinned to ${technician.name}; the plan is being updated`);
+        toast(tr("board.move.pinned", { ticket: visit.ticket_id, name: technician.name }));
         close();
         onChanged();
       } catch (e) {
         close();
-        modal("Move refused", h("div", {}, h("p", { class: "refused" }, e.message), reasonList(e.problem?.reasons)), [{ label: "OK", primary: true }]);
+        modal(tr("board.move.refused"), h("div", {}, h("p", { class: "refused" }, e.message), reasonList(e.problem?.reasons)), [{ label: tr("board.ok"), primary: true }]);
       }
     } },
-    { label: "Cancel" },
+    { label: tr("board.cancel") },
   ]);
 }
 
@@ -85,10 +86,10 @@ export async function optimise({ onChanged, technicianName }) {
   try {
     draft = await optional("/plans", { method: "POST", body: { reason: "dispatcher asked to optimise" } });
   } catch (e) { toast(e.message, "error"); return; }
-  if (draft === null) { toast(NOT_RUNNING, "error"); return; }
+  if (draft === null) { toast(notRunning(), "error"); return; }
   let cancelled = false;
-  const waiting = h("p", { class: "waiting" }, "The optimiser is computing a draft plan…");
-  const closeWait = modal("Optimising", waiting, [{ label: "Cancel", run: async (close) => {
+  const waiting = h("p", { class: "waiting" }, tr("board.plan.computing"));
+  const closeWait = modal(tr("board.plan.optimising"), waiting, [{ label: tr("board.cancel"), run: async (close) => {
     cancelled = true; close(); await api(`/plans/${draft.id}/discard`, { method: "POST" }).catch(() => {});
   } }]);
   const until = Date.now() + 120_000;
@@ -99,40 +100,40 @@ export async function optimise({ onChanged, technicianName }) {
   if (cancelled) return;
   closeWait();
   if (draft.status !== "ready") {
-    toast(draft.status === "failed" ? `The optimiser failed: ${draft.error}` : "The draft is not ready; is the worker running?", "error");
+    toast(draft.status === "failed" ? tr("board.plan.failed", { error: draft.error }) : tr("board.plan.not-ready"), "error");
     return;
   }
   const diff = draft.diff || {};
-  const name = (id) => (id === null || id === undefined ? "unassigned" : technicianName(Number(id)) || `technician ${id}`);
+  const name = (id) => (id === null || id === undefined ? tr("board.unassigned") : technicianName(Number(id)) || tr("board.plan.technician-id", { id }));
   const moves = [...(diff.moves || []), ...(diff.added || []), ...(diff.removed || [])];
   const km = diff.km_delta ?? 0;
   const summary = h("dl", { class: "diff-summary" },
-    h("dt", {}, "Moves"), h("dd", { id: "diff-moves" }, String((diff.moves || []).length)),
-    h("dt", {}, "Newly planned / dropped"), h("dd", {}, `${(diff.added || []).length} / ${(diff.removed || []).length}`),
-    h("dt", {}, "Deadlines gained"), h("dd", { class: "gain" }, (diff.deadlines_gained || []).map((t) => `#${t}`).join(" ") || "none"),
-    h("dt", {}, "Deadlines lost"), h("dd", { class: "loss" }, (diff.deadlines_lost || []).map((t) => `#${t}`).join(" ") || "none"),
-    h("dt", {}, "Late visits"), h("dd", {}, `${diff.late_before ?? "?"} → ${diff.late_after ?? "?"}`),
-    h("dt", {}, "Unassigned"), h("dd", {}, `${diff.unassigned_before ?? "?"} → ${diff.unassigned_after ?? "?"}`),
-    h("dt", {}, "Driving"), h("dd", {}, `${km > 0 ? "+" : ""}${Number(km).toFixed(1)} km`));
+    h("dt", {}, tr("board.plan.moves")), h("dd", { id: "diff-moves" }, String((diff.moves || []).length)),
+    h("dt", {}, tr("board.plan.added-dropped")), h("dd", {}, `${(diff.added || []).length} / ${(diff.removed || []).length}`),
+    h("dt", {}, tr("board.plan.gained")), h("dd", { class: "gain" }, (diff.deadlines_gained || []).map((t) => `#${t}`).join(" ") || tr("board.none")),
+    h("dt", {}, tr("board.plan.lost")), h("dd", { class: "loss" }, (diff.deadlines_lost || []).map((t) => `#${t}`).join(" ") || tr("board.none")),
+    h("dt", {}, tr("board.plan.late")), h("dd", {}, `${diff.late_before ?? "?"} → ${diff.late_after ?? "?"}`),
+    h("dt", {}, tr("board.unassigned")), h("dd", {}, `${diff.unassigned_before ?? "?"} → ${diff.unassigned_after ?? "?"}`),
+    h("dt", {}, tr("board.plan.driving")), h("dd", {}, tr("board.plan.km", { km: `${km > 0 ? "+" : ""}${num(Number(km))}` })));
   const list = h("ul", { class: "moves" }, ...moves.slice(0, 200).map((m) => h("li", {},
-    `Ticket #${m.visit_id}: ${name(m.from_technician)} → ${name(m.to_technician)}`)));
-  modal(`Optimised plan (draft ${draft.id})`, h("div", { id: "draft-preview" }, summary, list), [
-    { label: "Apply", primary: true, run: async (close) => {
+    tr("board.plan.move", { ticket: m.visit_id, from: name(m.from_technician), to: name(m.to_technician) }))));
+  modal(tr("board.plan.draft", { id: draft.id }), h("div", { id: "draft-preview" }, summary, list), [
+    { label: tr("board.plan.apply"), primary: true, run: async (close) => {
       try {
         await api(`/plans/${draft.id}/apply`, { method: "POST" });
-        toast("The optimised plan is now live"); close(); onChanged();
+        toast(tr("board.plan.applied")); close(); onChanged();
       } catch (e) {
-        toast(e.status === 409 ? "The live plan changed since this draft; optimise again." : e.message, "error");
+        toast(e.status === 409 ? tr("board.plan.stale") : e.message, "error");
         close();
       }
     } },
-    { label: "Discard", run: async (close) => { await api(`/plans/${draft.id}/discard`, { method: "POST" }).catch(() => {}); close(); } },
+    { label: tr("board.plan.discard"), run: async (close) => { await api(`/plans/${draft.id}/discard`, { method: "POST" }).catch(() => {}); close(); } },
   ]);
 }
 
 export function createEscalations({ onOpenTicket }) {
   const count = h("span", { class: "count" }, "–");
-  const button = h("button", { type: "button", id: "escalations-button", title: "Open escalations (E)", onclick: () => show() }, "Escalations ", count);
+  const button = h("button", { type: "button", id: "escalations-button", title: tr("board.escalations.open-title"), onclick: () => show() }, tr("board.escalations.button"), " ", count);
   let items = [];
   let available = true;
   async function load() {
@@ -145,25 +146,26 @@ export function createEscalations({ onOpenTicket }) {
     button.classList.toggle("alert", items.length > 0);
   }
   function show() {
-    const body = !available ? h("p", {}, "Escalations are not running on this server yet.")
-      : !items.length ? h("p", {}, "No open escalations.")
+    const body = !available ? h("p", {}, tr("board.escalations.not-running"))
+      : !items.length ? h("p", {}, tr("board.escalations.none"))
       : h("ul", { class: "escalations" }, ...items.map((e) => {
         const last = (e.fired || [])[e.fired.length - 1];
         return h("li", { dataset: { ticket: e.ticket_id } },
-          h("span", { class: `badge ${e.grade}` }, e.grade), " ",
+          h("span", { class: `badge ${e.grade}` }, gradeLabel(e.grade)), " ",
           h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); onOpenTicket(e.ticket_id); } }, `#${e.ticket_id}`),
           ` ${e.symptom || ""}`,
-          h("small", {}, last ? `${last.audience}: ${last.message} (fired ${when(last.fired_at)})` : "", ` · due on site ${when(e.due_on_site_at)}`),
+          h("small", {}, last ? tr("board.escalations.fired", { audience: word("audience", last.audience), message: last.message, at: when(last.fired_at) }) : "",
+            ` · ${tr("board.escalations.due", { due: when(e.due_on_site_at) })}`),
           h("button", { type: "button", class: "ack", onclick: async (ev) => {
             try {
-              await api(`/escalations/${e.ticket_id}/acknowledge`, { method: "POST", body: { note: "taken up from the board" } });
+              await api(`/escalations/${e.ticket_id}/acknowledge`, { method: "POST", body: { note: tr("board.escalations.note") } });
               ev.target.closest("li").remove();
-              toast(`Escalation on #${e.ticket_id} acknowledged`);
+              toast(tr("board.escalations.acknowledged", { ticket: e.ticket_id }));
               load();
             } catch (err) { toast(err.message, "error"); }
-          } }, "Acknowledge"));
+          } }, tr("board.escalations.acknowledge")));
       }));
-    modal("Open escalations", body, [{ label: "Close", primary: true }]);
+    modal(tr("board.escalations.title"), body, [{ label: tr("board.close"), primary: true }]);
   }
   return { button, load, show };
 }
@@ -178,11 +180,11 @@ async function openPdf(id) {
 }
 
 function confirmationBlock(id, c) {
-  const pdf = h("button", { type: "button", class: "pdf", onclick: () => openPdf(id) }, "Service report (PDF)");
-  if (!c) return h("section", { class: "confirmation" }, h("h3", {}, "Customer confirmation"), h("p", { class: "muted" }, "Not signed yet."), pdf);
-  return h("section", { class: "confirmation" }, h("h3", {}, "Customer confirmation"),
-    h("p", {}, c.satisfied ? "✔ satisfied" : "✘ not satisfied (reopened)", ` — ${c.signer_name} (${c.signer_role}), ${when(c.signed_at)}`),
-    h("p", {}, Object.entries(c.ratings || {}).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}/5`).join(" · ")),
+  const pdf = h("button", { type: "button", class: "pdf", onclick: () => openPdf(id) }, tr("board.drawer.pdf"));
+  if (!c) return h("section", { class: "confirmation" }, h("h3", {}, tr("board.drawer.confirmation")), h("p", { class: "muted" }, tr("board.drawer.not-signed")), pdf);
+  return h("section", { class: "confirmation" }, h("h3", {}, tr("board.drawer.confirmation")),
+    h("p", {}, c.satisfied ? tr("board.drawer.satisfied") : tr("board.drawer.unsatisfied"), ` — ${c.signer_name} (${c.signer_role}), ${when(c.signed_at)}`),
+    h("p", {}, Object.entries(c.ratings || {}).map(([k, v]) => `${word("dimension", k)} ${v}/5`).join(" · ")),
     c.comment ? h("p", { class: "muted" }, c.comment) : "", pdf);
 }
 
@@ -196,7 +198,7 @@ export function createDrawer({ onChanged }) {
     let t = typeof ticketOrId === "object" ? ticketOrId : null;
     const id = t ? t.id : ticketOrId;
     panel.hidden = false;
-    panel.replaceChildren(h("p", {}, `Loading ticket #${id}…`));
+    panel.replaceChildren(h("p", {}, tr("board.drawer.loading", { ticket: id })));
     panel.focus();
     const [full, timeline, confirmation] = await Promise.all([
       optional(`/tickets/${id}`).catch(() => null),
@@ -204,40 +206,40 @@ export function createDrawer({ onChanged }) {
       optional(`/tickets/${id}/confirmation`).catch(() => null),
     ]);
     t = full || t;
-    const grade = h("select", { "aria-label": "New grade" }, ...GRADES.map((g) => h("option", { value: g, selected: t && t.grade === g }, GRADE_LABEL[g])));
-    const reason = h("input", { type: "text", "aria-label": "Reason for the new grade", placeholder: "Reason (required)", required: true });
+    const grade = h("select", { "aria-label": tr("board.drawer.new-grade") }, ...GRADES.map((g) => h("option", { value: g, selected: t && t.grade === g }, gradeLabel(g))));
+    const reason = h("input", { type: "text", "aria-label": tr("board.drawer.regrade-reason"), placeholder: tr("board.drawer.reason-required"), required: true });
     const regrade = h("form", { class: "regrade", onsubmit: async (e) => {
       e.preventDefault();
       if (!reason.value.trim()) { reason.focus(); return; }
       try {
         const res = await optional(`/tickets/${id}/regrade`, { method: "POST", body: { grade: grade.value, reason: reason.value.trim() } });
-        if (res === null) { toast("Regrading is not available on this server yet.", "error"); return; }
-        toast(`Ticket #${id} regraded to ${grade.value}`); onChanged(); open(id);
+        if (res === null) { toast(tr("board.drawer.regrade-unavailable"), "error"); return; }
+        toast(tr("board.drawer.regraded", { ticket: id, grade: gradeLabel(grade.value) })); onChanged(); open(id);
       } catch (err) { toast(err.message, "error"); }
-    } }, h("h3", {}, "Regrade"), grade, reason, h("button", { type: "submit" }, "Regrade"));
+    } }, h("h3", {}, tr("board.drawer.regrade")), grade, reason, h("button", { type: "submit" }, tr("board.drawer.regrade")));
     const entries = timeline ? (Array.isArray(timeline) ? timeline : timeline.items || timeline.entries || []) : null;
     panel.replaceChildren(
-      h("header", {}, h("h2", {}, `Ticket #${id}`), h("button", { type: "button", class: "close", "aria-label": "Close", onclick: close }, "✕")),
+      h("header", {}, h("h2", {}, tr("board.drawer.title", { ticket: id })), h("button", { type: "button", class: "close", "aria-label": tr("board.close"), onclick: close }, "✕")),
       t ? h("dl", {},
-        h("dt", {}, "Grade"), h("dd", {}, h("span", { class: `badge ${t.grade}` }, t.grade), " ", h("small", {}, reasonsText(t.grade_reasons))),
-        h("dt", {}, "Status"), h("dd", {}, t.status),
-        h("dt", {}, "Customer"), h("dd", {}, t.customer?.name || "–"),
-        h("dt", {}, "Site"), h("dd", {}, t.site ? `${t.site.name}, ${t.site.address || ""}` : "–"),
-        h("dt", {}, "Equipment"), h("dd", {}, t.equipment ? `${t.equipment.equipment_type} ${t.equipment.model} ${t.equipment.serial_number}` : "–"),
-        h("dt", {}, "Symptom"), h("dd", {}, t.symptom || "–"),
-        h("dt", {}, "Due on site"), h("dd", {}, when(t.due_on_site_at)),
-        h("dt", {}, "Technician"), h("dd", {}, t.technician ? `${t.technician.name}${t.eta ? `, ETA ${when(t.eta)}` : ""}` : "unassigned"),
-        h("dt", {}, "Alarms"), h("dd", {}, String(t.alarm_count ?? 0))) : h("p", {}, "Ticket details are not available."),
+        h("dt", {}, tr("board.drawer.grade")), h("dd", {}, h("span", { class: `badge ${t.grade}` }, gradeLabel(t.grade)), " ", h("small", {}, reasonsText(t.grade_reasons))),
+        h("dt", {}, tr("board.drawer.status")), h("dd", {}, word("status", t.status)),
+        h("dt", {}, tr("board.drawer.customer")), h("dd", {}, t.customer?.name || "–"),
+        h("dt", {}, tr("board.drawer.site")), h("dd", {}, t.site ? `${t.site.name}, ${t.site.address || ""}` : "–"),
+        h("dt", {}, tr("board.drawer.equipment")), h("dd", {}, t.equipment ? `${word("equipment", t.equipment.equipment_type)} ${t.equipment.model} ${t.equipment.serial_number}` : "–"),
+        h("dt", {}, tr("board.drawer.symptom")), h("dd", {}, t.symptom || "–"),
+        h("dt", {}, tr("board.drawer.due")), h("dd", {}, when(t.due_on_site_at)),
+        h("dt", {}, tr("board.gantt.technician")), h("dd", {}, t.technician ? `${t.technician.name}${t.eta ? `, ${tr("board.move.eta", { eta: when(t.eta) })}` : ""}` : tr("board.unassigned")),
+        h("dt", {}, tr("board.drawer.alarms")), h("dd", {}, String(t.alarm_count ?? 0))) : h("p", {}, tr("board.drawer.unavailable")),
       regrade,
       confirmationBlock(id, confirmation?.confirmation),
-      h("h3", {}, "Timeline"),
-      entries === null ? h("p", { class: "muted" }, "The timeline service is not running on this server yet.")
+      h("h3", {}, tr("board.drawer.timeline")),
+      entries === null ? h("p", { class: "muted" }, tr("board.drawer.timeline-unavailable"))
         : h("ol", { class: "timeline", id: "timeline" }, ...entries.map((e) => {
           const pdf = e.data?.pdf_url || e.pdf_url;
           return h("li", { class: `tl-${e.kind}` },
-            h("time", {}, when(e.at)), " ", h("span", { class: "tl-kind" }, e.kind), " ",
+            h("time", {}, when(e.at)), " ", h("span", { class: "tl-kind" }, word("timeline", e.kind)), " ",
             h("strong", {}, e.title || ""), e.detail ? h("small", {}, e.detail) : "", e.actor ? h("small", {}, e.actor) : "",
-            pdf ? h("a", { href: pdf, target: "_blank", rel: "noopener" }, "Confirmation PDF") : "");
+            pdf ? h("a", { href: pdf, target: "_blank", rel: "noopener" }, tr("board.drawer.confirmation-pdf")) : "");
         })));
     panel.querySelector("button.close").focus();
   }

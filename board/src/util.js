@@ -1,6 +1,8 @@
 // Small DOM and formatting helpers shared by the views.
+import { language, onLanguageChanged, t, word } from "./i18n.js";
+
 export const GRADES = ["major", "serious", "general"];
-export const GRADE_LABEL = { major: "Major 重大", serious: "Serious 严重", general: "General 一般" };
+export const gradeLabel = (g) => word("grade", g);
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -31,27 +33,36 @@ export function countdown(dueIso) {
   const mm = String(Math.floor((abs % 3600) / 60)).padStart(2, "0");
   const ss = String(abs % 60).padStart(2, "0");
   const text = `${hh}:${mm}:${ss}`;
-  return { seconds: left, text: left < 0 ? `overdue ${text}` : text };
+  return { seconds: left, text: left < 0 ? t("board.countdown.overdue", { time: text }) : text };
 }
 
-// Formatters are costly to build; make them once per time zone (the policy's, from /board/config).
+// Formatters are costly to build; make them once per time zone (the policy's, from /board/config) and
+// language: times are the site's local times, written the way the reader's language writes them.
 let tz = "Asia/Shanghai";
 let timeFmt = null;
 let dateTimeFmt = null;
+let dayFmt = null;
+let numberFmt = null;
 function formatters() {
   if (!timeFmt) {
-    timeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit" });
-    dateTimeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" });
+    const lang = language();
+    timeFmt = new Intl.DateTimeFormat(lang, { timeZone: tz, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    dateTimeFmt = new Intl.DateTimeFormat(lang, { timeZone: tz, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    dayFmt = new Intl.DateTimeFormat(lang, { timeZone: tz, weekday: "short", month: "short", day: "numeric" });
+    numberFmt = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
   }
 }
+onLanguageChanged(() => { timeFmt = null; });
 export function setTimezone(zone) { if (zone && zone !== tz) { tz = zone; timeFmt = null; } }
 export function timezone() { return tz; }
 export function clock(iso) { if (!iso) return "–"; formatters(); return timeFmt.format(new Date(iso)); }
 export function when(iso) { if (!iso) return "–"; formatters(); return dateTimeFmt.format(new Date(iso)); }
+export function day(iso) { if (!iso) return "–"; formatters(); return dayFmt.format(new Date(iso)); }
+export function num(x) { if (x === null || x === undefined) return "–"; formatters(); return numberFmt.format(x); }
 
 export function reasonsText(reasons) {
-  if (!reasons || !reasons.length) return "No grade reasons recorded";
-  return reasons.map((r) => `${r.grade ? r.grade + ": " : ""}${r.text || r.rule}`).join("\n");
+  if (!reasons || !reasons.length) return t("board.reasons.none");
+  return reasons.map((r) => `${r.grade ? gradeLabel(r.grade) + ": " : ""}${r.text || r.rule}`).join("\n");
 }
 
 export function toast(message, kind = "info") {
@@ -67,4 +78,5 @@ export function debounce(fn, ms) {
   return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
 }
 
+// "66.7 %" reads correctly in all three languages; Intl's percent style would differ only by the space.
 export function pct(x) { return x === null || x === undefined ? "–" : `${(x * 100).toFixed(1)} %`; }

@@ -11,7 +11,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import jwt
@@ -21,6 +21,7 @@ from fastapi.responses import StreamingResponse
 from dispatch.board import service
 from dispatch.board.hub import Event, EventHub
 from dispatch.board.schemas import BoardConfig, MapData, QueueGroups, QueuePage, Schedule
+from dispatch.core import texts
 from dispatch.core.auth import (
     JWT_ALGORITHM,
     AppSettings,
@@ -31,10 +32,12 @@ from dispatch.core.auth import (
 )
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
-from dispatch.core.deps import AppPolicy, Now
+from dispatch.core.deps import LOCALE_STATE, AppPolicy, Now, RequestLocale
 from dispatch.core.errors import Forbidden, Unauthorized
+from dispatch.core.i18n import tag
 from dispatch.core.settings import Settings
 from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
+from dispatch.domain.policy import Policy
 
 router = APIRouter(tags=["board"])
 BOARD_ROLES = frozenset({Role.dispatcher, Role.manager, Role.admin})
@@ -88,7 +91,7 @@ def _stream_principal(settings: Settings, token: str) -> tuple[Principal, dateti
         )
         return principal, datetime.fromtimestamp(int(claims["sx"]), UTC)
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("The stream token has expired; ask for a new one.") from exc
+        raise Unauthorized("The stream token has expired; ask for a new one.", key="error.auth.stream-expired") from exc
     except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
         principal = decode_access_token(settings, token)
         expiry = _token_expiry(settings, token) or utcnow() + timedelta(minutes=settings.access_token_minutes)
@@ -127,10 +130,10 @@ async def event_stream(
 ) -> StreamingResponse:
     token = bearer or access_token
     if not token:
-        raise Unauthorized("Log in first: send a bearer token or ?access_token=.")
+        raise Unauthorized("Log in first: send a bearer token or ?access_token=.", key="error.auth.stream-missing")
     principal, session_ends = _stream_principal(settings, token)
     if principal.role not in BOARD_ROLES:
-        raise Forbidden("The event stream is for dispatchers and managers.")
+        raise Forbidden("The event stream is for dispatchers and managers.", key="error.auth.stream-roles")
     hub = get_hub(request)
     sub, backlog = hub.subscribe(last_event_id or request.query_params.get("lastEventId"))
     heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", 15.0))
@@ -170,7 +173,10 @@ async def event_stream(
 
 
 @router.get("/board/config", response_model=BoardConfig, summary="What the board page needs to start")
-def board_config(principal: BoardUser, settings: AppSettings, policy: AppPolicy) -> BoardConfig:
+def board_config(
+    principal: BoardUser, settings: AppSettings, policy: AppPolicy, request: Request, locale: RequestLocale
+) -> BoardConfig:
+    """`locale` is the user's saved language (null: the board follows the browser), `default_locale` the site's."""
     return BoardConfig(
         tile_url=settings.tile_url,
         tile_attribution="" if not settings.tile_url else "Map tiles: configured tile server",
@@ -178,6 +184,10 @@ def board_config(principal: BoardUser, settings: AppSettings, policy: AppPolicy)
         timezone=policy.calendar.timezone,
         user={"id": principal.user_id, "name": principal.username},
         role=principal.role.value,
+        # The auth dependency put the saved setting on the request; absent means "not chosen".
+        locale=getattr(request.state, LOCALE_STATE, None),
+        default_locale=tag(settings.default_locale),
+        effective_locale=tag(locale),
     )
 
 
@@ -196,8 +206,11 @@ def board_queue(
     due_before: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    *,
+    policy: AppPolicy,
+    locale: RequestLocale,
 ) -> dict[str, object]:
-    return service.queue_page(
+    page = service.queue_page(
         session,
         now=now,
         limit=limit,
@@ -211,6 +224,14 @@ def board_queue(
         at_risk=at_risk,
         due_before=due_before,
     )
+    return _with_reasons_in(page, locale, policy)
+
+
+def _with_reasons_in(page: dict[str, Any], locale: str, policy: Policy) -> dict[str, Any]:
+    """Grade reasons written in the reader's language (stored in the policy's words with their values)."""
+    for item in page.get("items", []):
+        item["grade_reasons"] = texts.grade_reasons(item.get("grade_reasons"), locale, policy)
+    return page
 
 
 @router.get("/board/queue/groups", response_model=QueueGroups, summary="The first page of each grade, in one answer")
@@ -226,8 +247,11 @@ def board_queue_groups(
     at_risk: bool | None = None,
     due_before: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Per grade")] = 50,
+    *,
+    policy: AppPolicy,
+    locale: RequestLocale,
 ) -> dict[str, object]:
-    return service.queue_groups(
+    groups = service.queue_groups(
         session,
         now=now,
         limit=limit,
@@ -239,6 +263,9 @@ def board_queue_groups(
         at_risk=at_risk,
         due_before=due_before,
     )
+    for page in groups["groups"].values():
+        _with_reasons_in(page, locale, policy)
+    return groups
 
 
 def _local_midnight(tz: str, now: datetime) -> datetime:
@@ -256,10 +283,14 @@ def board_schedule(
     hours: Annotated[int, Query(ge=1, le=96)] = 48,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
+    *,
+    locale: RequestLocale,
 ) -> dict[str, object]:
     tz = policy.calendar.timezone
     begin = start if start is not None and start.tzinfo else _local_midnight(tz, now)
-    return service.schedule(session, start=begin, hours=hours, limit=limit, offset=offset, now=now)
+    return service.schedule(
+        session, start=begin, hours=hours, limit=limit, offset=offset, now=now, locale=locale, tz=tz
+    )
 
 
 @router.get("/board/map", response_model=MapData, summary="Sites with open tickets, technicians and routes, depots")

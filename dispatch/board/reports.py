@@ -25,8 +25,9 @@ from dispatch.audit.models import AuditEntry
 from dispatch.board.api import BoardUser
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
-from dispatch.core.deps import AppPolicy, Now
+from dispatch.core.deps import AppPolicy, Now, RequestLocale
 from dispatch.core.errors import Unprocessable
+from dispatch.core.i18n import gettext as _
 from dispatch.customers.models import Equipment
 from dispatch.tickets.models import Ticket, Visit
 
@@ -45,9 +46,15 @@ def _range(start: datetime | None, end: datetime | None) -> tuple[datetime, date
     end = end or utcnow()
     start = start or end - timedelta(weeks=8)
     if start.tzinfo is None or end.tzinfo is None:
-        raise Unprocessable("from/to need a time zone offset, e.g. 2026-11-01T00:00:00+08:00")
+        raise Unprocessable(
+            "from/to need a time zone offset, e.g. 2026-11-01T00:00:00+08:00", key="error.report.range-zone"
+        )
     if end <= start or (end - start).days > MAX_RANGE_DAYS:
-        raise Unprocessable(f"from must be before to, and the range at most {MAX_RANGE_DAYS} days")
+        raise Unprocessable(
+            f"from must be before to, and the range at most {MAX_RANGE_DAYS} days",
+            key="error.report.range",
+            params={"days": MAX_RANGE_DAYS},
+        )
     return start, end
 
 
@@ -227,7 +234,12 @@ SAT_COLUMNS = ["dimension", "importance", "performance", "answers"]
     responses=CSV_OR_JSON,
 )
 def report_satisfaction(
-    session: DbSession, _who: BoardUser, start: From = None, end: To = None, format: Format = "json"
+    session: DbSession,
+    _who: BoardUser,
+    locale: RequestLocale,
+    start: From = None,
+    end: To = None,
+    format: Format = "json",
 ) -> Any:
     """Performance is the mean rating (1-5) per dimension of the customers' signed confirmations; importance is
     derived (seed 004's importance-performance analysis): how strongly the dimension's rating goes with the
@@ -239,7 +251,7 @@ def report_satisfaction(
             "from": a,
             "to": b,
             "available": False,
-            "reason": "No customer confirmations are recorded yet.",
+            "reason": _("report.reason.no-confirmations", locale),
             "rows": [],
         }
         return _out(format, "satisfaction", SAT_COLUMNS, body)
@@ -263,7 +275,7 @@ def report_satisfaction(
         "from": a,
         "to": b,
         "available": True,
-        "reason": None if rows else "No confirmations were signed in this period.",
+        "reason": None if rows else _("report.reason.no-confirmations-in-period", locale),
         "rows": rows,
     }
     return _out(format, "satisfaction", SAT_COLUMNS, body)
@@ -274,13 +286,19 @@ RV_COLUMNS = ["week", "due", "done", "on_time", "rate"]
 
 @router.get("/return-visits", summary="Return visits to the customer done within their deadline", responses=CSV_OR_JSON)
 def report_return_visits(
-    session: DbSession, _who: BoardUser, start: From = None, end: To = None, format: Format = "json"
+    session: DbSession,
+    _who: BoardUser,
+    locale: RequestLocale,
+    start: From = None,
+    end: To = None,
+    format: Format = "json",
 ) -> Any:
     """Return-visit tasks (domain.md: within 2 working days of completion) by the week they fell due, counting
     those due by now: how many were done, and done by their deadline. Superseded tasks are left out."""
     a, b = _range(start, end)
     if not _has_table(session, "return_visit_tasks"):
-        body = {"from": a, "to": b, "available": False, "reason": "No return-visit tasks are recorded yet.", "rows": []}
+        reason = _("report.reason.no-return-visits", locale)
+        body = {"from": a, "to": b, "available": False, "reason": reason, "rows": []}
         return _out(format, "return-visits", RV_COLUMNS, body)
     sql = text(
         "SELECT date_trunc('week', due_at)::date AS week, count(*) AS due, count(done_at) AS done, "
@@ -302,7 +320,7 @@ def report_return_visits(
         "from": a,
         "to": b,
         "available": True,
-        "reason": None if rows else "No return visits fell due in this period.",
+        "reason": None if rows else _("report.reason.no-return-visits-in-period", locale),
         "rows": rows,
     }
     return _out(format, "return-visits", RV_COLUMNS, body)

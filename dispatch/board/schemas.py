@@ -176,3 +176,6 @@ class BoardConfig(BaseModel):
     timezone: str
     user: Ref
     role: str
+    locale: str | None = None
+    default_locale: str = "en"
+    effective_locale: str = "en"

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from dispatch.core import texts
+from dispatch.core.i18n import gettext as _
 from dispatch.core.types import OPEN_TICKET_STATUSES, Grade, TicketStatus, VisitStatus
 from dispatch.customers.models import Customer, Equipment, Site
 from dispatch.devices.models import Alarm
@@ -273,7 +275,15 @@ def _live_plan_document(session: Session) -> dict[str, Any] | None:
 
 
 def schedule(
-    session: Session, *, start: datetime, hours: int, limit: int, offset: int, now: datetime
+    session: Session,
+    *,
+    start: datetime,
+    hours: int,
+    limit: int,
+    offset: int,
+    now: datetime,
+    locale: str | None = None,
+    tz: str | None = None,
 ) -> dict[str, Any]:
     """Per technician: shifts and planned visits (travel + work blocks) in [start, start + hours).
 
@@ -283,9 +293,20 @@ def schedule(
     end = start + timedelta(hours=hours)
     doc = _live_plan_document(session) or {}
     stops = {str(st["ticket_id"]): st for r in doc.get("routes", []) for st in r.get("stops", [])}
-    plan_reasons: dict[str, list[str]] = doc.get("reasons", {}) or {}
-    why_unassigned: dict[str, str] = {str(t): why for t, why in doc.get("unassigned", [])}
-    why_unassigned.update({str(t): why for t, why in (doc.get("not_plannable", {}) or {}).items()})
+
+    # The router's reasons in the reader's language (times in the policy's zone), English for old plans.
+    def plan_reasons(key: str) -> list[str]:
+        return texts.plan_reasons(doc, key, locale, tz)
+
+    why_unassigned: dict[str, str] = {
+        str(t): (plan_reasons(str(t)) or [why])[0] for t, why in doc.get("unassigned", [])
+    }
+    why_unassigned.update(
+        {
+            str(t): texts.known_text(why, "plan.not-plannable.", locale)
+            for t, why in (doc.get("not_plannable", {}) or {}).items()
+        }
+    )
     total = session.scalar(select(func.count()).select_from(Technician).where(Technician.is_active)) or 0
     techs = list(
         session.scalars(
@@ -337,7 +358,7 @@ def schedule(
             "site_name": site_name,
             "pinned": v.pinned,
             "travel_from": travel_from,
-            "reasons": list(plan_reasons.get(str(v.ticket_id), []))[:5],
+            "reasons": plan_reasons(str(v.ticket_id))[:5],
             "start": start_at,
             "end": end_at,
             "eta": eta,
@@ -355,7 +376,7 @@ def schedule(
                     "grade": grade,
                     "site_name": site_name,
                     "due_at": due,
-                    "reason": f"planned arrival {minutes // 60} h {minutes % 60:02d} min after the on-site deadline",
+                    "reason": _("board.side.late", locale, late=texts.duration(minutes * 60, locale)),
                 }
             )
 
@@ -370,7 +391,7 @@ def schedule(
             "site_name": site_name,
             "due_at": due,
             "reason": why_unassigned.get(str(t_id))
-            or ("breached: not on site yet" if due < now else "waiting for the planner"),
+            or (_("board.side.breached", locale) if due < now else _("board.side.waiting", locale)),
         }
         for t_id, grade, due, site_name in session.execute(
             select(Ticket.id, Ticket.grade, Ticket.due_on_site_at, Site.name)

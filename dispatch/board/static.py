@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+
+from dispatch.core.i18n import tag
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -24,10 +26,16 @@ def install_board(app: FastAPI, static_dir: Path = STATIC_DIR) -> None:
 
     @app.get("/board", include_in_schema=False, response_model=None)
     @app.get("/board/", include_in_schema=False, response_model=None)
-    def board_page() -> FileResponse | HTMLResponse:
+    def board_page() -> HTMLResponse:
         if not index.is_file():
             return HTMLResponse(_MISSING, status_code=503)
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        # The site's default language goes into the page, for visitors whose browser asks for none we ship
+        # (the login page is drawn before anything is known about the user).
+        default = tag(app.state.settings.default_locale)
+        page = index.read_text(encoding="utf-8").replace(
+            '<html lang="en">', f'<html lang="{default}" data-default-lang="{default}">', 1
+        )
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
     assets = static_dir / "assets"
     app.mount("/board/assets", StaticFiles(directory=assets, check_dir=False), name="board-assets")

@@ -15,11 +15,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
 
 from dispatch.core.clock import utcnow
+from dispatch.core.db import DbSession
+from dispatch.core.deps import LOCALE_STATE
 from dispatch.core.errors import Forbidden, Unauthorized
 from dispatch.core.settings import Settings
 from dispatch.core.types import Role
+from dispatch.users.models import User
 
 _hasher = PasswordHasher()
 JWT_ALGORITHM = "HS256"
@@ -93,9 +97,9 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
             technician_id=claims.get("tech"),
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("The access token has expired; log in again.") from exc
+        raise Unauthorized("The access token has expired; log in again.", key="error.auth.expired") from exc
     except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
-        raise Unauthorized("The access token is invalid.") from exc
+        raise Unauthorized("The access token is invalid.", key="error.auth.invalid") from exc
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -105,10 +109,22 @@ def get_app_settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 
 
-def current_principal(settings: AppSettings, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+def current_principal(
+    request: Request,
+    settings: AppSettings,
+    session: DbSession,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Principal:
+    """The caller, from the bearer token; their saved language goes to the request for every text it renders."""
     if not token:
-        raise Unauthorized("Log in first: send 'Authorization: Bearer <token>'.")
-    return decode_access_token(settings, token)
+        raise Unauthorized("Log in first: send 'Authorization: Bearer <token>'.", key="error.auth.missing")
+    principal = decode_access_token(settings, token)
+    # Read per request rather than put in the token, so a changed setting applies at once on every device.
+    # The query is by primary key on the request's own session (shared with the endpoint, not a new one).
+    locale = session.scalar(select(User.locale).where(User.id == principal.user_id))
+    if locale:
+        setattr(request.state, LOCALE_STATE, locale)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -126,7 +142,9 @@ def require_roles(*roles: Role):  # type: ignore[no-untyped-def]
         admin_ok = principal.role is Role.admin and bool(allowed & _STAFF_SET)
         if principal.role not in allowed and not admin_ok:
             names = ", ".join(sorted(r.value for r in allowed))
-            raise Forbidden(f"This action needs one of the roles: {names}.")
+            raise Forbidden(
+                f"This action needs one of the roles: {names}.", key="error.auth.roles", params={"roles": names}
+            )
         return principal
 
     _check.allowed_roles = allowed  # type: ignore[attr-defined]  # read by the role-matrix test

@@ -1,6 +1,9 @@
 """Domain errors: pure exceptions carrying what the HTTP edge needs to render RFC 9457 problems.
 
 Nothing here imports the web framework; `dispatch.core.problem` turns these into responses.
+Texts are translated at the edge, in the reader's language: the title from the catalogue key
+`error.<code>.title`, the detail from `key` with `params` when the raiser gives one (the English `detail`
+stays as the fallback and as the text of logs), field errors likewise.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ class FieldError:
 
     pointer: str
     detail: str
+    key: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class DomainError(Exception):
@@ -30,9 +35,13 @@ class DomainError(Exception):
         *,
         errors: list[FieldError] | None = None,
         extra: dict[str, Any] | None = None,
+        key: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.key = key
+        self.params = params or {}
         self.errors = errors or []
         self.extra = extra or {}
 
@@ -101,4 +110,7 @@ class IllegalTransition(Conflict):
             self,
             f"Cannot '{self.action}' a ticket that is '{self.state}'. Allowed: {allowed}.",
             extra={"state": self.state, "action": self.action, "allowed": list(self.allowed)},
+            # The edge names the state and actions in the reader's language (keys status.* and action.*).
+            key="error.illegal-transition.detail",
+            params={"state": self.state, "action": self.action, "allowed": list(self.allowed)},
         )

@@ -136,6 +136,24 @@ def ngettext(singular: str, plural: str, n: int, locale: str | None, **params: o
     return text.format_map({"n": n, **params})
 
 
+def has_key(key: str) -> bool:
+    """Whether the catalogues define `key` (in English, which every language mirrors)."""
+    return translations(FALLBACK).gettext(key) != key
+
+
+def text_or(key: str | None, fallback: str, locale: str | None, **params: object) -> str:
+    """`key` translated when the catalogues know it, else the free-text `fallback` (data, older callers).
+
+    A placeholder the caller did not fill leaves the fallback too, rather than a 500 on an error page.
+    """
+    if not key or not has_key(key):
+        return fallback
+    try:
+        return gettext(key, locale, **params)
+    except (KeyError, IndexError, ValueError):
+        return fallback
+
+
 # The conventional short name, so `pybabel extract` finds the keys (`_("key", locale, …)`).
 _ = gettext
 

@@ -11,7 +11,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dispatch.core.errors import DomainError
+from dispatch.core.deps import get_locale
+from dispatch.core.errors import DomainError, FieldError, IllegalTransition
+from dispatch.core.i18n import gettext as _
+from dispatch.core.i18n import has_key, tag, text_or
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -27,6 +30,53 @@ def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
     return "/" + "/".join(escaped)
 
 
+def _title(code: str, fallback: str, locale: str) -> str:
+    # Every problem code has its title in the catalogues as error.<code>.title (checked by tests/test_i18n.py).
+    return text_or(f"error.{code}.title", fallback, locale)
+
+
+def _word(prefix: str, value: str, locale: str) -> str:
+    """A state or action name in the reader's language (status.on_site → 在现场), the code if unknown."""
+    return text_or(f"{prefix}.{value}", value, locale)
+
+
+def _params(exc: DomainError, locale: str) -> dict[str, Any]:
+    if isinstance(exc, IllegalTransition):
+        allowed = [_word("action", a, locale) for a in exc.allowed]
+        return {
+            "state": _word("status", exc.state, locale),
+            "action": _word("action", exc.action, locale),
+            "allowed": _("list.separator", locale).join(allowed) if allowed else _("list.none", locale),
+        }
+    return exc.params
+
+
+def _field_detail(error: FieldError, locale: str) -> str:
+    return text_or(error.key, error.detail, locale, **error.params)
+
+
+# Pydantic's error types whose message we translate (validation.<type>); others keep pydantic's English.
+def _validation_detail(error: dict[str, Any], locale: str) -> str:
+    kind = str(error.get("type", ""))
+    key = f"validation.{kind}"
+    fallback = str(error.get("msg", "invalid"))
+    if not has_key(key):
+        return fallback
+    ctx = {
+        k: (", ".join(map(str, v)) if isinstance(v, list | tuple) else v) for k, v in (error.get("ctx") or {}).items()
+    }
+    return text_or(key, fallback, locale, **ctx)
+
+
+def localised(exc: DomainError, locale: str) -> tuple[str, str, list[str]]:
+    """(title, detail, field details) of a domain error in `locale`, for problem bodies and HTML pages."""
+    return (
+        _title(exc.code, exc.title, locale),
+        text_or(exc.key, exc.detail, locale, **_params(exc, locale)),
+        [_field_detail(e, locale) for e in exc.errors],
+    )
+
+
 def problem_response(
     request: Request,
     *,
@@ -37,7 +87,11 @@ def problem_response(
     errors: list[dict[str, str]] | None = None,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    locale: str | None = None,
 ) -> JSONResponse:
+    if locale is not None:
+        # Caches must not hand one reader's language to another.
+        headers = {**(headers or {}), "Content-Language": tag(locale), "Vary": "Accept-Language"}
     body: dict[str, Any] = {
         "type": f"https://onsite24.dev/problems/{code}",
         "title": title,
@@ -58,60 +112,75 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if exc.status == 429 and "retry_after" in exc.extra:
             headers = {"Retry-After": str(exc.extra["retry_after"])}
+        locale = get_locale(request)
+        title, detail, details = localised(exc, locale)
         return problem_response(
             request,
             status=exc.status,
-            title=exc.title,
-            detail=exc.detail,
+            title=title,
+            detail=detail,
             code=exc.code,
-            errors=[{"pointer": e.pointer, "detail": e.detail} for e in exc.errors],
+            errors=[{"pointer": e.pointer, "detail": d} for e, d in zip(exc.errors, details, strict=True)],
             extra=exc.extra,
             headers=headers,
+            locale=locale,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"pointer": _pointer(e.get("loc", ())), "detail": e.get("msg", "invalid")} for e in exc.errors()]
+        locale = get_locale(request)
+        errors = [
+            {"pointer": _pointer(e.get("loc", ())), "detail": _validation_detail(e, locale)} for e in exc.errors()
+        ]
         fields = ", ".join(e["pointer"] for e in errors)
         return problem_response(
             request,
             status=422,
-            title="Invalid input",
-            detail=f"The request has invalid fields: {fields}",
+            title=_title("validation-error", "Invalid input", locale),
+            detail=_("error.validation-error.fields", locale, fields=fields),
             code="validation-error",
             errors=errors,
+            locale=locale,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        locale = get_locale(request)
+        code = f"http-{exc.status_code}"
+        fallback = str(exc.detail) if exc.status_code < 500 else "Server error"
         return problem_response(
             request,
             status=exc.status_code,
-            title=str(exc.detail) if exc.status_code < 500 else "Server error",
-            detail=str(exc.detail),
-            code=f"http-{exc.status_code}",
+            title=_title(code, fallback, locale),
+            detail=text_or(f"error.{code}.detail", str(exc.detail), locale),
+            code=code,
             headers=getattr(exc, "headers", None),
+            locale=locale,
         )
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value (out of range, malformed): the client's input, not a server fault.
         log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
+        locale = get_locale(request)
         return problem_response(
             request,
             status=422,
-            title="Invalid input",
-            detail="A value is out of range or malformed for this field.",
+            title=_title("validation-error", "Invalid input", locale),
+            detail=_("error.validation-error.database", locale),
             code="validation-error",
+            locale=locale,
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        locale = get_locale(request)
         return problem_response(
             request,
             status=500,
-            title="Server error",
-            detail="An unexpected error occurred; it has been logged.",
+            title=_title("server-error", "Server error", locale),
+            detail=_("error.server-error.detail", locale),
             code="server-error",
+            locale=locale,
         )

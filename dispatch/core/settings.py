@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Language of pages, notices and API texts when neither the user nor the browser names one we ship
     # (zh-CN, en, ko); the demo region sets zh-CN.
-    default_locale: str = "en"
+    default_locale: Literal["zh-CN", "en", "ko"] = "en"
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     # Outgoing webhook that receives every notification as JSON (retried with backoff); empty = none.
     webhook_url: str = ""
@@ -84,6 +84,13 @@ class Settings(BaseSettings):
             )
         if self.environment != "production" and not key:
             object.__setattr__(self, "secret_key", SecretStr(DEMO_SECRET_KEY))
+        return self
+
+    @model_validator(mode="after")
+    def _demo_region_speaks_chinese(self) -> Settings:
+        # The demo region is around Changsha: its pages default to zh-CN unless ONSITE24_DEFAULT_LOCALE says.
+        if self.environment == "demo" and "default_locale" not in self.model_fields_set:
+            object.__setattr__(self, "default_locale", "zh-CN")
         return self
 
     @property

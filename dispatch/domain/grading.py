@@ -9,6 +9,7 @@ the grade with a reason; the override is kept alongside the computed reasons.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
@@ -49,11 +50,16 @@ class ComplaintFacts:
 
 @dataclass(frozen=True)
 class GradeReason:
-    """One rule that matched: its name, the grade it asks for and its readable text."""
+    """One rule that matched: its name, the grade it asks for and its readable text (in the policy's words).
+
+    `params` are the values the text's placeholders were filled with, kept so the text can be written
+    again in the reader's language when it is shown (dispatch.core.texts).
+    """
 
     rule: str
     grade: Grade
     text: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,12 @@ def _render(text: str, values: Mapping[str, Any]) -> str:
     return text.format_map(_Blank({k: ("?" if v is None else v) for k, v in values.items()}))
 
 
+def _used(text: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a reason text's placeholders name (what a translation of it needs)."""
+    names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    return {k: ("?" if values.get(k) is None else values[k]) for k in sorted(names)}
+
+
 def grade_complaint(
     facts: ComplaintFacts,
     rules: GradingPolicy | Sequence[GradeRule],
@@ -108,7 +120,10 @@ def grade_complaint(
     if not matched:
         raise ValueError("grading table has no fallback rule")
     texts = {**(placeholders or {}), **values}
-    reasons = tuple(GradeReason(r.name, r.grade, _render(r.reason, texts)) for r in matched)
+    reasons = tuple(
+        GradeReason(r.name, r.grade, _render(r.reason, texts), _used(" ".join((r.reason, *r.reasons.values())), texts))
+        for r in matched
+    )
     winner = max(matched, key=lambda r: r.grade.rank)  # max() keeps the first of equal ranks
     return GradeDecision(grade=winner.grade, rule=winner.name, reasons=reasons, computed_grade=winner.grade)
 

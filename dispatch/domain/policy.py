@@ -122,6 +122,14 @@ def _check_facts(when: Condition, allowed: tuple[str, ...]) -> Condition:
 # --- grading -----------------------------------------------------------------------------------------
 
 
+def _check_placeholders(reason: str) -> str:
+    allowed = set(GRADING_FACTS) | set(POLICY_PLACEHOLDERS)
+    for _, field_name, _, _ in string.Formatter().parse(reason):
+        if field_name is not None and field_name not in allowed:
+            raise ValueError(f"unknown placeholder {{{field_name}}} in reason")
+    return reason
+
+
 class GradeRule(_Model):
     """One row of the grading table: if `when` holds for the facts, the complaint is at least `grade`.
 
@@ -132,6 +140,9 @@ class GradeRule(_Model):
     name: str = Field(min_length=1)
     grade: Grade
     reason: str = Field(min_length=1)
+    # The reason in other languages, by language tag (zh-CN, en, ko); the shipped rules are translated in
+    # the message catalogues instead (key grade.reason.<name>), so this is for a deployment's own rules.
+    reasons: dict[Literal["zh-CN", "en", "ko"], str] = Field(default_factory=dict)
     when: Condition = Field(default_factory=dict)
 
     @field_validator("when")
@@ -142,11 +153,14 @@ class GradeRule(_Model):
     @field_validator("reason")
     @classmethod
     def _known_placeholders(cls, reason: str) -> str:
-        allowed = set(GRADING_FACTS) | set(POLICY_PLACEHOLDERS)
-        for _, field_name, _, _ in string.Formatter().parse(reason):
-            if field_name is not None and field_name not in allowed:
-                raise ValueError(f"unknown placeholder {{{field_name}}} in reason")
-        return reason
+        return _check_placeholders(reason)
+
+    @field_validator("reasons")
+    @classmethod
+    def _known_placeholders_in_translations(cls, reasons: dict[str, str]) -> dict[str, str]:
+        for text in reasons.values():
+            _check_placeholders(text)
+        return reasons
 
     @property
     def is_fallback(self) -> bool:

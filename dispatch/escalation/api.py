@@ -7,9 +7,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from dispatch.core import texts
 from dispatch.core.auth import Principal, require_roles
 from dispatch.core.db import DbSession
-from dispatch.core.deps import AppPolicy, DbId, Now
+from dispatch.core.deps import AppPolicy, DbId, Now, RequestLocale
 from dispatch.core.types import Grade, Role, TicketStatus
 from dispatch.escalation import service
 from dispatch.escalation.models import EscalationEvent, TicketEscalation
@@ -48,14 +49,19 @@ class AcknowledgeIn(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
 
 
-def _views(session, rows: list[tuple[TicketEscalation, Ticket]]) -> list[EscalationOut]:  # type: ignore[no-untyped-def]
+def _views(  # type: ignore[no-untyped-def]
+    session, rows: list[tuple[TicketEscalation, Ticket]], locale: str | None = None
+) -> list[EscalationOut]:
+    """Fired steps' messages in the reader's language when they are the shipped policy's (stored as fired)."""
     ids = [t.id for _, t in rows]
     fired: dict[int, list[FiredStep]] = {}
     if ids:
         for e in session.scalars(
             select(EscalationEvent).where(EscalationEvent.ticket_id.in_(ids)).order_by(EscalationEvent.fired_at)
         ):
-            fired.setdefault(e.ticket_id, []).append(FiredStep.model_validate(e, from_attributes=True))
+            step = FiredStep.model_validate(e, from_attributes=True)
+            step.message = texts.known_text(step.message, "escalation.", locale)
+            fired.setdefault(e.ticket_id, []).append(step)
     return [
         EscalationOut(
             id=state.id,
@@ -82,6 +88,8 @@ def list_escalations(
     open_only: Annotated[bool, Query(alias="open", description="Only fired and unacknowledged")] = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
+    *,
+    locale: RequestLocale,
 ) -> list[EscalationOut]:
     query = (
         select(TicketEscalation, Ticket)
@@ -91,7 +99,7 @@ def list_escalations(
     if open_only:
         query = query.where(TicketEscalation.acknowledged_at.is_(None), TicketEscalation.resolved_at.is_(None))
     rows = session.execute(query.order_by(Ticket.due_on_site_at).limit(limit).offset(offset)).all()
-    return _views(session, list(rows))
+    return _views(session, list(rows), locale)
 
 
 @router.post(
@@ -100,10 +108,16 @@ def list_escalations(
     summary="Take the matter up: stops the notify steps",
 )
 def acknowledge(
-    ticket_id: DbId, body: AcknowledgeIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
+    ticket_id: DbId,
+    body: AcknowledgeIn,
+    session: DbSession,
+    policy: AppPolicy,
+    now: Now,
+    who: Dispatcher,
+    locale: RequestLocale,
 ) -> EscalationOut:
     state = service.acknowledge(
         session, policy=policy, ticket_id=ticket_id, user_id=who.user_id, actor=who.actor, note=body.note, now=now
     )
     ticket = session.get(Ticket, ticket_id)
-    return _views(session, [(state, ticket)])[0]
+    return _views(session, [(state, ticket)], locale)[0]

@@ -186,9 +186,15 @@ def acknowledge(
     """Someone has taken the matter up: the ladder's notify steps stop (written reports still fall due)."""
     state = session.scalar(select(TicketEscalation).where(TicketEscalation.ticket_id == ticket_id).with_for_update())
     if state is None:
-        raise NotFound(f"Ticket {ticket_id} has no escalation.")
+        raise NotFound(
+            f"Ticket {ticket_id} has no escalation.", key="error.escalation.none", params={"ticket_id": ticket_id}
+        )
     if state.acknowledged_at is not None:
-        raise Conflict(f"The escalation of ticket {ticket_id} was already acknowledged.")
+        raise Conflict(
+            f"The escalation of ticket {ticket_id} was already acknowledged.",
+            key="error.escalation.acknowledged",
+            params={"ticket_id": ticket_id},
+        )
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
     state.acknowledged_at = now

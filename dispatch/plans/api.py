@@ -5,9 +5,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from dispatch.core import texts
 from dispatch.core.auth import Principal, require_roles
 from dispatch.core.db import DbSession
-from dispatch.core.deps import AppPolicy, DbId, Now
+from dispatch.core.deps import AppPolicy, DbId, Now, RequestLocale
 from dispatch.core.errors import NotFound
 from dispatch.core.geo import latlon
 from dispatch.core.types import Role
@@ -22,7 +23,8 @@ router = APIRouter(tags=["plans"])
 Dispatcher = Annotated[Principal, require_roles(Role.dispatcher, Role.manager)]
 
 
-def plan_view(session: DbSession, row: Plan) -> PlanOut:
+def plan_view(session: DbSession, row: Plan, locale: str | None = None, tz: str | None = None) -> PlanOut:
+    """The plan with its reasons in the reader's language (times in the policy's zone)."""
     doc: dict[str, Any] = row.document or {}
     routes = doc.get("routes", [])
     ticket_ids = {int(s["ticket_id"]) for r in routes for s in r["stops"]}
@@ -31,7 +33,6 @@ def plan_view(session: DbSession, row: Plan) -> PlanOut:
     site_ids = {t.site_id for t in tickets.values() if t.site_id}
     sites = {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))} if site_ids else {}
     names = dict(session.execute(select(Technician.id, Technician.name)).all())
-    reasons = doc.get("reasons", {})
     out_routes = []
     late = []
     for r in routes:
@@ -55,7 +56,7 @@ def plan_view(session: DbSession, row: Plan) -> PlanOut:
                     travel_km=round(s["travel_m"] / 1000, 2),
                     late_minutes=s["late_minutes"],
                     committed=s["committed"],
-                    reasons=reasons.get(s["visit_id"], []),
+                    reasons=texts.plan_reasons(doc, s["visit_id"], locale, tz),
                     symptom=ticket.symptom if ticket else None,
                     site_name=site.name if site else None,
                     lat=point["lat"] if point else None,
@@ -73,8 +74,14 @@ def plan_view(session: DbSession, row: Plan) -> PlanOut:
                 stops=stops,
             )
         )
-    unassigned = [UnassignedOut(ticket_id=int(v), reason=why) for v, why in doc.get("unassigned", [])]
-    unassigned += [UnassignedOut(ticket_id=int(v), reason=why) for v, why in doc.get("not_plannable", {}).items()]
+    unassigned = [
+        UnassignedOut(ticket_id=int(v), reason=(texts.plan_reasons(doc, v, locale, tz) or [why])[0])
+        for v, why in doc.get("unassigned", [])
+    ]
+    unassigned += [
+        UnassignedOut(ticket_id=int(v), reason=texts.known_text(why, "plan.not-plannable.", locale))
+        for v, why in doc.get("not_plannable", {}).items()
+    ]
     return PlanOut(
         id=row.id,
         kind=row.kind,
@@ -95,42 +102,53 @@ def plan_view(session: DbSession, row: Plan) -> PlanOut:
 
 
 @router.get("/plans/live", response_model=PlanOut, summary="The plan the field works to")
-def get_live(session: DbSession, _who: Dispatcher) -> PlanOut:
+def get_live(session: DbSession, _who: Dispatcher, policy: AppPolicy, locale: RequestLocale) -> PlanOut:
     row = service.live_plan(session)
     if row is None:
-        raise NotFound("There is no live plan yet: it is made as soon as a ticket needs a technician.")
-    return plan_view(session, row)
+        raise NotFound(
+            "There is no live plan yet: it is made as soon as a ticket needs a technician.", key="error.plan.no-live"
+        )
+    return plan_view(session, row, locale, policy.calendar.timezone)
 
 
 @router.post("/plans", response_model=PlanOut, status_code=202, summary="Ask for a full re-optimisation (a draft)")
-def request_draft(body: DraftIn, session: DbSession, policy: AppPolicy, who: Dispatcher) -> PlanOut:
+def request_draft(
+    body: DraftIn, session: DbSession, policy: AppPolicy, who: Dispatcher, locale: RequestLocale
+) -> PlanOut:
     row = service.request_draft(
         session, user_id=who.user_id, reason=body.reason, time_limit=body.time_limit_seconds, policy=policy
     )
-    return plan_view(session, row)
+    return plan_view(session, row, locale, policy.calendar.timezone)
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut, summary="A plan or draft, with its diff")
-def get_plan(plan_id: DbId, session: DbSession, _who: Dispatcher) -> PlanOut:
+def get_plan(plan_id: DbId, session: DbSession, _who: Dispatcher, policy: AppPolicy, locale: RequestLocale) -> PlanOut:
     row = session.get(Plan, plan_id)
     if row is None:
-        raise NotFound(f"Plan {plan_id} does not exist.")
-    return plan_view(session, row)
+        raise NotFound(f"Plan {plan_id} does not exist.", key="error.plan.not-found", params={"plan_id": plan_id})
+    return plan_view(session, row, locale, policy.calendar.timezone)
 
 
 @router.post("/plans/{plan_id}/apply", response_model=PlanOut, summary="Apply a draft (409 when stale)")
-def apply_draft(plan_id: DbId, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher) -> PlanOut:
+def apply_draft(
+    plan_id: DbId, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher, locale: RequestLocale
+) -> PlanOut:
     row = service.apply_draft(session, plan_id=plan_id, user_id=who.user_id, actor=who.actor, policy=policy, now=now)
-    return plan_view(session, row)
+    return plan_view(session, row, locale, policy.calendar.timezone)
 
 
 @router.post("/plans/{plan_id}/discard", response_model=PlanOut, summary="Discard a draft")
-def discard_draft(plan_id: DbId, session: DbSession, _who: Dispatcher) -> PlanOut:
-    return plan_view(session, service.discard_draft(session, plan_id=plan_id))
+def discard_draft(
+    plan_id: DbId, session: DbSession, _who: Dispatcher, policy: AppPolicy, locale: RequestLocale
+) -> PlanOut:
+    row = service.discard_draft(session, plan_id=plan_id)
+    return plan_view(session, row, locale, policy.calendar.timezone)
 
 
 @router.post("/plans/validate-move", response_model=MoveOut, summary="Check a move: skills, shift, deadline effect")
-def validate_move(body: MoveIn, session: DbSession, policy: AppPolicy, now: Now, _who: Dispatcher) -> MoveOut:
+def validate_move(
+    body: MoveIn, session: DbSession, policy: AppPolicy, now: Now, _who: Dispatcher, locale: RequestLocale
+) -> MoveOut:
     return MoveOut(
         **service.validate_move(
             session,
@@ -139,12 +157,15 @@ def validate_move(body: MoveIn, session: DbSession, policy: AppPolicy, now: Now,
             technician_id=body.technician_id,
             now=now,
             start_at=body.start_at,
+            locale=locale,
         )
     )
 
 
 @router.post("/plans/pin", response_model=MoveOut, summary="Pin a ticket to a technician (validated), or unpin")
-def pin(body: PinIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher) -> MoveOut:
+def pin(
+    body: PinIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher, locale: RequestLocale
+) -> MoveOut:
     return MoveOut(
         **service.pin(
             session,
@@ -155,5 +176,6 @@ def pin(body: PinIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispa
             user_id=who.user_id,
             now=now,
             start_at=body.start_at,
+            locale=locale,
         )
     )

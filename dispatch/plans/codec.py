@@ -28,6 +28,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "objective": asdict(plan.objective),
         "stats": asdict(plan.stats),
         "reasons": {k: list(v) for k, v in plan.reasons.items()},
+        # Line for line with `reasons`: [code, values], written in each reader's language when shown.
+        "reason_codes": {k: [[code, values] for code, values in v] for k, v in plan.reason_codes.items()},
     }
 
 
@@ -54,4 +56,5 @@ def plan_from_json(doc: dict[str, Any]) -> Plan:
         objective=Objective(**doc.get("objective", {})),
         stats=SolverStats(**doc["stats"]) if "stats" in doc else SolverStats("restored", 0.0, "none"),
         reasons={k: tuple(v) for k, v in doc.get("reasons", {}).items()},
+        reason_codes={k: tuple((c[0], c[1]) for c in v) for k, v in doc.get("reason_codes", {}).items()},
     )

@@ -15,7 +15,10 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.audit.service import apply_transition, record_event
+from dispatch.core import texts
 from dispatch.core.errors import FieldError, NotFound, StaleUpdate, Unprocessable
+from dispatch.core.i18n import FALLBACK, normalize
+from dispatch.core.i18n import gettext as _
 from dispatch.core.policy import policy_for
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus, VisitStatus
@@ -108,9 +111,7 @@ def apply_plan(
                 )
             ticket.assigned_technician_id = tech_id
             if newly_assigned:
-                customer_notices.technician_assigned(
-                    session, ticket, technician_id=tech_id, eta=stop.arrival, now=now
-                )
+                customer_notices.technician_assigned(session, ticket, technician_id=tech_id, eta=stop.arrival, now=now)
             update_eta(session, ticket, stop.arrival, policy, now)
     for ticket_id, ticket in snapshot.tickets.items():
         if ticket_id in planned:
@@ -259,15 +260,21 @@ def apply_draft(session: Session, *, plan_id: int, user_id: int, actor: str, pol
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LIVE_REPLAN_LOCK})
     draft = session.scalar(select(Plan).where(Plan.id == plan_id).with_for_update())
     if draft is None or draft.kind != "draft":
-        raise NotFound(f"Draft plan {plan_id} does not exist.")
+        raise NotFound(f"Draft plan {plan_id} does not exist.", key="error.plan.not-found", params={"plan_id": plan_id})
     if draft.status != "ready":
-        raise Unprocessable(f"Draft plan {plan_id} is {draft.status}; only a ready draft can be applied.")
+        raise Unprocessable(
+            f"Draft plan {plan_id} is {draft.status}; only a ready draft can be applied.",
+            key="error.plan.not-ready",
+            params={"plan_id": plan_id},
+        )
     current = live_plan(session)
     if (current.id if current else None) != draft.based_on_plan_id:
         draft.status = "stale"
         session.commit()
         raise StaleUpdate(
             f"The live plan changed since draft {plan_id} was computed; ask for a new draft.",
+            key="error.plan.stale",
+            params={"plan_id": plan_id},
             extra={"live_plan_id": current.id if current else None, "draft_based_on": draft.based_on_plan_id},
         )
     snapshot = build_snapshot(session, policy, now)
@@ -277,7 +284,11 @@ def apply_draft(session: Session, *, plan_id: int, user_id: int, actor: str, pol
     if stale:
         draft.status = "stale"
         session.commit()
-        raise StaleUpdate(f"Tickets {', '.join(stale[:10])} changed since the draft was computed; ask for a new one.")
+        raise StaleUpdate(
+            f"Tickets {', '.join(stale[:10])} changed since the draft was computed; ask for a new one.",
+            key="error.plan.tickets-changed",
+            params={"tickets": ", ".join(stale[:10])},
+        )
     apply_plan(session, snapshot, plan, policy, now, actor=f"user:{user_id}")
     if current is not None:
         current.status = "superseded"
@@ -301,9 +312,11 @@ def apply_draft(session: Session, *, plan_id: int, user_id: int, actor: str, pol
 def discard_draft(session: Session, *, plan_id: int) -> Plan:
     draft = session.scalar(select(Plan).where(Plan.id == plan_id, Plan.kind == "draft").with_for_update())
     if draft is None:
-        raise NotFound(f"Draft plan {plan_id} does not exist.")
+        raise NotFound(f"Draft plan {plan_id} does not exist.", key="error.plan.not-found", params={"plan_id": plan_id})
     if draft.status in ("applied",):
-        raise Unprocessable(f"Draft plan {plan_id} was already applied.")
+        raise Unprocessable(
+            f"Draft plan {plan_id} was already applied.", key="error.plan.already-applied", params={"plan_id": plan_id}
+        )
     draft.status = "discarded"
     session.commit()
     return draft
@@ -313,11 +326,17 @@ def _check_start(start_at: datetime | None, policy: Policy, now: datetime) -> No
     if start_at is None:
         return
     if start_at < now - timedelta(minutes=5):
-        raise Unprocessable("The chosen start time is in the past.", errors=[FieldError("/start_at", "in the past")])
+        raise Unprocessable(
+            "The chosen start time is in the past.",
+            errors=[FieldError("/start_at", "in the past", key="field.in-the-past")],
+            key="error.plan.start-in-past",
+        )
     if start_at > now + timedelta(hours=policy.routing.horizon_hours):
         raise Unprocessable(
             f"The chosen start time is beyond the planning horizon of {policy.routing.horizon_hours:g} h.",
-            errors=[FieldError("/start_at", "beyond the planning horizon")],
+            errors=[FieldError("/start_at", "beyond the planning horizon", key="field.beyond-horizon")],
+            key="error.plan.start-beyond-horizon",
+            params={"hours": f"{policy.routing.horizon_hours:g}"},
         )
 
 
@@ -329,13 +348,21 @@ def validate_move(
     technician_id: int,
     now: datetime,
     start_at: datetime | None = None,
+    locale: str | None = None,
 ) -> dict[str, Any]:
-    """What happens if this ticket goes to this technician (at or after `start_at`): ETA, lateness, why not."""
+    """What happens if this ticket goes to this technician (at or after `start_at`): feasible, ETA, lateness,
+    and why not.
+
+    The reasons are written in `locale` (English when not given), times in the policy's zone."""
     _check_start(start_at, policy, now)
+    tz = policy.calendar.timezone
     tech = session.get(Technician, technician_id)
     if tech is None:
         raise Unprocessable(
-            f"Technician {technician_id} does not exist.", errors=[FieldError("/technician_id", "no such technician")]
+            f"Technician {technician_id} does not exist.",
+            errors=[FieldError("/technician_id", "no such technician", key="field.no-such-technician")],
+            key="error.technician.not-found",
+            params={"technician_id": technician_id},
         )
     snapshot = build_snapshot(
         session,
@@ -347,31 +374,41 @@ def validate_move(
     if ticket_id not in snapshot.tickets:
         raise Unprocessable(
             f"Ticket {ticket_id} is not waiting for a visit.",
+            key="error.plan.not-plannable",
+            params={"ticket_id": ticket_id},
             errors=[FieldError("/ticket_id", "not plannable in its current state")],
         )
     if ticket_id in snapshot.not_plannable:
-        return {"feasible": False, "reasons": [snapshot.not_plannable[ticket_id]], "eta": None, "late_minutes": None}
+        why = texts.known_text(snapshot.not_plannable[ticket_id], "plan.not-plannable.", locale)
+        return {"feasible": False, "reasons": [why], "eta": None, "late_minutes": None}
     visit = snapshot.problem.visit(str(ticket_id))
     reasons = []
     missing = sorted(visit.required_skills - set(tech.skills))
     if missing:
-        reasons.append(f"{tech.name} lacks the skill for {', '.join(missing)}")
+        # English keeps the skill codes, like the optimizer's own (English) explanations; others get words.
+        if (normalize(locale) or FALLBACK) == FALLBACK:
+            skills = ", ".join(missing)
+        else:
+            skills = _("list.separator", locale).join(texts.word("equipment", m, locale) for m in missing)
+        reasons.append(_("plan.move.lacks-skill", locale, name=tech.name, skills=skills))
     if str(technician_id) not in {t.id for t in snapshot.problem.technicians}:
-        reasons.append(f"{tech.name} has no shift in the next {policy.routing.horizon_hours:g} h")
+        hours = f"{policy.routing.horizon_hours:g}"
+        reasons.append(_("plan.move.no-shift", locale, name=tech.name, hours=hours))
     if reasons:
         return {"feasible": False, "reasons": reasons, "eta": None, "late_minutes": None}
     current = live_plan(session)
     previous = plan_from_json(current.document) if current is not None and current.document else None
     plan = _solve(snapshot, policy, previous, time_limit=min(policy.routing.time_limit_seconds, 1.0), workers=1)
     stop = plan.stop(str(ticket_id))
+    doc = plan_to_json(plan)
     if stop is None:
-        why = dict(plan.unassigned).get(str(ticket_id), "the technician cannot fit it in a shift")
-        return {"feasible": False, "reasons": [why], "eta": None, "late_minutes": None}
-    reasons = list(plan.reasons.get(str(ticket_id), ()))
+        why = texts.plan_reasons(doc, str(ticket_id), locale, tz) or [_("plan.move.cannot-fit", locale)]
+        return {"feasible": False, "reasons": why[:1], "eta": None, "late_minutes": None}
+    reasons = texts.plan_reasons(doc, str(ticket_id), locale, tz)
     if start_at is not None and stop.start > start_at + timedelta(minutes=1):
         # Not before the chosen time, but the route (travel, earlier visits, access hours) makes it later.
         later = round((stop.start - start_at).total_seconds() / 60)
-        reasons.append(f"starts {later} min after the chosen time (travel, earlier visits or access hours)")
+        reasons.append(_("plan.move.starts-later", locale, minutes=later))
     return {
         "feasible": True,
         "reasons": reasons,
@@ -392,26 +429,39 @@ def pin(
     user_id: int,
     now: datetime,
     start_at: datetime | None = None,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """Pin a ticket's visit to a technician, optionally not before `start_at`, after validating it (or unpin
     with None); re-plans around it."""
     if start_at is not None and technician_id is None:
         raise Unprocessable(
-            "A start time needs a technician.", errors=[FieldError("/start_at", "only with a technician_id")]
+            "A start time needs a technician.",
+            errors=[FieldError("/start_at", "only with a technician_id", key="field.only-with-technician")],
+            key="error.plan.start-needs-technician",
         )
     ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} does not exist.")
+        raise NotFound(
+            f"Ticket {ticket_id} does not exist.", key="error.ticket.not-found", params={"ticket_id": ticket_id}
+        )
     result: dict[str, Any] = {"feasible": True, "reasons": []}
     if technician_id is not None:
         result = validate_move(
-            session, policy=policy, ticket_id=ticket_id, technician_id=technician_id, now=now, start_at=start_at
+            session,
+            policy=policy,
+            ticket_id=ticket_id,
+            technician_id=technician_id,
+            now=now,
+            start_at=start_at,
+            locale=locale,
         )
         if not result["feasible"]:
             raise Unprocessable(
                 "The move is not possible: " + "; ".join(result["reasons"]),
                 errors=[FieldError("/technician_id", r) for r in result["reasons"]],
                 extra={"reasons": result["reasons"]},
+                key="error.plan.move-impossible",
+                params={"reasons": "; ".join(result["reasons"])},
             )
     visit = session.scalar(
         select(Visit)
@@ -421,7 +471,11 @@ def pin(
     )
     if visit is None:
         if technician_id is None:
-            raise Unprocessable(f"Ticket {ticket_id} has no visit to unpin.")
+            raise Unprocessable(
+                f"Ticket {ticket_id} has no visit to unpin.",
+                key="error.plan.nothing-to-unpin",
+                params={"ticket_id": ticket_id},
+            )
         visit = Visit(ticket_id=ticket_id, status=VisitStatus.planned)
         session.add(visit)
     visit.pinned = technician_id is not None

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
 from dispatch.audit.models import AuditEntry
+from dispatch.core import texts
 from dispatch.core.auth import Principal, require_roles
 from dispatch.core.db import DbSession
-from dispatch.core.deps import AppPolicy, DbId, Now
+from dispatch.core.deps import AppPolicy, DbId, Now, RequestLocale
 from dispatch.core.errors import NotFound
+from dispatch.core.i18n import gettext as _
 from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
 from dispatch.devices.models import Alarm
 from dispatch.escalation.models import EscalationEvent
@@ -37,7 +40,13 @@ OfficeStaff = Annotated[Principal, require_roles(Role.agent, Role.dispatcher, Ro
 
 @router.post("/complaints", response_model=ComplaintOut, status_code=201, summary="Record a complaint")
 def create_complaint(
-    request: Request, body: ComplaintIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake
+    request: Request,
+    body: ComplaintIn,
+    session: DbSession,
+    policy: AppPolicy,
+    now: Now,
+    who: Intake,
+    locale: RequestLocale,
 ) -> ComplaintOut:
     """Grade the complaint, set its deadlines and start its escalation ladder — or link it to the open ticket
     for the same equipment (same site for base stations) and say what is already being done."""
@@ -66,7 +75,7 @@ def create_complaint(
         reported_at=body.reported_at,
         public_base_url=request.app.state.settings.public_base_url,
     )
-    view = ticket_views(session, [result.ticket], now)[0]
+    view = ticket_views(session, [result.ticket], now, locale=locale, policy=policy)[0]
     return ComplaintOut(
         **view.model_dump(),
         intake=IntakeOut(linked=result.linked, message=result.message, report_id=result.report.id),
@@ -89,6 +98,9 @@ def list_tickets(
     sort: Annotated[Literal["time_left", "reported_at", "-reported_at"], Query()] = "time_left",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    *,
+    policy: AppPolicy,
+    locale: RequestLocale,
 ) -> TicketPage:
     query = service.list_tickets_query(
         statuses=status,
@@ -107,24 +119,35 @@ def list_tickets(
         "-reported_at": (Ticket.reported_at.desc(), Ticket.id.desc()),
     }[sort]
     rows = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
-    return TicketPage(items=ticket_views(session, rows, now), total=total, limit=limit, offset=offset)
+    views = ticket_views(session, rows, now, locale=locale, policy=policy)
+    return TicketPage(items=views, total=total, limit=limit, offset=offset)
 
 
 def _get(session: DbSession, ticket_id: int) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} does not exist.")
+        raise NotFound(
+            f"Ticket {ticket_id} does not exist.", key="error.ticket.not-found", params={"ticket_id": ticket_id}
+        )
     return ticket
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, summary="One ticket")
-def get_ticket(ticket_id: DbId, session: DbSession, now: Now, _who: OfficeStaff) -> TicketOut:
-    return ticket_views(session, [_get(session, ticket_id)], now)[0]
+def get_ticket(
+    ticket_id: DbId, session: DbSession, now: Now, _who: OfficeStaff, policy: AppPolicy, locale: RequestLocale
+) -> TicketOut:
+    return ticket_views(session, [_get(session, ticket_id)], now, locale=locale, policy=policy)[0]
 
 
 @router.post("/tickets/{ticket_id}/regrade", response_model=TicketOut, summary="Override the grade with a reason")
 def regrade(
-    ticket_id: DbId, body: RegradeIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
+    ticket_id: DbId,
+    body: RegradeIn,
+    session: DbSession,
+    policy: AppPolicy,
+    now: Now,
+    who: Dispatcher,
+    locale: RequestLocale,
 ) -> TicketOut:
     ticket = service.regrade(
         session,
@@ -136,14 +159,20 @@ def regrade(
         actor_user_id=who.user_id,
         now=now,
     )
-    return ticket_views(session, [ticket], now)[0]
+    return ticket_views(session, [ticket], now, locale=locale, policy=policy)[0]
 
 
 @router.put(
     "/tickets/{ticket_id}/nature", response_model=TicketOut, summary="Classify: effective, communication, invalid"
 )
 def set_nature(
-    ticket_id: DbId, body: NatureIn, session: DbSession, policy: AppPolicy, now: Now, who: Intake
+    ticket_id: DbId,
+    body: NatureIn,
+    session: DbSession,
+    policy: AppPolicy,
+    now: Now,
+    who: Intake,
+    locale: RequestLocale,
 ) -> TicketOut:
     ticket = service.set_nature(
         session,
@@ -155,12 +184,18 @@ def set_nature(
         actor_user_id=who.user_id,
         now=now,
     )
-    return ticket_views(session, [ticket], now)[0]
+    return ticket_views(session, [ticket], now, locale=locale, policy=policy)[0]
 
 
 @router.post("/tickets/{ticket_id}/cancel", response_model=TicketOut, summary="Cancel with a reason")
 def cancel(
-    ticket_id: DbId, body: ReasonIn, session: DbSession, policy: AppPolicy, now: Now, who: Dispatcher
+    ticket_id: DbId,
+    body: ReasonIn,
+    session: DbSession,
+    policy: AppPolicy,
+    now: Now,
+    who: Dispatcher,
+    locale: RequestLocale,
 ) -> TicketOut:
     ticket = service.cancel(
         session,
@@ -171,7 +206,7 @@ def cancel(
         actor_user_id=who.user_id,
         now=now,
     )
-    return ticket_views(session, [ticket], now)[0]
+    return ticket_views(session, [ticket], now, locale=locale, policy=policy)[0]
 
 
 @router.get("/tickets/{ticket_id}/timeline", response_model=list[TimelineEntry], summary="Everything that happened")
@@ -180,20 +215,26 @@ def timeline(
     session: DbSession,
     _who: OfficeStaff,
     limit: Annotated[int, Query(ge=1, le=1000)] = 300,
+    *,
+    locale: RequestLocale,
 ) -> list[TimelineEntry]:
+    """Titles are written in the reader's language; details are stored texts (people's words, alarm messages)."""
     _get(session, ticket_id)
+    word = partial(texts.word, locale=locale)
     entries: list[TimelineEntry] = []
     for a in session.scalars(
         select(AuditEntry).where(AuditEntry.ticket_id == ticket_id).order_by(AuditEntry.id).limit(limit)
     ):
-        title = a.action if a.from_status == a.to_status else f"{a.action}: {a.from_status or '—'} → {a.to_status}"
+        action = texts.audit_action(a.action, locale)
+        moved = f"{word('status', a.from_status) or '—'} → {word('status', a.to_status)}"
+        title = action if a.from_status == a.to_status else f"{action}: {moved}"
         entries.append(TimelineEntry(at=a.at, kind="audit", title=title, detail=a.reason, actor=a.actor, data=a.data))
     for r in session.scalars(select(TicketReport).where(TicketReport.ticket_id == ticket_id).limit(limit)):
         entries.append(
             TimelineEntry(
                 at=r.reported_at,
                 kind="report",
-                title=f"{r.channel.value} complaint",
+                title=_("timeline.complaint", locale, channel=word("channel", r.channel.value)),
                 detail=r.symptom,
                 data={"linked": r.linked, "grade": r.computed_grade.value},
             )
@@ -203,7 +244,13 @@ def timeline(
             TimelineEntry(
                 at=al.device_at or al.received_at,
                 kind="alarm",
-                title=f"{al.severity} alarm {al.code} {al.state}",
+                title=_(
+                    "timeline.alarm",
+                    locale,
+                    severity=word("severity", str(al.severity)),
+                    code=al.code,
+                    state=word("alarm-state", str(al.state)),
+                ),
                 detail=al.message,
                 actor=f"device:{al.device_id}",
                 data=al.data,
@@ -214,8 +261,8 @@ def timeline(
             TimelineEntry(
                 at=e.fired_at,
                 kind="escalation",
-                title=f"escalated to {e.audience}",
-                detail=e.message,
+                title=_("timeline.escalated", locale, audience=word("audience", e.audience)),
+                detail=texts.known_text(e.message, "escalation.", locale),
                 actor=e.fired_by,
                 data={"step": e.step_key},
             )

@@ -71,7 +71,10 @@ def _resolve_customer(
         customer = session.get(Customer, customer_id)
         if customer is None:
             raise Unprocessable(
-                f"Customer {customer_id} does not exist.", errors=[FieldError("/customer_id", "no such customer")]
+                f"Customer {customer_id} does not exist.",
+                errors=[FieldError("/customer_id", "no such customer", key="field.no-such-customer")],
+                key="error.customer.not-found",
+                params={"customer_id": customer_id},
             )
         return customer
     if phone:
@@ -91,7 +94,10 @@ def _resolve_equipment(session: Session, equipment_id: int | None, serial: str |
         unit = session.get(Equipment, equipment_id)
         if unit is None:
             raise Unprocessable(
-                f"Equipment {equipment_id} does not exist.", errors=[FieldError("/equipment_id", "no such equipment")]
+                f"Equipment {equipment_id} does not exist.",
+                errors=[FieldError("/equipment_id", "no such equipment", key="field.no-such-equipment")],
+                key="error.equipment.not-found",
+                params={"equipment_id": equipment_id},
             )
         return unit
     if serial:
@@ -226,7 +232,9 @@ def open_complaint(
     reported_at = reported_at or now
     if reported_at > now + FUTURE_TOLERANCE:
         raise Unprocessable(
-            "The report time is in the future.", errors=[FieldError("/reported_at", "must not be in the future")]
+            "The report time is in the future.",
+            errors=[FieldError("/reported_at", "must not be in the future", key="field.in-future")],
+            key="error.ticket.reported-in-future",
         )
     unit = _resolve_equipment(session, equipment_id, serial_number)
     site: Site | None = None
@@ -235,7 +243,12 @@ def open_complaint(
     elif site_id is not None:
         site = session.get(Site, site_id)
         if site is None:
-            raise Unprocessable(f"Site {site_id} does not exist.", errors=[FieldError("/site_id", "no such site")])
+            raise Unprocessable(
+                f"Site {site_id} does not exist.",
+                errors=[FieldError("/site_id", "no such site", key="field.no-such-site")],
+                key="error.site.not-found",
+                params={"site_id": site_id},
+            )
     if customer_id is None and customer_name is None and site is not None:
         customer_id = site.customer_id
     customer = _resolve_customer(session, customer_id, customer_name, customer_phone)
@@ -257,7 +270,10 @@ def open_complaint(
     )
     decision = grading.grade_with_policy(facts, policy)
     grade = Grade(decision.grade.value)
-    reasons = [{"rule": r.rule, "grade": r.grade.value, "text": r.text} for r in decision.reasons]
+    # `params` let the reason be written in each reader's language later (dispatch.core.texts).
+    reasons = [
+        {"rule": r.rule, "grade": r.grade.value, "text": r.text, "params": dict(r.params)} for r in decision.reasons
+    ]
 
     lock_names(session, intake_lock_keys(unit, site.id if site is not None else None))
     existing = open_ticket_for(session, unit, site.id if site is not None else None)
@@ -407,7 +423,9 @@ def _set_grade(
 def _locked_ticket(session: Session, ticket_id: int) -> Ticket:
     ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} does not exist.")
+        raise NotFound(
+            f"Ticket {ticket_id} does not exist.", key="error.ticket.not-found", params={"ticket_id": ticket_id}
+        )
     return ticket
 
 
@@ -425,11 +443,16 @@ def regrade(
     """A dispatcher overrides the grade with a reason; deadlines are recomputed from the report time."""
     ticket = _locked_ticket(session, ticket_id)
     if ticket.status not in OPEN_TICKET_STATUSES:
-        raise Unprocessable(f"Ticket {ticket_id} is {ticket.status.value}; only open tickets can be regraded.")
+        raise Unprocessable(
+            f"Ticket {ticket_id} is {ticket.status.value}; only open tickets can be regraded.",
+            key="error.ticket.not-regradable",
+            params={"ticket_id": ticket_id, "state": ticket.status.value},
+        )
     override = {
         "rule": grading.OVERRIDE_RULE,
         "grade": grade.value,
         "text": f"Grade set to {grade.value} by a dispatcher: {reason}",
+        "params": {"grade": grade.value, "reason": reason},
     }
     reasons = [r for r in ticket.grade_reasons if r.get("rule") != grading.OVERRIDE_RULE] + [override]
     _set_grade(session, ticket, grade, reasons, policy, now, actor, actor_user_id, reason=reason, overridden=True)

@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch.core import texts
 from dispatch.core.geo import latlon
 from dispatch.customers.models import Customer, Equipment, Site
 from dispatch.devices.models import Alarm
 from dispatch.domain import sla as sla_rules
+from dispatch.domain.policy import Policy
 from dispatch.tickets.models import Ticket, TicketReport
 from dispatch.tickets.schemas import (
     EquipmentOut,
@@ -52,7 +54,14 @@ def clocks_of(ticket: Ticket) -> dict[str, datetime | None]:
     return clocks
 
 
-def ticket_views(session: Session, tickets: Sequence[Ticket], now: datetime) -> list[TicketOut]:
+def ticket_views(
+    session: Session,
+    tickets: Sequence[Ticket],
+    now: datetime,
+    *,
+    locale: str | None = None,
+    policy: Policy | None = None,
+) -> list[TicketOut]:
     customers = _by_id(session, Customer, {t.customer_id for t in tickets})
     sites = _by_id(session, Site, {t.site_id for t in tickets})
     units = _by_id(session, Equipment, {t.equipment_id for t in tickets})
@@ -81,7 +90,7 @@ def ticket_views(session: Session, tickets: Sequence[Ticket], now: datetime) -> 
                 id=t.id,
                 status=t.status,
                 grade=t.grade,
-                grade_reasons=[GradeReasonOut(**r) for r in t.grade_reasons],
+                grade_reasons=[GradeReasonOut(**r) for r in texts.grade_reasons(t.grade_reasons, locale, policy)],
                 grade_overridden=t.grade_overridden,
                 category=t.category,
                 nature=t.nature,

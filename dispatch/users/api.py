@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from dispatch.core.auth import AppSettings, CurrentPrincipal, Principal, create_access_token, require_roles
 from dispatch.core.db import DbSession
-from dispatch.core.errors import NotFound
+from dispatch.core.deps import LOCALE_STATE, RequestLocale, get_locale
+from dispatch.core.i18n import tag
 from dispatch.core.types import Role
 from dispatch.users import service
 from dispatch.users.models import User
-from dispatch.users.schemas import TokenOut, UserCreate, UserOut
+from dispatch.users.schemas import TokenOut, UserCreate, UserOut, UserSettingsIn, UserSettingsOut
 
 router = APIRouter(tags=["auth"])
 
@@ -32,10 +33,29 @@ def login(
 
 @router.get("/users/me", response_model=UserOut, summary="The logged-in user")
 def me(principal: CurrentPrincipal, session: DbSession) -> User:
-    user = session.get(User, principal.user_id)
-    if user is None:
-        raise NotFound("Your account no longer exists.")
-    return user
+    return service.get_user(session, principal.user_id)
+
+
+@router.get("/me/settings", response_model=UserSettingsOut, tags=["settings"], summary="My settings (language)")
+def my_settings(principal: CurrentPrincipal, session: DbSession, locale: RequestLocale) -> UserSettingsOut:
+    """Any signed-in user; `effective_locale` is what the screens use now (the choice, else the browser's)."""
+    user = service.get_user(session, principal.user_id)
+    return UserSettingsOut(locale=user.locale, effective_locale=tag(locale))  # type: ignore[arg-type]
+
+
+@router.patch("/me/settings", response_model=UserSettingsOut, tags=["settings"], summary="Change my settings")
+def change_my_settings(
+    body: UserSettingsIn, request: Request, principal: CurrentPrincipal, session: DbSession
+) -> UserSettingsOut:
+    """Set the language of the board, the API's texts and reports for this user (null: follow the browser)."""
+    user = service.set_locale(session, user_id=principal.user_id, locale=body.locale)
+    # This response is already in the new language (the dependency read the old one before the change).
+    if user.locale:
+        setattr(request.state, LOCALE_STATE, user.locale)
+    elif hasattr(request.state, LOCALE_STATE):
+        delattr(request.state, LOCALE_STATE)
+    effective = get_locale(request)
+    return UserSettingsOut(locale=user.locale, effective_locale=tag(effective))  # type: ignore[arg-type]
 
 
 @router.post("/users", response_model=UserOut, status_code=201, summary="Create a user (admin)")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, func
+from sqlalchemy import CheckConstraint, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.core.db import Base
@@ -13,6 +13,7 @@ class User(Base):
     """A person who logs in: agent, dispatcher, technician, manager or admin."""
 
     __tablename__ = "users"
+    __table_args__ = (CheckConstraint("locale IS NULL OR locale IN ('zh-CN', 'en', 'ko')", name="locale_supported"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -21,7 +22,10 @@ class User(Base):
     role: Mapped[Role] = mapped_column(enum_column_type(Role, "user_role"))
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"), unique=True)
     email: Mapped[str | None] = mapped_column(String(200))
+    # The language of messages sent to the user (notices); `locale` is the language of the screens they use.
     language: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    # Chosen on the board's settings (zh-CN, en, ko); NULL follows the browser's Accept-Language.
+    locale: Mapped[str | None] = mapped_column(String(10))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

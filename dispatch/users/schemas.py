@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch.core.types import Role
@@ -12,6 +14,10 @@ class TokenOut(BaseModel):
     role: Role
 
 
+# The BCP 47 tags of the languages the screens are translated into (dispatch.core.i18n.TAGS).
+LocaleTag = Literal["zh-CN", "en", "ko"]
+
+
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -22,6 +28,7 @@ class UserCreate(BaseModel):
     technician_id: int | None = None
     email: str | None = Field(default=None, max_length=200)
     language: str = Field(default="zh-CN", pattern=r"^(zh-CN|en|ko)$")
+    locale: LocaleTag | None = None
 
 
 class UserOut(BaseModel):
@@ -34,4 +41,18 @@ class UserOut(BaseModel):
     technician_id: int | None
     email: str | None
     language: str
+    locale: LocaleTag | None
     is_active: bool
+
+
+class UserSettingsOut(BaseModel):
+    """The signed-in user's own settings, and the language the screens actually use for them now."""
+
+    locale: LocaleTag | None = Field(description="The chosen language; null follows the browser")
+    effective_locale: LocaleTag = Field(description="The language of this response (choice, browser or default)")
+
+
+class UserSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    locale: LocaleTag | None = Field(description="zh-CN, en or ko; null to follow the browser again")

@@ -9,11 +9,30 @@ from sqlalchemy.orm import Session
 
 from dispatch.core.auth import Principal, hash_password, verify_password, verify_unknown_user
 from dispatch.core.clock import utcnow
-from dispatch.core.errors import Conflict, FieldError, TooManyRequests, Unauthorized, Unprocessable
+from dispatch.core.errors import Conflict, FieldError, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.types import Role
 from dispatch.users.models import LoginFailure, User
 from dispatch.workforce.models import Technician
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("Your account no longer exists.", key="error.user.gone")
+    return user
+
+
+def set_locale(session: Session, *, user_id: int, locale: str | None) -> User:
+    """Save the user's screen language (zh-CN, en, ko) or clear it to follow the browser.
+
+    A personal preference, not a ticket event: the ticket audit log does not record it."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("Your account no longer exists.", key="error.user.gone")
+    user.locale = locale
+    session.commit()
+    return user
 
 
 def create_user(
@@ -26,20 +45,24 @@ def create_user(
     technician_id: int | None = None,
     email: str | None = None,
     language: str = "zh-CN",
+    locale: str | None = None,
 ) -> User:
     """Create a login; a technician account must point at its technician record."""
     if role is Role.technician and technician_id is None:
         raise Unprocessable(
             "A technician account needs the technician it belongs to.",
-            errors=[FieldError("/technician_id", "required for role technician")],
+            errors=[FieldError("/technician_id", "required for role technician", key="field.required")],
+            key="error.user.technician-needed",
         )
     if technician_id is not None and session.get(Technician, technician_id) is None:
         raise Unprocessable(
             f"Technician {technician_id} does not exist.",
-            errors=[FieldError("/technician_id", "no such technician")],
+            errors=[FieldError("/technician_id", "no such technician", key="field.no-such-technician")],
+            key="error.technician.not-found",
+            params={"technician_id": technician_id},
         )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"The username '{username}' is taken.")
+        raise Conflict(f"The username '{username}' is taken.", key="error.user.taken", params={"username": username})
     user = User(
         username=username,
         full_name=full_name,
@@ -48,6 +71,7 @@ def create_user(
         technician_id=technician_id if role is Role.technician else None,
         email=email,
         language=language,
+        locale=locale,
     )
     session.add(user)
     session.commit()
@@ -79,6 +103,8 @@ def authenticate(
         raise TooManyRequests(
             f"Too many failed logins; try again in {settings.login_failure_window_minutes} minutes.",
             extra={"retry_after": settings.login_failure_window_minutes * 60},
+            key="error.auth.locked",
+            params={"minutes": settings.login_failure_window_minutes},
         )
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -87,7 +113,7 @@ def authenticate(
         session.add(LoginFailure(username=username[:200], address=address[:64], at=now))
         session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
         session.commit()
-        raise Unauthorized("Wrong username or password.")
+        raise Unauthorized("Wrong username or password.", key="error.auth.wrong-password")
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     session.commit()
     return Principal(user_id=user.id, username=user.username, role=user.role, technician_id=user.technician_id)

@@ -9,13 +9,17 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
+from dispatch.core.deps import LANG_COOKIE, RequestLocale
 from dispatch.core.errors import DomainError, NotFound, Unprocessable
+from dispatch.core.i18n import negotiate, normalize, tag
+from dispatch.core.problem import localised
 from dispatch.core.settings import Settings
+from dispatch.customers.models import Customer, Site
 from dispatch.tickets.models import Ticket
 from technician_api.confirmation import pages
 from technician_api.confirmation import service as svc
@@ -35,8 +39,37 @@ def _wants_json(request: Request) -> bool:
     return "json" in accept and "text/html" not in accept
 
 
-def _html(content: str, nonce: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
+def _ticket_context(session: DbSession, ticket_id: int | None) -> tuple[str | None, str | None]:
+    """(the customer's recorded language, the site's time zone) of a ticket, either may be unknown."""
+    if ticket_id is None:
+        return None, None
+    row = session.execute(
+        select(Customer.language, Site.timezone)
+        .select_from(Ticket)
+        .outerjoin(Site, Site.id == Ticket.site_id)
+        # A ticket opened by a device alarm may name only the site: its owner is then the customer.
+        .outerjoin(Customer, Customer.id == func.coalesce(Ticket.customer_id, Site.customer_id))
+        .where(Ticket.id == ticket_id)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _page_locale(request: Request, customer_language: str | None = None) -> str:
+    """The page's language: ?lang= (the switcher), the language cookie, the customer's recorded language,
+    the phone's Accept-Language, the deployment default."""
+    return negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        customer_language,
+        accept_language=request.headers.get("accept-language"),
+        default=request.app.state.settings.default_locale,
+    )
+
+
+def _html(
+    content: str, nonce: str, status: int = 200, *, request: Request | None = None, locale: str = "en"
+) -> HTMLResponse:
+    response = HTMLResponse(
         content,
         status_code=status,
         headers={
@@ -44,24 +77,35 @@ def _html(content: str, nonce: str, status: int = 200) -> HTMLResponse:
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",
             "X-Content-Type-Options": "nosniff",
+            "Content-Language": tag(locale),
         },
     )
+    chosen = normalize(request.query_params.get("lang")) if request is not None else None
+    if chosen:
+        # The customer picked a language with the switcher: keep it for the next pages (submit, report).
+        response.set_cookie(LANG_COOKIE, tag(chosen), max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
 
 
-def _error(request: Request, exc: DomainError) -> Response:
+def _error(request: Request, exc: DomainError, locale: str | None = None) -> Response:
     if _wants_json(request):
         raise exc  # rendered as application/problem+json by the app's handler
+    locale = locale or _page_locale(request)
+    title, detail, _details = localised(exc, locale)
     nonce = pages.new_nonce()
-    return _html(pages.error_page(title=exc.title, detail=exc.detail, nonce=nonce), nonce, exc.status)
+    here = request.url.path.removesuffix("/report.pdf")
+    page = pages.error_page(title=title, detail=detail, nonce=nonce, locale=locale, here=here)
+    return _html(page, nonce, exc.status, request=request, locale=locale)
 
 
-def _pdf(content: bytes, ticket_id: int) -> Response:
+def _pdf(content: bytes, ticket_id: int, locale: str) -> Response:
     return Response(
         content,
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="service-report-{ticket_id}.pdf"',
             "Cache-Control": "private, no-store",
+            "Content-Language": tag(locale),
         },
     )
 
@@ -80,8 +124,11 @@ def confirm_form(request: Request, token: str, session: DbSession) -> Response:
             content=json.dumps({"ticket": summary, "work_report": report}, default=str),
             media_type="application/json",
         )
+    customer_language, summary["timezone"] = _ticket_context(session, link.ticket_id)
+    locale = _page_locale(request, customer_language)
     nonce = pages.new_nonce()
-    return _html(pages.form_page(summary, report, action=f"/confirm/{token}", nonce=nonce), nonce)
+    page = pages.form_page(summary, report, action=f"/confirm/{token}", nonce=nonce, locale=locale)
+    return _html(page, nonce, request=request, locale=locale)
 
 
 @public_router.post("/confirm/{token}", response_class=HTMLResponse, summary="Submit the signed confirmation")
@@ -102,7 +149,11 @@ async def confirm_submit(request: Request, token: str, session: DbSession, rules
             data = ConfirmationIn.model_validate(raw)
         except ValidationError as exc:
             fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
-            raise Unprocessable(f"Please complete: {', '.join(fields)}.") from exc
+            raise Unprocessable(
+                f"Please complete: {', '.join(fields)}.",
+                key="error.confirmation.incomplete",
+                params={"fields": ", ".join(fields)},
+            ) from exc
         conf = await run_in_threadpool(
             svc.submit_confirmation,
             session,
@@ -121,16 +172,21 @@ async def confirm_submit(request: Request, token: str, session: DbSession, rules
             link = svc.open_link(session, settings=settings, token=token, now=now)
         except DomainError as link_exc:
             return _error(request, link_exc)
+        summary = svc.ticket_summary(session, link.ticket_id)
+        customer_language, summary["timezone"] = _ticket_context(session, link.ticket_id)
+        locale = _page_locale(request, customer_language)
+        _title, detail, details = localised(exc, locale)
         nonce = pages.new_nonce()
         page = pages.form_page(
-            svc.ticket_summary(session, link.ticket_id),
+            summary,
             svc.work_report_view(session, link.visit_id),
             action=f"/confirm/{token}",
             nonce=nonce,
-            errors=[exc.detail, *(e.detail for e in exc.errors)],
+            locale=locale,
+            errors=[detail, *details],
             values={k: str(v) for k, v in values.items() if k != "signature"},
         )
-        return _html(page, nonce, 422)
+        return _html(page, nonce, 422, request=request, locale=locale)
     except DomainError as exc:
         return _error(request, exc)
     report_url = f"/confirm/{token}/report.pdf"
@@ -147,14 +203,18 @@ async def confirm_submit(request: Request, token: str, session: DbSession, rules
             media_type="application/json",
             status_code=201,
         )
+    customer_language, _zone = _ticket_context(session, conf.ticket_id)
+    locale = _page_locale(request, customer_language)
     nonce = pages.new_nonce()
-    return _html(
-        pages.thanks_page(
-            ticket_id=conf.ticket_id, unsatisfied=conf.outcome == "reopened", report_url=report_url, nonce=nonce
-        ),
-        nonce,
-        201,
+    page = pages.thanks_page(
+        ticket_id=conf.ticket_id,
+        unsatisfied=conf.outcome == "reopened",
+        report_url=report_url,
+        nonce=nonce,
+        locale=locale,
+        here=f"/confirm/{token}",
     )
+    return _html(page, nonce, 201, request=request, locale=locale)
 
 
 @public_router.get(
@@ -164,11 +224,14 @@ async def confirm_submit(request: Request, token: str, session: DbSession, rules
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF report"}},
 )
 def customer_report(request: Request, token: str, session: DbSession, storage: AppStorage) -> Response:
+    """In the language of the confirmation pages (?lang=, the cookie, the customer's, the browser's)."""
     try:
         link = svc.signed_link(session, settings=request.app.state.settings, token=token, now=utcnow())
     except DomainError as exc:
         return _error(request, exc)
-    return _pdf(render_report(gather_report(session, storage, ticket_id=link.ticket_id, now=utcnow())), link.ticket_id)
+    locale = _page_locale(request, _ticket_context(session, link.ticket_id)[0])
+    data = gather_report(session, storage, ticket_id=link.ticket_id, now=utcnow())
+    return _pdf(render_report(data, locale, request.app.state.policy), link.ticket_id, locale)
 
 
 @router.get(
@@ -179,7 +242,7 @@ def customer_report(request: Request, token: str, session: DbSession, storage: A
 def get_confirmation(ticket_id: int, session: DbSession, _who: OfficeStaff) -> ConfirmationStatus:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.")
+        raise NotFound(f"Ticket {ticket_id} not found.", key="error.ticket.not-found", params={"ticket_id": ticket_id})
     try:
         conf = svc.latest_confirmation(session, ticket_id)
         conf_out = ConfirmationOut(
@@ -236,5 +299,14 @@ def verify(ticket_id: int, session: DbSession, _who: OfficeStaff) -> VerifyOut:
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF report"}},
 )
-def report_pdf(ticket_id: int, session: DbSession, _who: ReportReaders, storage: AppStorage) -> Response:
-    return _pdf(render_report(gather_report(session, storage, ticket_id=ticket_id, now=utcnow())), ticket_id)
+def report_pdf(
+    request: Request,
+    ticket_id: int,
+    session: DbSession,
+    _who: ReportReaders,
+    storage: AppStorage,
+    locale: RequestLocale,
+) -> Response:
+    """In the reader's language (their setting, ?lang=, Accept-Language); times in the site's zone."""
+    data = gather_report(session, storage, ticket_id=ticket_id, now=utcnow())
+    return _pdf(render_report(data, locale, request.app.state.policy), ticket_id, locale)

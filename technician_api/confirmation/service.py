@@ -88,9 +88,9 @@ def open_link(
     claims = decode_link(settings, token, now=now)
     link = _link_for(session, claims, lock=lock)
     if link.used_at is not None:
-        raise LinkUsed("This confirmation has already been submitted. Thank you.")
+        raise LinkUsed("This confirmation has already been submitted. Thank you.", key="error.link.used")
     if link.revoked_at is not None:
-        raise LinkInvalid("This link has been withdrawn. Ask the technician for a new one.")
+        raise LinkInvalid("This link has been withdrawn. Ask the technician for a new one.", key="error.link.withdrawn")
     return link
 
 
@@ -100,7 +100,7 @@ def _link_for(session: Session, claims: LinkClaims, *, lock: bool = False) -> Co
         query = query.with_for_update()
     link = session.scalar(query)
     if link is None or link.ticket_id != claims.ticket_id or link.visit_id != claims.visit_id:
-        raise LinkInvalid("The link is not known. Ask the technician for a new one.")
+        raise LinkInvalid("The link is not known. Ask the technician for a new one.", key="error.link.unknown")
     return link
 
 
@@ -108,7 +108,7 @@ def signed_link(session: Session, *, settings: Settings, token: str, now: dateti
     """The link of a token that has been used to sign (for the customer's PDF download)."""
     link = _link_for(session, decode_link(settings, token, now=now))
     if link.used_at is None:
-        raise NotFound("Nothing has been signed with this link yet.")
+        raise NotFound("Nothing has been signed with this link yet.", key="error.link.not-signed")
     return link
 
 
@@ -151,7 +151,9 @@ def decode_signature(data_url: str) -> bytes:
     """PNG bytes from the canvas's data URL; refuses non-PNG, oversized or blank drawings."""
     prefix = "data:image/png;base64,"
     error = Unprocessable(
-        "The signature is missing or unreadable.", errors=[FieldError("/signature", "draw a signature")]
+        "The signature is missing or unreadable.",
+        errors=[FieldError("/signature", "draw a signature", key="field.draw-signature")],
+        key="error.signature.unreadable",
     )
     if not data_url.startswith(prefix):
         raise error
@@ -169,7 +171,11 @@ def decode_signature(data_url: str) -> bytes:
             alpha = img.convert("RGBA").getchannel("A")
             ink = img.convert("L").point(lambda v: 255 if v < 200 else 0)
             if alpha.getbbox() is None or (img.mode in {"RGB", "L"} and ink.getbbox() is None):
-                raise Unprocessable("The signature is empty.", errors=[FieldError("/signature", "draw a signature")])
+                raise Unprocessable(
+                    "The signature is empty.",
+                    errors=[FieldError("/signature", "draw a signature", key="field.draw-signature")],
+                    key="error.signature.empty",
+                )
     except (UnidentifiedImageError, OSError) as exc:
         raise error from exc
     return raw
@@ -300,7 +306,11 @@ def latest_confirmation(session: Session, ticket_id: int) -> Confirmation:
         select(Confirmation).where(Confirmation.ticket_id == ticket_id).order_by(Confirmation.id.desc()).limit(1)
     )
     if conf is None:
-        raise NotFound(f"Ticket {ticket_id} has no signed confirmation.")
+        raise NotFound(
+            f"Ticket {ticket_id} has no signed confirmation.",
+            key="error.confirmation.none",
+            params={"ticket_id": ticket_id},
+        )
     return conf
 
 

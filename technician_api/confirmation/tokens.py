@@ -79,9 +79,13 @@ def decode_link(settings: Settings, token: str, *, now: datetime) -> LinkClaims:
         expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
         parsed = LinkClaims(str(claims["jti"]), int(claims["tkt"]), int(claims["vst"]), expires_at)
     except (jwt.InvalidTokenError, ValueError, KeyError, TypeError) as exc:
-        raise LinkInvalid("The link is damaged or was not issued by us. Ask the technician for a new one.") from exc
+        raise LinkInvalid(
+            "The link is damaged or was not issued by us. Ask the technician for a new one.", key="error.link.damaged"
+        ) from exc
     if parsed.expires_at <= now:
-        raise LinkExpired("The link has expired. Ask the technician or our service line for a new one.")
+        raise LinkExpired(
+            "The link has expired. Ask the technician or our service line for a new one.", key="error.link.expired"
+        )
     return parsed
 
 

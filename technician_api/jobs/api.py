@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from sqlalchemy import select
@@ -12,8 +12,10 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
+from dispatch.core.deps import RequestLocale
 from dispatch.core.errors import DomainError, FieldError, Unprocessable
 from dispatch.core.settings import Settings
+from dispatch.core.texts import word
 from technician_api.deps import AnyUser, AppRules, AppStorage, OfficeStaff, TechnicianCaller
 from technician_api.jobs import photos as photo_service
 from technician_api.jobs import queries
@@ -45,7 +47,8 @@ class PayloadTooLarge(DomainError):
 def _etag_response(request: Request, body: bytes) -> Response:
     """200 with a strong ETag of the body, or 304 when the app already holds this version."""
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
+    # The body is in the reader's language (texts next to the codes), hence Vary on the language too.
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Accept-Language"}
     match = request.headers.get("if-none-match", "")
     if match and (match.strip() == "*" or etag in [m.strip().removeprefix("W/") for m in match.split(",")]):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
@@ -59,16 +62,19 @@ def my_jobs(
     me: TechnicianCaller,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
+    *,
+    locale: RequestLocale,
 ) -> Response:
     assert me.technician_id is not None
-    body = queries.list_jobs_json(session, technician_id=me.technician_id, limit=limit, offset=offset)
+    body = queries.list_jobs_json(session, technician_id=me.technician_id, limit=limit, offset=offset, locale=locale)
     return _etag_response(request, body)
 
 
 @router.get("/me/jobs/{job_id}", response_model=JobOut, summary="One of my jobs")
-def my_job(request: Request, job_id: int, session: DbSession, me: TechnicianCaller) -> Response:
+def my_job(request: Request, job_id: int, session: DbSession, me: TechnicianCaller, locale: RequestLocale) -> Response:
     assert me.technician_id is not None
-    return _etag_response(request, queries.get_job_json(session, technician_id=me.technician_id, visit_id=job_id))
+    body = queries.get_job_json(session, technician_id=me.technician_id, visit_id=job_id, locale=locale)
+    return _etag_response(request, body)
 
 
 @router.post("/jobs/{job_id}/events", response_model=EventResult, summary="Report what happened on my job")
@@ -80,6 +86,8 @@ def post_event(
     me: TechnicianCaller,
     rules: AppRules,
     idempotency_key: Annotated[str | None, Header(min_length=8, max_length=100)] = None,
+    *,
+    locale: RequestLocale,
 ) -> EventResult:
     assert me.technician_id is not None
     if idempotency_key:
@@ -91,7 +99,7 @@ def post_event(
             )
         )
         if stored is not None:
-            return EventResult.model_validate(stored.result)
+            return EventResult.model_validate(_with_texts(stored.result, locale))
     settings: Settings = request.app.state.settings
     result = apply_event(
         session,
@@ -103,7 +111,18 @@ def post_event(
         settings=settings,
         idempotency_key=idempotency_key,
     )
-    return EventResult.model_validate(result)
+    return EventResult.model_validate(_with_texts(result, locale))
+
+
+def _with_texts(result: dict[str, Any], locale: str) -> dict[str, Any]:
+    """The stored result (codes) with words for the phone in the reader's language (not stored: a replay
+    of the same event may come from a phone set to another language)."""
+    return {
+        **result,
+        "job_status_text": word("status", result.get("job_status"), locale),
+        "ticket_status_text": word("status", result.get("ticket_status"), locale),
+        "action_texts": {a: word("action", a, locale) for a in result.get("allowed_actions", [])},
+    }
 
 
 _MULTIPART_OVERHEAD = 16 * 1024
@@ -137,14 +156,22 @@ async def upload_photo(
     # Refuse an oversized upload from its Content-Length before the multipart parser spools it.
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + _MULTIPART_OVERHEAD:
-        raise PayloadTooLarge(f"Photos may be at most {limit // 1024} KiB.")
+        raise PayloadTooLarge(
+            f"Photos may be at most {limit // 1024} KiB.", key="error.photo.too-large", params={"kib": limit // 1024}
+        )
     form = await request.form(max_files=1, max_fields=5)
     file = form.get("file")
     if not isinstance(file, StarletteUploadFile):
-        raise Unprocessable("Send the photo as multipart field 'file'.", errors=[FieldError("/file", "required")])
+        raise Unprocessable(
+            "Send the photo as multipart field 'file'.",
+            errors=[FieldError("/file", "required", key="field.required")],
+            key="error.photo.missing",
+        )
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLarge(f"Photos may be at most {limit // 1024} KiB.")
+        raise PayloadTooLarge(
+            f"Photos may be at most {limit // 1024} KiB.", key="error.photo.too-large", params={"kib": limit // 1024}
+        )
     photo = await run_in_threadpool(
         photo_service.upload_photo, session, storage, principal=me, visit_id=job_id, data=data
     )

@@ -41,11 +41,15 @@ def upload_photo(session: Session, storage: Storage, *, principal: Principal, vi
         raise Unprocessable(
             f"Photos can be added once on site (the job is '{visit.status.value}').",
             errors=[FieldError("/file", "job not on site")],
+            key="error.photo.not-on-site",
+            params={"state": visit.status.value},
         )
     content_type = sniff_image_type(data)
     if content_type is None:
         raise Unprocessable(
-            "Only JPEG, PNG or WebP photos are accepted.", errors=[FieldError("/file", "not a JPEG, PNG or WebP image")]
+            "Only JPEG, PNG or WebP photos are accepted.",
+            errors=[FieldError("/file", "not a JPEG, PNG or WebP image", key="error.photo.type")],
+            key="error.photo.type",
         )
     photo_id = secrets.token_urlsafe(24)
     key = f"photos/{photo_id[:2]}/{photo_id}"
@@ -80,9 +84,9 @@ def read_photo(session: Session, storage: Storage, *, principal: Principal, phot
     """A photo for office staff or the technician of its job; anyone else gets 404."""
     photo = session.get(JobPhoto, photo_id)
     if photo is None:
-        raise NotFound("Photo not found.")
+        raise NotFound("Photo not found.", key="error.photo.not-found")
     if principal.role not in STAFF:
         owner = session.scalar(select(Visit.technician_id).where(Visit.id == photo.visit_id))
         if principal.technician_id is None or owner != principal.technician_id:
-            raise NotFound("Photo not found.")
+            raise NotFound("Photo not found.", key="error.photo.not-found")
     return PhotoBytes(photo.content_type, storage.get(photo.storage_key), photo.sha256)

@@ -17,7 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dispatch.core.errors import NotFound
-from dispatch.core.types import VisitStatus
+from dispatch.core.i18n import LOCALES
+from dispatch.core.texts import word
+from dispatch.core.types import Grade, TicketStatus, VisitStatus
 from technician_api.jobs.service import technician_actions
 
 #: Jobs the technician still has to do or is doing.
@@ -33,6 +35,10 @@ HISTORY_SYMPTOM_CHARS = 120
 _JOB_JSON = f"""
 json_build_object(
   'id', v.id, 'ticket_id', t.id, 'status', v.status, 'ticket_status', t.status, 'grade', t.grade,
+  'status_text', CAST(:labels AS jsonb) -> 'status' ->> CAST(v.status AS text),
+  'ticket_status_text', CAST(:labels AS jsonb) -> 'status' ->> CAST(t.status AS text),
+  'grade_text', CAST(:labels AS jsonb) -> 'grade' ->> CAST(t.grade AS text),
+  'action_texts', CAST(:labels AS jsonb) -> 'action',
   'sequence', v.sequence, 'eta', v.planned_arrival_at, 'planned_start_at', v.planned_start_at,
   'planned_end_at', v.planned_end_at, 'due_on_site_at', t.due_on_site_at,
   'symptom', left(t.symptom, {SYMPTOM_CHARS}), 'working_condition', t.working_condition,
@@ -101,13 +107,28 @@ SELECT count(*) FROM visits v WHERE v.technician_id = :tid AND v.status = ANY(:a
 _ONE = text(f"SELECT {_JOB_JSON}::text {_FROM} WHERE v.id = :vid AND v.technician_id = :tid")
 
 
+@lru_cache(maxsize=len(LOCALES))
+def _labels_json(locale: str) -> str:
+    """Words for the codes a job carries (states, grades, the technician's actions) in one language.
+
+    Handed to SQL as one JSON parameter so the page is still built by PostgreSQL in one statement."""
+    actions = sorted({a for s in VisitStatus for a in technician_actions(s.value)} | {"signature_refused"})
+    return json.dumps(
+        {
+            "status": {s: word("status", s, locale) for s in {*VisitStatus, *TicketStatus}},
+            "grade": {g: word("grade", g, locale) for g in Grade},
+            "action": {a: word("action", a, locale) for a in actions},
+        }
+    )
+
+
 @lru_cache(maxsize=1)
 def _actions_json() -> str:
     """The technician's allowed events per visit state, handed to SQL as one JSON parameter."""
     return json.dumps({s.value: technician_actions(s.value) for s in VisitStatus if s.value != "reassigned"})
 
 
-def list_jobs_json(session: Session, *, technician_id: int, limit: int, offset: int) -> bytes:
+def list_jobs_json(session: Session, *, technician_id: int, limit: int, offset: int, locale: str = "en") -> bytes:
     """Today's and upcoming jobs in route order (planned day, then route sequence), as a JobPage.
 
     Every job still to do or in progress is listed: one planned on an earlier day that is still open is
@@ -119,6 +140,7 @@ def list_jobs_json(session: Session, *, technician_id: int, limit: int, offset: 
         "limit": limit,
         "offset": offset,
         "actions": _actions_json(),
+        "labels": _labels_json(locale),
     }
     row = session.execute(_LIST, params).one()
     body: str = row.body
@@ -128,9 +150,10 @@ def list_jobs_json(session: Session, *, technician_id: int, limit: int, offset: 
     return body.encode()
 
 
-def get_job_json(session: Session, *, technician_id: int, visit_id: int) -> bytes:
+def get_job_json(session: Session, *, technician_id: int, visit_id: int, locale: str = "en") -> bytes:
     """One of the caller's jobs (any status); another technician's job is 404, never 403."""
-    body = session.scalar(_ONE, {"vid": visit_id, "tid": technician_id, "actions": _actions_json()})
+    params = {"vid": visit_id, "tid": technician_id, "actions": _actions_json(), "labels": _labels_json(locale)}
+    body = session.scalar(_ONE, params)
     if body is None:
-        raise NotFound(f"Job {visit_id} not found.")
+        raise NotFound(f"Job {visit_id} not found.", key="error.job.not-found", params={"job_id": visit_id})
     return body.encode()

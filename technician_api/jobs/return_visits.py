@@ -35,7 +35,7 @@ def task_out(task: ReturnVisitTask, now: datetime) -> ReturnVisitOut:
 
 def list_return_visits(session: Session, *, ticket_id: int, now: datetime) -> list[ReturnVisitOut]:
     if session.get(Ticket, ticket_id) is None:
-        raise NotFound(f"Ticket {ticket_id} not found.")
+        raise NotFound(f"Ticket {ticket_id} not found.", key="error.ticket.not-found", params={"ticket_id": ticket_id})
     tasks = session.scalars(
         select(ReturnVisitTask).where(ReturnVisitTask.ticket_id == ticket_id).order_by(ReturnVisitTask.id)
     )
@@ -51,7 +51,7 @@ def log_return_visit(
     """
     ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.")
+        raise NotFound(f"Ticket {ticket_id} not found.", key="error.ticket.not-found", params={"ticket_id": ticket_id})
     task = session.scalar(
         select(ReturnVisitTask)
         .where(ReturnVisitTask.ticket_id == ticket_id, ReturnVisitTask.status == "open")
@@ -60,7 +60,11 @@ def log_return_visit(
         .with_for_update()
     )
     if task is None:
-        raise Conflict(f"Ticket {ticket_id} has no open return visit.")
+        raise Conflict(
+            f"Ticket {ticket_id} has no open return visit.",
+            key="error.return-visit.none-open",
+            params={"ticket_id": ticket_id},
+        )
     task.status = "done"
     task.done_at = now
     task.done_by_user_id = principal.user_id

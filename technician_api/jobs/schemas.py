@@ -100,6 +100,10 @@ class EventResult(BaseModel):
     ticket_status: str
     applied_at: datetime
     allowed_actions: list[str]
+    # The codes above in words, in the reader's language (their setting, else Accept-Language).
+    job_status_text: str = ""
+    ticket_status_text: str = ""
+    action_texts: dict[str, str] = Field(default_factory=dict)
     arrival: ArrivalOut | None = None
     confirmation: ConfirmationLinkOut | None = None
     notice_due_at: datetime | None = None
@@ -156,6 +160,11 @@ class JobOut(BaseModel):
     status: str
     ticket_status: str
     grade: str
+    # The codes in words, in the reader's language; `action_texts` names every action the app may offer.
+    status_text: str
+    ticket_status_text: str
+    grade_text: str
+    action_texts: dict[str, str]
     sequence: int | None
     eta: datetime | None
     planned_start_at: datetime | None

@@ -75,7 +75,7 @@ def lock_own_visit(session: Session, *, visit_id: int, technician_id: int) -> Vi
     """The caller's visit, locked; another technician's (or no) visit is 404 so ids cannot be probed."""
     visit = session.scalar(select(Visit).where(Visit.id == visit_id).with_for_update())
     if visit is None or visit.technician_id != technician_id:
-        raise NotFound(f"Job {visit_id} not found.")
+        raise NotFound(f"Job {visit_id} not found.", key="error.job.not-found", params={"job_id": visit_id})
     return visit
 
 
@@ -115,7 +115,8 @@ def apply_event(
             exc.detail = f"Cannot '{event.kind}' a job that is '{visit.status.value}'. Allowed: " + (
                 ", ".join(job_actions(session, visit)) or "none"
             )
-            exc.extra["allowed"] = job_actions(session, visit)
+            exc.extra["allowed"] = exc.allowed = job_actions(session, visit)
+            exc.key = "error.illegal-transition.job"
             raise
         ticket_action = TICKET_ACTION_FOR_VISIT_EVENT.get(action)
         next_ticket_status = transition(ticket.status.value, ticket_action) if ticket_action else None
@@ -354,7 +355,7 @@ def _work_report(session: Session, *, visit: Visit, report: WorkReportIn) -> Wor
             if pid not in known:
                 errors.append(FieldError(f"/report/photo_ids/{i}", "no such photo on this job"))
     if errors:
-        raise Unprocessable("The work report has invalid fields.", errors=errors)
+        raise Unprocessable("The work report has invalid fields.", errors=errors, key="error.report.invalid")
     row = WorkReport(
         visit_id=visit.id,
         ticket_id=visit.ticket_id,

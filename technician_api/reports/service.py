@@ -22,7 +22,7 @@ MAX_PHOTOS = 12
 
 @dataclass(frozen=True)
 class DeadlineLine:
-    name: str
+    name: str  # a catalogue key (report.clock.*), written in the reader's language by the renderer
     due_at: datetime | None
     done_at: datetime | None
     verdict: str  # met | missed | open | n/a
@@ -58,7 +58,7 @@ def _parse(value: Any) -> datetime | None:
 def gather_report(session: Session, storage: Storage, *, ticket_id: int, now: datetime) -> ReportData:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.")
+        raise NotFound(f"Ticket {ticket_id} not found.", key="error.ticket.not-found", params={"ticket_id": ticket_id})
     site = session.get(Site, ticket.site_id) if ticket.site_id else None
     unit = session.get(Equipment, ticket.equipment_id) if ticket.equipment_id else None
     tasks = list(session.scalars(select(ReturnVisitTask).where(ReturnVisitTask.ticket_id == ticket_id)))
@@ -66,20 +66,22 @@ def gather_report(session: Session, storage: Storage, *, ticket_id: int, now: da
     dl = ticket.deadlines or {}
     deadlines = [
         DeadlineLine(
-            "On site (promise)",
+            "report.clock.on-site",
             ticket.due_on_site_at,
             ticket.on_site_at,
             _verdict(ticket.due_on_site_at, ticket.on_site_at, now),
         ),
         DeadlineLine(
-            "Return visit",
+            "report.clock.return-visit",
             _parse(dl.get("return_visit_due_at")),
             done_call,
             _verdict(_parse(dl.get("return_visit_due_at")), done_call, now),
         ),
     ]
     if dl.get("cannot_meet_notice_due_at"):
-        deadlines.append(DeadlineLine("Cannot-meet notice", _parse(dl.get("cannot_meet_notice_due_at")), None, "open"))
+        deadlines.append(
+            DeadlineLine("report.clock.cannot-meet", _parse(dl.get("cannot_meet_notice_due_at")), None, "open")
+        )
     timeline = [
         {
             "at": e.at,
@@ -139,7 +141,8 @@ def gather_report(session: Session, storage: Storage, *, ticket_id: int, now: da
             "id": ticket.id,
             "status": ticket.status.value,
             "grade": ticket.grade.value,
-            "grade_reasons": [r.get("reason") or r.get("text") or str(r) for r in (ticket.grade_reasons or [])],
+            # Kept as stored ({rule, grade, text, params}); the renderer writes them in the reader's language.
+            "grade_reasons": list(ticket.grade_reasons or []),
             "category": ticket.category.value,
             "symptom": ticket.symptom,
             "impact": ticket.impact,
@@ -150,7 +153,9 @@ def gather_report(session: Session, storage: Storage, *, ticket_id: int, now: da
             "resolved_at": ticket.resolved_at,
             "closed_at": ticket.closed_at,
         },
-        site={"name": site.name, "address": site.address, "contact": site.contact_name} if site else None,
+        site={"name": site.name, "address": site.address, "contact": site.contact_name, "timezone": site.timezone}
+        if site
+        else None,
         equipment={
             "type": unit.equipment_type.value,
             "model": unit.model,

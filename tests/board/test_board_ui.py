@@ -315,7 +315,8 @@ def test_reports_show_numbers_that_match_the_database(
         ).all()
     )
     shown = page.locator("#report-breakdown tbody tr").evaluate_all(
-        "rows => rows.map(r => [r.cells[0].textContent, Number(r.cells[1].textContent)])"
+        # The first cell shows the category in the reader's language; its code is kept in data-value.
+        "rows => rows.map(r => [r.cells[0].dataset.value, Number(r.cells[1].textContent)])"
     )
     assert dict(shown) == counts
     assert "No confirmations were signed in this period" in page.locator("#report-satisfaction").inner_text()
