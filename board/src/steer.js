@@ -1,6 +1,6 @@
 // Steering the plan: validate-and-pin moves, optimise with a previewed diff, regrade, escalations, timeline.
 import { api, optional } from "./api.js";
-import { GRADES, gradeLabel, h, when, num, reasonsText, toast } from "./util.js";
+import { GRADES, gradeLabel, h, when, now, num, reasonsText, toast } from "./util.js";
 import { t as tr, word } from "./i18n.js";
 
 const notRunning = () => tr("board.plan.not-running");
@@ -34,7 +34,16 @@ function effectText(res) {
 const reasonList = (reasons) => h("ul", { class: "reasons" }, ...(reasons || []).map((r) => h("li", {}, r)));
 
 // Drag (or M) → the router checks the move (skills, shift, deadline effect) → the dispatcher pins it.
-export async function proposeMove(visit, technician, _at, technicians, { onChanged }) {
+// A drop on the timeline also chooses a time: rounded to a quarter hour, and ignored when it is (nearly) now or
+// earlier, so dropping on a row's left part just changes the technician.
+function dropTime(at) {
+  if (!at) return null;
+  const quarter = 15 * 60e3;
+  const t = Math.round(Date.parse(at) / quarter) * quarter;
+  return t > now() + 10 * 60e3 ? new Date(t).toISOString() : null;
+}
+
+export async function proposeMove(visit, technician, at, technicians, { onChanged }) {
   if (!technician) {
     const sel = h("select", { "aria-label": tr("board.gantt.technician"), id: "move-technician" }, ...technicians.map((t) => h("option", { value: t.id }, `${t.name} (${t.skills.map((k) => word("equipment", k)).join(", ")})`)));
     modal(tr("board.move.title", { ticket: visit.ticket_id }), h("div", { class: "form" }, h("label", {}, tr("board.move.to"), " ", sel)), [
@@ -47,7 +56,9 @@ export async function proposeMove(visit, technician, _at, technicians, { onChang
     ]);
     return;
   }
+  const startAt = dropTime(at);
   const body = { ticket_id: visit.ticket_id, technician_id: technician.id };
+  if (startAt) body.start_at = startAt;
   let res;
   try {
     res = await optional("/plans/validate-move", { method: "POST", body });
@@ -61,12 +72,13 @@ export async function proposeMove(visit, technician, _at, technicians, { onChang
       h("p", { class: "refused" }, tr("board.move.cannot-take", { name: technician.name, ticket: visit.ticket_id })), reasonList(res.reasons)), [{ label: tr("board.ok"), primary: true }]);
     return;
   }
-  modal(tr("board.move.confirm", { ticket: visit.ticket_id, name: technician.name }), h("div", {},
+  const named = { ticket: visit.ticket_id, name: technician.name, time: startAt ? when(startAt) : "" };
+  modal(tr(startAt ? "board.move.confirm-at" : "board.move.confirm", named), h("div", {},
     h("p", { class: "effect" }, effectText(res)), reasonList(res.reasons)), [
     { label: tr("board.move.pin"), primary: true, run: async (close) => {
       try {
         await api("/plans/pin", { method: "POST", body });
-        toast(tr("board.move.pinned", { ticket: visit.ticket_id, name: technician.name }));
+        toast(tr(startAt ? "board.move.pinned-at" : "board.move.pinned", named));
         close();
         onChanged();
       } catch (e) {

@@ -209,6 +209,48 @@ def test_schedule_shows_blocks_and_a_dragged_visit_is_refused_or_pinned(
     assert (visit.technician_id, visit.pinned) == (bob.id, True)
 
 
+def test_a_visit_dropped_at_a_time_is_pinned_to_start_no_earlier(
+    page: Any, live_server: LiveServer, live_session: Session
+) -> None:
+    """Dropping a visit on a later point of another technician's row pins it to them from that time."""
+    user = make_user(live_session, role=Role.dispatcher)
+    now = utcnow().replace(microsecond=0)
+    depot = make_depot(live_session)
+    alice = make_technician(live_session, skills=["tower_crane"], depot=depot)
+    bob = make_technician(live_session, skills=["tower_crane"], depot=depot)
+    for t in (alice, bob):
+        _shift(live_session, t.id, now)
+    ticket = make_ticket(live_session, grade=Grade.general, reported_at=now - timedelta(minutes=30))
+    live_session.add(
+        Visit(
+            ticket_id=ticket.id,
+            technician_id=alice.id,
+            status=VisitStatus.assigned,
+            planned_departure_at=now + timedelta(minutes=20),
+            planned_arrival_at=now + timedelta(hours=1),
+            planned_start_at=now + timedelta(hours=1),
+            planned_end_at=now + timedelta(hours=2),
+        )
+    )
+    live_session.commit()
+    open_board(page, live_server, token_for(live_server.settings, user), view="gantt")
+    block = page.locator(f".row[data-technician='{alice.id}'] .work[data-ticket='{ticket.id}']")
+    shift = page.locator(f".row[data-technician='{bob.id}'] .shift")
+    box = shift.bounding_box()
+    # Bob's shift runs from an hour ago for ten hours: 60 % of it is about five hours from now.
+    block.drag_to(shift, target_position={"x": box["width"] * 0.6, "y": box["height"] / 2})
+    page.wait_for_selector(f"dialog.modal >> text={bob.name}")
+    assert "no earlier than" in page.locator("dialog.modal").inner_text()
+    page.locator("dialog.modal button.primary").click()
+    page.wait_for_selector(f"#toasts .toast:has-text('pinned to {bob.name} from')")
+    live_session.expire_all()
+    visit = live_session.scalars(select(Visit).where(Visit.ticket_id == ticket.id)).one()
+    assert (visit.technician_id, visit.pinned) == (bob.id, True)
+    chosen = now - timedelta(hours=1) + timedelta(hours=10) * 0.6
+    assert visit.pinned_start_at is not None
+    assert abs((visit.pinned_start_at - chosen).total_seconds()) <= 40 * 60  # a quarter-hour grid, pixel rounding
+
+
 def test_optimise_previews_a_draft_and_apply_changes_the_gantt(
     page: Any, live_server: LiveServer, live_session: Session
 ) -> None:
