@@ -162,7 +162,8 @@ def render(rows: list[dict], names: list[str], limits: list[float], solomon: lis
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     if getattr(args, "render_only", False):  # re-rendered later: the run ended when its results file did
         when = datetime.fromtimestamp(args.results.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        load = "see the CPU column; not recorded"
+        last = rows[-1].get("load") if rows else None
+        load = f"{last:.1f} (1-minute, after the last instance)" if last is not None else "not recorded"
     loads = [r["load"] for r in rows if "load" in r]
     during = (
         f"; 1-minute load average over the run: mean {statistics.mean(loads):.1f}, max {max(loads):.1f}"
