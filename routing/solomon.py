@@ -266,11 +266,11 @@ def check_solution(inst: SolomonInstance, routes: list[list[int]], strict: bool 
 class _IntegerModel:
     """The instance in integers, shared by both engines.
 
-    ``dist`` is the objective: tenths truncated (``dimacs``, exact in that convention) or thousandths
-    rounded (``exact``). Times are in units of 1/``scale``; with ``exact_times`` (the default) travel
-    times are the Euclidean distance rounded *up*, windows rounded inwards and service rounded up, so
-    a plan that is feasible in integers is feasible against the real coordinates — and therefore also
-    under the DIMACS rule, whose truncated times are never longer.
+    ``dist`` is the objective in units of 1/``scale``: tenths truncated (``dimacs``, exact in that
+    convention) or thousandths rounded (``exact``). Times are in the same unit; with ``exact_times``
+    (the default) travel times are the Euclidean distance rounded *up*, windows rounded inwards and
+    service rounded up, so a plan that is feasible in integers is feasible against the real
+    coordinates — and therefore also under the DIMACS rule, whose truncated times are never longer.
     """
 
     dist: Any  # numpy int64 (n+1) × (n+1)
@@ -287,14 +287,19 @@ def _integer_model(inst: SolomonInstance, exact_times: bool = True) -> _IntegerM
 
     xs, ys = np.asarray(inst.x, dtype=float), np.asarray(inst.y, dtype=float)
     d = np.hypot(xs[:, None] - xs[None, :], ys[:, None] - ys[None, :])
-    if inst.convention == "dimacs":
-        dist = np.floor(d * 10 + 1e-9).astype(np.int64)
-    else:
-        dist = np.rint(d * TIME_SCALE).astype(np.int64)
     if inst.convention == "dimacs" and not exact_times:
-        scale, travel = 10, dist.copy()  # DIMACS rule: times truncated like the distances, exact in tenths
+        scale = 10  # DIMACS rule: times truncated like the distances, exact in tenths
+        dist = np.floor(d * 10 + 1e-9).astype(np.int64)
+        travel = dist.copy()
     else:
         scale = TIME_SCALE
+        if inst.convention == "dimacs":  # tenths truncated, in thousandths
+            dist = np.floor(d * 10 + 1e-9).astype(np.int64) * (TIME_SCALE // 10)
+        else:
+            dist = np.rint(d * TIME_SCALE).astype(np.int64)
+        # Distance and time in the same unit: PyVRP's penalty per unit of time warp is bounded below
+        # (0.1 per unit), and a time unit 100× finer than the distance unit made that floor so stiff
+        # that the search could not cross infeasible space on R1_10_1 (stuck at +27 % for 30 s).
         travel = np.ceil(d * scale - 1e-9).astype(np.int64)
     np.fill_diagonal(dist, 0)
     np.fill_diagonal(travel, 0)
