@@ -49,6 +49,9 @@ lint: venv
 venv:
 	VENV=$(VENV) scripts/provision.sh venv
 
+bench-solomon: venv
+	$(PY) bench/solomon.py
+
 bench-board: provision board
 	$(PY) bench/board.py --write-docs
 

@@ -96,3 +96,75 @@ def test_cli_prints_the_documented_json(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"instance", "vehicles", "distance", "routes", "time_s"}
     assert sorted(c for r in out["routes"] for c in r) == list(range(1, 11))
+
+
+def test_pyvrp_search_serves_everyone_on_routes_feasible_against_real_coordinates():
+    """PyVRP alone, short limit: every customer served, feasible under exact and DIMACS times."""
+    for name in ("R101", "RC105", "C201"):
+        inst = _first(read_instance(DATA / "solomon100" / f"{name}.txt"), 50)
+        res = solve_instance(inst, 1.0, ("pyvrp:1",), workers=1)
+        assert res["strategy"] == "pyvrp:1"
+        assert sorted(c for r in res["routes"] for c in r) == list(range(1, 51))
+        assert check_solution(inst, res["routes"], strict=True) == []
+        assert check_solution(inst, res["routes"]) == []
+        assert res["time_s"] < 1.5
+
+
+def test_pyvrp_on_an_exact_convention_file():
+    """A 400-customer LKH-3 file (exact convention, fleet n/4) is fully and feasibly served in a few seconds."""
+    inst = read_instance(next((DATA / "homberger").glob("R1_4_1.*.vrptw")))
+    res = solve_instance(inst, 3.0, ("pyvrp:1",), workers=1)
+    assert sum(len(r) for r in res["routes"]) == 400
+    assert check_solution(inst, res["routes"], strict=True) == []
+    assert res["vehicles"] <= inst.vehicles
+
+
+def test_integer_model_never_shortens_travel_or_widens_windows():
+    """Rounding for the integer engines is conservative: travel up, ready up, due down."""
+    from routing.solomon import _integer_model
+
+    for inst in (
+        read_instance(DATA / "solomon100" / "RC105.txt"),
+        read_instance(next((DATA / "homberger").glob("RC1_2_1.*.vrptw"))),
+    ):
+        m = _integer_model(inst)
+        n = inst.customers + 1
+        for i in range(0, n, 7):
+            for j in range(n):
+                assert m.travel[i][j] >= inst.dist(i, j) * m.scale - 1e-6
+                assert m.service[i] >= inst.service[i] * m.scale - 1e-6
+            assert m.ready[i] >= inst.ready[i] * m.scale - 1e-6
+            assert m.due[i] <= inst.due[i] * m.scale + 1e-6
+
+
+def test_portfolio_keeps_the_best_feasible_plan(monkeypatch):
+    """Infeasible or incomplete plans lose to a feasible complete one, however short they are."""
+    import routing.solomon as solomon
+
+    inst = read_instance(DATA / "solomon100" / "R101.txt")
+    bks = _bks_routes("R101")
+    reversed_first = [list(reversed(bks[0])), *bks[1:]]  # shorter or not, it breaks windows
+    plans = {
+        "late": reversed_first,
+        "incomplete": bks[1:],
+        "best": bks,
+        "worse": [bks[0][:3], bks[0][3:], *bks[1:]],  # one route split in two: feasible, longer
+    }
+    monkeypatch.setattr(solomon, "_run", lambda inst, spec, *a: {"strategy": spec, "routes": plans[spec], "cpu_s": 0.0})
+    assert check_solution(inst, plans["worse"], strict=True) == []
+    res = solve_instance(inst, 1.0, ("late", "incomplete", "worse", "best"), workers=1)
+    assert res["strategy"] == "best"
+    assert res["distance"] == pytest.approx(1637.7)
+    res = solve_instance(inst, 1.0, ("late", "incomplete"), workers=1)
+    assert res["strategy"] == "incomplete"  # feasible beats infeasible, even with fewer served
+
+
+def test_two_processes_run_both_searches():
+    """With two workers, PyVRP runs here and OR-Tools in a helper process; both report, the best is kept."""
+    inst = _first(read_instance(DATA / "solomon100" / "RC101.txt"), 25)
+    res = solve_instance(inst, 2.0, ("pyvrp:1", "ortools:sav+gls"), workers=2)
+    assert set(res["searches"]) == {"pyvrp:1", "ortools:sav+gls"}
+    assert len(res["cpu_s"]) == 2
+    assert res["distance"] == min(res["searches"].values())
+    assert check_solution(inst, res["routes"], strict=True) == []
+    assert res["time_s"] < 5.0
