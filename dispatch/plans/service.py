@@ -21,7 +21,15 @@ from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus, VisitStatus
 from dispatch.domain.policy import Policy
 from dispatch.escalation.service import update_eta
-from dispatch.plans.builder import COMMITTED, Snapshot, build_snapshot, solve_params, travel_provider
+from dispatch.plans.builder import (
+    COMMITTED,
+    LIVE_VISITS,
+    PLANNABLE,
+    Snapshot,
+    build_snapshot,
+    solve_params,
+    travel_provider,
+)
 from dispatch.plans.codec import plan_from_json, plan_to_json
 from dispatch.plans.models import Plan, ReplanRequest
 from dispatch.tickets.models import Ticket, Visit
@@ -52,6 +60,40 @@ def _document(plan: RoutingPlan, snapshot: Snapshot) -> dict[str, Any]:
     doc = plan_to_json(plan)
     doc["not_plannable"] = {str(k): v for k, v in snapshot.not_plannable.items()}
     return doc
+
+
+def lock_for_apply(session: Session, snapshot: Snapshot) -> None:
+    """Lock and re-read the snapshot's tickets and visits before a plan is written back to them.
+
+    A solve takes a second or more while technicians, agents and the gateway keep changing tickets. Without the
+    lock the commit met newer ticket versions (StaleDataError) and the whole re-plan was thrown away; under a
+    steady load (bench/soak.py) every live re-plan failed that way and nothing was ever assigned. Rows are locked
+    in id order (tickets, then visits) so two lockers cannot deadlock on them; tickets and visits that left the
+    plannable states meanwhile (cancelled, on site, completed) are dropped, so the plan does not touch them.
+    """
+    if snapshot.tickets:
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.id.in_(sorted(snapshot.tickets)))
+            .order_by(Ticket.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    visit_ids = sorted(v.id for v in snapshot.visits.values() if v.id is not None)
+    if visit_ids:
+        session.scalars(
+            select(Visit)
+            .where(Visit.id.in_(visit_ids))
+            .order_by(Visit.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    for ticket_id, ticket in list(snapshot.tickets.items()):
+        if ticket.status not in PLANNABLE:
+            del snapshot.tickets[ticket_id]
+    for ticket_id, visit in list(snapshot.visits.items()):
+        if visit.status not in LIVE_VISITS:
+            del snapshot.visits[ticket_id]
 
 
 def apply_plan(
@@ -143,6 +185,7 @@ def run_live_replan(factory: sessionmaker[Session], settings: Settings, now: dat
         previous = plan_from_json(current.document) if current is not None and current.document else None
         snapshot = build_snapshot(session, policy, now)
         plan = _solve(snapshot, policy, previous, time_limit=None, workers=2)
+        lock_for_apply(session, snapshot)
         apply_plan(session, snapshot, plan, policy, now, actor="planner")
         if current is not None:
             current.status = "superseded"
@@ -271,6 +314,7 @@ def apply_draft(session: Session, *, plan_id: int, user_id: int, actor: str, pol
         draft.status = "stale"
         session.commit()
         raise StaleUpdate(f"Tickets {', '.join(stale[:10])} changed since the draft was computed; ask for a new one.")
+    lock_for_apply(session, snapshot)
     apply_plan(session, snapshot, plan, policy, now, actor=f"user:{user_id}")
     if current is not None:
         current.status = "superseded"
