@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from device_gateway.service import BatchResult, Message
@@ -72,7 +73,9 @@ class Gateway:
         self._draining = threading.Event()  # stop taking new work once the queue is empty
         self._abort = threading.Event()  # give up now (also ends database retries)
         self._stop_requested = threading.Event()
-        self.client_id = client_id or settings.mqtt_client_id
+        # `{hostname}` in the id lets identical replicas (docker compose --scale gateway=N) each keep their own
+        # persistent session: a restarted container keeps its hostname and so resumes its session.
+        self.client_id = (client_id or settings.mqtt_client_id).replace("{hostname}", socket.gethostname())
         self.receive_maximum = receive_maximum or settings.gateway_receive_maximum
         self.batch_max = min(batch_max or settings.gateway_batch_max, self.receive_maximum)
         self.queue: queue.Queue[_Received] = queue.Queue()
@@ -154,7 +157,15 @@ class Gateway:
                     self.duplicates += result.duplicates
                 return True
             except DBAPIError as exc:
-                if exc.connection_invalidated or "deadlock" in str(exc.orig).lower() or _is_transient(exc):
+                # OperationalError covers "cannot connect" (the database restarting refuses new connections with no
+                # SQLSTATE): before, that counted as a broken batch, it became a dead letter attempt and the gateway
+                # exited (found by bench/soak.py --faults). An unreachable database is waited out instead.
+                if (
+                    exc.connection_invalidated
+                    or isinstance(exc, OperationalError)
+                    or "deadlock" in str(exc.orig).lower()
+                    or _is_transient(exc)
+                ):
                     log.warning("database busy or unreachable (%s); retrying the batch in %.1fs", exc.orig, backoff)
                     stop.wait(backoff)
                     backoff = min(backoff * 2, 15.0)
