@@ -529,8 +529,14 @@ def _resolve_auto_recovered(
     )
     ticket.resolved_at = now
     ticket.closure_note = "auto-recovered: the device cleared the alarm"
+    # An accepted job goes too: the technician has not left (else this would not run), and a job left `accepted` on
+    # a resolved ticket offered "en route" forever and failed every time (found by bench/soak.py); a reopened
+    # ticket then gets a new job from the planner.
     for visit in session.scalars(
-        select(Visit).where(Visit.ticket_id == ticket.id, Visit.status.in_([VisitStatus.planned, VisitStatus.assigned]))
+        select(Visit).where(
+            Visit.ticket_id == ticket.id,
+            Visit.status.in_([VisitStatus.planned, VisitStatus.assigned, VisitStatus.accepted]),
+        )
     ):
         visit.status = VisitStatus.cancelled
     fault.auto_recovered_at = now

@@ -233,3 +233,17 @@ def test_worker_runs_the_liveness_job(live_db, settings):
     run_worker(settings, factory, once=True)
     with factory() as s:
         assert s.scalars(select(DeviceWatch)).one().ticket_id is not None
+
+
+def test_clear_before_departure_withdraws_an_accepted_job(db_session):
+    """A job the technician accepted but has not left for is withdrawn when the device recovers by itself."""
+    unit = make_device(db_session)
+    r = _ingest(db_session, _alarm_msg(unit))
+    ticket = db_session.get(Ticket, r.tickets_opened[0])
+    tech = make_technician(db_session)
+    visit = Visit(ticket_id=ticket.id, technician_id=tech.id, status=VisitStatus.accepted)
+    db_session.add(visit)
+    db_session.flush()
+    _ingest(db_session, _alarm_msg(unit, state="cleared", at=BASE_TIME + minutes(3)))
+    assert ticket.status is TicketStatus.resolved
+    assert visit.status is VisitStatus.cancelled
