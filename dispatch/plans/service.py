@@ -63,29 +63,33 @@ def _document(plan: RoutingPlan, snapshot: Snapshot) -> dict[str, Any]:
 
 
 def lock_for_apply(session: Session, snapshot: Snapshot) -> None:
-    """Lock and re-read the snapshot's tickets and visits before a plan is written back to them.
+    """Lock and re-read the snapshot's visits and tickets before a plan is written back to them.
 
     A solve takes a second or more while technicians, agents and the gateway keep changing tickets. Without the
     lock the commit met newer ticket versions (StaleDataError) and the whole re-plan was thrown away; under a
-    steady load (bench/soak.py) every live re-plan failed that way and nothing was ever assigned. Rows are locked
-    in id order (tickets, then visits) so two lockers cannot deadlock on them; tickets and visits that left the
-    plannable states meanwhile (cancelled, on site, completed) are dropped, so the plan does not touch them.
+    steady load (bench/soak.py) every live re-plan failed that way and nothing was ever assigned. Tickets and
+    visits that left the plannable states meanwhile (cancelled, on site, completed) are dropped, so the plan does
+    not touch them.
+
+    Lock order matters: visits before tickets, as a technician's event takes them, each in id order; and
+    FOR NO KEY UPDATE (what a plain UPDATE takes), so rows that merely reference a ticket (audit rows, an
+    acknowledgement) are not blocked. With tickets first the soak saw deadlocks against technicians' events.
     """
-    if snapshot.tickets:
-        session.scalars(
-            select(Ticket)
-            .where(Ticket.id.in_(sorted(snapshot.tickets)))
-            .order_by(Ticket.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
     visit_ids = sorted(v.id for v in snapshot.visits.values() if v.id is not None)
     if visit_ids:
         session.scalars(
             select(Visit)
             .where(Visit.id.in_(visit_ids))
             .order_by(Visit.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).all()
+    if snapshot.tickets:
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.id.in_(sorted(snapshot.tickets)))
+            .order_by(Ticket.id)
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         ).all()
     for ticket_id, ticket in list(snapshot.tickets.items()):
