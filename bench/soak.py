@@ -308,7 +308,7 @@ class SoakFleet(Fleet):
         super().publish(i, topic, payload, retain=retain)
         if topic.endswith("/alarms"):
             body = json.loads(payload)
-            self.sent.append((self.states[i].device.device_id, str(body["alarm_id"]), body["state"], self.pending[-1]))
+            self.sent.append((self.states[i].device.device_id, str(body["alarm_id"]), body["at"], self.pending[-1]))
 
 
 class Soak:
@@ -624,15 +624,23 @@ class Soak:
         offline = index % 4 == 3
         pos = (28.23, 112.94) if index % 2 == 0 else (28.05, 113.10)
         poll = max(1.0, 30 / self.args.speed)
+        refused: dict[int, int] = defaultdict(int)  # job id -> events the server refused (409); 3 = leave it
         while not self.stop.is_set():
             r = http.call("GET", "/api/v1/me/jobs?limit=20", "GET /api/v1/me/jobs")
             jobs = r.json()["items"] if r is not None and r.status_code == 200 else []
             job = next(
-                (j for j in jobs if {"accept", "en_route", "arrived", "completed"} & set(j["allowed_actions"])), None
+                (
+                    j
+                    for j in jobs
+                    if {"accept", "en_route", "arrived", "completed"} & set(j["allowed_actions"])
+                    and refused.get(j["id"], 0) < 3
+                ),
+                None,
             )
             if job is None:
                 self.stop.wait(poll * rng.uniform(0.7, 1.3))
                 continue
+            before = self._refusals(tech_id)
             allowed = set(job["allowed_actions"])
             site = (job["site"]["lat"], job["site"]["lon"]) if job.get("site") else pos
             if "accept" in allowed:
@@ -689,6 +697,16 @@ class Soak:
                         self.completed_jobs += 1
                     due = time.monotonic() + rng.uniform(3, 20)
                     self.confirm_queue.put((due, answer["confirmation"]["url"], job["ticket_id"]))
+            if self._refusals(tech_id) > before:
+                refused[job["id"]] += 1
+
+    def _refusals(self, tech_id: int) -> int:
+        with self.lock:
+            return sum(
+                1
+                for (t, _k), v in self.events.items()
+                if t == tech_id and (v["status"] == 409 or v.get("sync") == "conflict")
+            )
 
     def travel_seconds(self, job: dict[str, Any], pos: tuple[float, float], site: tuple[float, float]) -> float:
         """The planned (scaled) drive, or distance at the scaled speed; between 1 s and 3 min of wall time."""
@@ -733,6 +751,7 @@ class Soak:
     # --- load: customers and the dispatcher -------------------------------------------------------------------------
     def customer(self) -> None:
         http = Http(self)
+        signature = _signature()
         rng = random.Random(self.args.seed + 7)
         while not (self.stop.is_set() and self.confirm_queue.empty()):
             try:
@@ -754,7 +773,7 @@ class Soak:
                 "comment": "soak",
                 "signer_name": "Li Wei",
                 "signer_role": "site manager",
-                "signature": "data:image/png;base64," + "iVBORw0KGgo" * 8,
+                "signature": signature,
             }
             r = http.call("POST", path, "POST /confirm/{token}", json=body, headers={"Accept": "application/json"})
             with self.lock:
@@ -957,6 +976,9 @@ class Soak:
                     "SELECT count(*) FROM alarms WHERE state = 'raised' AND ticket_id IS NULL"
                 ).fetchone()[0],
                 "device_reconnects": self.fleet.reconnects if self.fleet else 0,
+                "lost_examples": sorted(
+                    f"{at} {d} {al}" for d, al, at, info in sent if acknowledged(info) and (d, al) not in stored_set
+                )[:20],
             }
             lat = [
                 r[0]
@@ -1234,6 +1256,20 @@ class Soak:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _signature() -> str:
+    """A drawn signature as the confirmation page's canvas sends it (a PNG data URL with some ink)."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (400, 150), (0, 0, 0, 0))
+    ImageDraw.Draw(img).line([(20, 100), (80, 40), (140, 110), (220, 30), (360, 90)], fill=(11, 31, 77, 255), width=3)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
 def _count_by(values: Any) -> dict[str, int]:
     out: dict[str, int] = defaultdict(int)
     for v in values:
@@ -1248,6 +1284,132 @@ def _slope(points: list[tuple[float, float]]) -> float:
     mv = sum(v for _, v in points) / n
     den = sum((t - mt) ** 2 for t, _ in points)
     return sum((t - mt) * (v - mv) for t, v in points) / den if den else 0.0
+
+
+def _ms(x: float | None) -> str:
+    return "–" if x is None else f"{x:,.0f} ms" if x >= 10 else f"{x:.1f} ms"
+
+
+def _yes(ok: bool) -> str:
+    return "met" if ok else "**NOT met**"
+
+
+def render(r: dict[str, Any]) -> str:
+    """The figures of one run as the markdown that goes into docs/benchmarks.md."""
+    al, co, ev, cf = r["alarms"], r["complaints"], r["technician_events"], r["confirmations"]
+    esc, http, procs = r["escalation"], r["http"], r["processes"]
+    lost = al["lost"] + co["lost"] + ev["lost"] + cf["lost"]
+    dup = al["duplicated"] + co["duplicated"] + ev["duplicated"] + esc["fired_twice"]
+    load = procs.get("machine_load_average_1min", {})
+    out = [
+        f"Run of {r['started_utc']} ({r['wall_s'] / 60:.0f} min wall): `{r['command']}`. "
+        f"1-minute load average during the run: mean {load.get('mean')}, max {load.get('max')} on 2 cores "
+        f"(end: {' / '.join(str(x) for x in r.get('load_average_end', []))}).",
+        "",
+        "| target | result | verdict |",
+        "|---|---|---|",
+        f"| 0 lost records | alarms {al['lost']}, complaints {co['lost']}, technician events {ev['lost']}, "
+        f"confirmations {cf['lost']} | {_yes(lost == 0)} |",
+        f"| 0 duplicated records | alarms {al['duplicated']}, complaints {co['duplicated']}, events "
+        f"{ev['duplicated']}, escalation steps fired twice {esc['fired_twice']} | {_yes(dup == 0)} |",
+        f"| no escalation step skipped | {esc['due_but_not_fired']} due but not fired "
+        f"({esc['ladders']} ladders, {esc['steps_fired']} steps fired) | {_yes(esc['due_but_not_fired'] == 0)} |",
+        f"| every ticket status audited | {r['audit']['status_differs_from_last_audit_row']} differ from their last "
+        f"audit row, {r['audit']['without_audit_row']} without one | "
+        f"{_yes(r['audit']['status_differs_from_last_audit_row'] + r['audit']['without_audit_row'] == 0)} |",
+        f"| 0 × 5xx | {http['5xx']} ({http['5xx_by_status']}; {http['5xx_within_60s_of_a_fault']} within 60 s of a "
+        f"fault) | {_yes(http['5xx'] == 0)} |",
+    ]
+    app = [n for n in procs if n.startswith(("api", "gateway", "worker"))]
+    growth = {n: procs[n]["rss_second_half_mib_per_hour"] for n in app}
+    flat = all(g is not None and g < 20 for g in growth.values())
+    out.append(
+        "| memory flat over the second half | "
+        + ", ".join(f"{n} {g:+.0f} MiB/h" if g is not None else f"{n} –" for n, g in growth.items())
+        + f" | {_yes(flat)} (threshold < 20 MiB/h) |"
+    )
+    out += [
+        "",
+        f"**Volume.** Alarms: {al['published']:,} published "
+        f"device steps, {al['acknowledged_by_broker']:,} acknowledged by the broker, {al['stored']:,} stored "
+        f"({al['never_acknowledged']} never acknowledged, of which "
+        f"{al['never_acknowledged_but_stored']} stored anyway; "
+        f"{al['dead_letters']} dead letters; {al['device_reconnects']} device reconnects). "
+        f"Complaints: {co['sent']:,} sent, {co['answered_201']:,} answered 201 ({co['linked_to_open_ticket']:,} linked "
+        f"to an open ticket of the same machine). Tickets: {r['tickets']['created']:,} created "
+        f"({', '.join(f'{k} {v:,}' for k, v in r['tickets']['by_channel'].items())}); "
+        f"{r['tickets']['closed_or_confirmed']:,} confirmed or closed by the customer, "
+        f"{r['tickets']['resolved_by_device_clear']:,} resolved by the device's own clear. "
+        f"Technician events: {ev['sent']:,} sent ({ev['by_status']}; offline sync results {ev['synced']}). "
+        f"Confirmations: {cf['sent']:,} sent ({cf['by_status']}).",
+        "",
+        "| grade | deadline passed during the run | on site in time | on site late "
+        "| deadline passed, not on site | on-time rate |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in ("major", "serious", "general"):
+        o = r["on_time_by_grade"].get(g)
+        if o:
+            rate = "–" if o["rate"] is None else f"{100 * o['rate']:.1f} %"
+            out.append(
+                f"| {g} | {o['due_during_run']} | {o['on_site_in_time']} | {o['on_site_late']} | "
+                f"{o['deadline_passed_not_on_site']} | {rate} |"
+            )
+    a2t, rp, rw = r["alarm_to_ticket_ms"], r["replan_solve"], r["replan_request_wait_s"]
+    lag = esc.get("fired_after_due_s") or {"p50": None, "p99": None, "max": None}
+    out += [
+        "",
+        f"Alarm publish → stored on its ticket: p50 {_ms(a2t['p50'])}, **p99 {_ms(a2t['p99'])}**, max "
+        f"{_ms(a2t['max'])} ({a2t['n']:,} alarms). Live re-plans: {rp['replans']}, solve p50 {rp['solve_p50_s']} s, "
+        f"**p95 {rp['solve_p95_s']} s**, max {rp['solve_max_s']} s (up to {rp['visits_max']} visits); a request "
+        f"waited p50 {rw['p50'] and round(rw['p50'], 2)} s / p95 {rw['p95'] and round(rw['p95'], 2)} s to be taken. "
+        f"Escalation steps fired after their due time: p50 {lag['p50'] and round(lag['p50'], 2)} s, "
+        f"p99 {lag['p99'] and round(lag['p99'], 2)} s, max {lag['max'] and round(lag['max'], 2)} s "
+        f"(the dispatcher acknowledged {esc['acknowledged_by_dispatcher']} ladders).",
+        "",
+        "| endpoint | requests | p50 | p99 | statuses | connection errors (retried on the other API) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, e in http["endpoints"].items():
+        out.append(
+            f"| `{name}` | {e['n']:,} | {_ms(e['p50_ms'])} | {_ms(e['p99_ms'])} | "
+            f"{', '.join(f'{k}: {v:,}' for k, v in e['status'].items())} | {e['transport_errors']} |"
+        )
+    out += [
+        "",
+        "| process | CPU mean | CPU p95 | RSS start | RSS max | RSS end | RSS trend, 2nd half | starts "
+        "| tracebacks in log |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, p in procs.items():
+        if name == "machine_load_average_1min":
+            continue
+        logs = r["log_errors"].get(name, {})
+        trend = p["rss_second_half_mib_per_hour"]
+        out.append(
+            f"| {name} | {p['cpu_pct_mean']} % | {p['cpu_pct_p95']} % | {p['rss_mib_start']} MiB | "
+            f"{p['rss_mib_max']} MiB | {p['rss_mib_end']} MiB | "
+            f"{'–' if trend is None else f'{trend:+.0f} MiB/h'} | {logs.get('starts', '–')} | "
+            f"{logs.get('tracebacks', '–')} |"
+        )
+    if r["faults"]:
+        out += [
+            "",
+            "| fault (at s) | /readyz probes in the window | 503 | no answer | not ready for | ready again after |",
+            "|---|---|---|---|---|---|",
+        ]
+        for f, rz in zip(r["faults"], r["readyz"]["per_fault"], strict=True):
+            out.append(
+                f"| {f['what']} ({f['at']:.0f}) | {rz['probes']} | {rz['503']} | {rz['no_answer']} | "
+                f"{rz['not_ready_for_s']} s | {rz['ready_again_after_s']} s |"
+            )
+        out.append("")
+        out.append(
+            "Restarts by the supervisor: "
+            + (", ".join(f"{x['process']} at {x['t']:.0f} s (exit {x['exit']})" for x in r["restarts"]) or "none")
+            + "."
+        )
+    return "\n".join(out) + "\n"
 
 
 def main() -> None:
@@ -1266,7 +1428,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=24)
     parser.add_argument("--keep", action="store_true", help="keep the logs (and the stopped cluster) for a look")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--render", type=Path, help="print the markdown for docs/benchmarks.md from a --json file")
     args = parser.parse_args()
+    if args.render:
+        print(render(json.loads(args.render.read_text())))
+        return
     soak = Soak(args)
     started = datetime.now(UTC)
     try:
@@ -1278,6 +1444,7 @@ def main() -> None:
     result["wall_s"] = round((datetime.now(UTC) - started).total_seconds())
     text = json.dumps(result, indent=2, default=str)
     print(text)
+    print(render(json.loads(text)))
     if args.json:
         args.json.write_text(text)
 
