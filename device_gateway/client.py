@@ -102,7 +102,7 @@ class Gateway:
         if reason_code.is_failure:
             log.error("broker refused the gateway %s: %s", self.client_id, reason_code)
             return
-        topics = [(f"$share/{SHARE_GROUP}/{t}", 1) for t in TOPICS]
+        topics = [(f, 1) for f in self.filters()]
         log.info("%s connected to %s:%s; subscribing %s", self.client_id, *self._where(), [t for t, _ in topics])
         client.subscribe(topics)
         self.connected.set()
@@ -127,6 +127,18 @@ class Gateway:
             self.overflowed = True
             return
         self.queue.put(_Received(Message(msg.topic, msg.payload), msg.mid, msg.qos, self.generation))
+
+    def filters(self) -> list[str]:
+        """The topic filters: the shared group (any number of gateways), or plain ones for a single gateway.
+
+        Mosquitto 2.0.11 does not restore a persistent session's *shared* subscription after a broker restart:
+        alarms published between the restart and the gateway's resubscription are acknowledged to the device and
+        dropped (bench/soak.py --faults lost 33 in one restart). Plain subscriptions are restored, so a deployment
+        with one gateway can set ONSITE24_GATEWAY_SHARED_SUBSCRIPTION=false and lose nothing on a broker restart.
+        """
+        if self.settings.gateway_shared_subscription:
+            return [f"$share/{SHARE_GROUP}/{t}" for t in TOPICS]
+        return list(TOPICS)
 
     def _where(self) -> tuple[str, int]:
         return self.settings.mqtt_host, self.settings.mqtt_port
@@ -254,7 +266,7 @@ class Gateway:
         try:
             stop.wait()
             if self.fatal is None and self.connected.is_set():
-                self.client.unsubscribe([f"$share/{SHARE_GROUP}/{t}" for t in TOPICS])
+                self.client.unsubscribe(self.filters())
                 self._unsubscribed.wait(5)
                 time.sleep(0.2)  # messages already on the wire before the UNSUBACK
             self._draining.set()

@@ -267,3 +267,25 @@ def test_gateway_waits_out_a_database_restart_and_stores_what_came_meanwhile(set
             stop_client(client)
     assert _count(live_db, DeadLetter) == 0
     assert _count(live_db, Alarm, Alarm.alarm_id == "during") == 1
+
+
+def test_lone_gateway_on_a_plain_subscription_loses_nothing_across_a_broker_restart(settings, broker, live_db):
+    """ONSITE24_GATEWAY_SHARED_SUBSCRIPTION=false: an alarm sent right after a broker restart, before the gateway
+    is back, is still delivered (Mosquitto restores plain subscriptions of persistent sessions, not shared ones)."""
+    plain = settings.model_copy(update={"gateway_shared_subscription": False})
+    [(device, password)] = register_devices(live_db, broker, 1)
+    with running_gateway(plain, live_db) as gw:
+        assert gw.filters() == ["devices/+/alarms", "devices/+/status", "devices/+/heartbeat"]
+        client = device_client(plain, device, password)
+        publish_acknowledged(client, f"devices/{device}/alarms", alarm(alarm_id="before-restart"))
+        wait_for(lambda: alarm_count(live_db) == 1, what="the first alarm")
+        stop_client(client)
+        broker.stop()
+        broker.start()
+        client = device_client(plain, device, password)  # back at once; the gateway is still in its backoff
+        try:
+            publish_acknowledged(client, f"devices/{device}/alarms", alarm(alarm_id="after-restart"))
+            wait_for(lambda: alarm_count(live_db) == 2, timeout=40, what="the alarm sent before the gateway was back")
+        finally:
+            stop_client(client)
+    assert _count(live_db, Alarm, Alarm.alarm_id == "after-restart") == 1
