@@ -381,6 +381,8 @@ class Soak:
             "ONSITE24_PUBLIC_BASE_URL": self.api_bases[0],
             "ONSITE24_UPLOAD_DIR": str(self.dir / "uploads"),
             "ONSITE24_LOG_LEVEL": "INFO",
+            # A lone gateway may subscribe plainly, which Mosquitto restores after a restart (shared ones it does not).
+            "ONSITE24_GATEWAY_SHARED_SUBSCRIPTION": "false" if a.plain_subscription else "true",
         }
         self.settings = Settings(
             environment="production",
@@ -1425,11 +1427,18 @@ def main() -> None:
     parser.add_argument("--gateways", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--faults", action="store_true", help="kill -9 gateway, worker, API; restart DB and broker")
+    parser.add_argument(
+        "--plain-subscription",
+        action="store_true",
+        help="one gateway on plain topic filters instead of the shared group (survives a Mosquitto restart)",
+    )
     parser.add_argument("--seed", type=int, default=24)
     parser.add_argument("--keep", action="store_true", help="keep the logs (and the stopped cluster) for a look")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--render", type=Path, help="print the markdown for docs/benchmarks.md from a --json file")
     args = parser.parse_args()
+    if args.plain_subscription and args.gateways != 1:
+        parser.error("--plain-subscription needs --gateways 1 (plain filters give every gateway every alarm)")
     if args.render:
         print(render(json.loads(args.render.read_text())))
         return
