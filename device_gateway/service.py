@@ -549,7 +549,10 @@ def _at_least(session: Session, ticket: Ticket, grade: Grade, *, rule: str, now:
         return
     before = ticket.grade
     ticket.grade = grade
-    ticket.grade_reasons = [*ticket.grade_reasons, {"rule": rule, "grade": grade.value, "detail": "alarm flapping"}]
+    # The same shape as every other grade reason ({rule, grade, text}); "detail" made every view of the ticket
+    # fail with a 500 (the soak: 13 complaints about a flapping machine answered 500 after their commit).
+    reason = {"rule": rule, "grade": grade.value, "text": "The alarm is flapping (raised and cleared repeatedly)"}
+    ticket.grade_reasons = [*ticket.grade_reasons, reason]
     ticket.due_on_site_at = min(ticket.due_on_site_at, ticket.reported_at + timedelta(hours=PROMISE_HOURS[grade]))
     record_event(
         session,

@@ -137,6 +137,11 @@ def test_flapping_is_marked_graded_serious_and_keeps_one_ticket(db_session):
     assert ticket.grade is Grade.serious and ticket.due_on_site_at == ticket.reported_at + timedelta(hours=12)
     assert ticket.status is TicketStatus.reopened  # a flapping fault no longer resolves itself
     assert "regrade" in _actions(db_session, ticket.id)
+    # The reason reads like every other grade reason, so the ticket's views (and the complaint answer) render it.
+    from dispatch.tickets.views import ticket_views
+
+    [view] = ticket_views(db_session, [ticket], NOW + minutes(10))
+    assert view.grade_reasons[-1].rule and "flapping" in view.grade_reasons[-1].text
 
 
 def test_unknown_device_and_malformed_payload_become_dead_letters(db_session):
