@@ -1333,7 +1333,7 @@ def render(r: dict[str, Any]) -> str:
     out += [
         "",
         f"**Volume.** Alarms: {al['published']:,} published "
-        f"device steps, {al['acknowledged_by_broker']:,} acknowledged by the broker, {al['stored']:,} stored "
+        f"messages, {al['acknowledged_by_broker']:,} acknowledged by the broker, {al['stored']:,} stored "
         f"({al['never_acknowledged']} never acknowledged, of which "
         f"{al['never_acknowledged_but_stored']} stored anyway; "
         f"{al['dead_letters']} dead letters; {al['device_reconnects']} device reconnects). "
