@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from device_gateway.service import BatchResult, Message
@@ -72,7 +73,9 @@ class Gateway:
         self._draining = threading.Event()  # stop taking new work once the queue is empty
         self._abort = threading.Event()  # give up now (also ends database retries)
         self._stop_requested = threading.Event()
-        self.client_id = client_id or settings.mqtt_client_id
+        # `{hostname}` in the id lets identical replicas (docker compose --scale gateway=N) each keep their own
+        # persistent session: a restarted container keeps its hostname and so resumes its session.
+        self.client_id = (client_id or settings.mqtt_client_id).replace("{hostname}", socket.gethostname())
         self.receive_maximum = receive_maximum or settings.gateway_receive_maximum
         self.batch_max = min(batch_max or settings.gateway_batch_max, self.receive_maximum)
         self.queue: queue.Queue[_Received] = queue.Queue()
@@ -99,7 +102,7 @@ class Gateway:
         if reason_code.is_failure:
             log.error("broker refused the gateway %s: %s", self.client_id, reason_code)
             return
-        topics = [(f"$share/{SHARE_GROUP}/{t}", 1) for t in TOPICS]
+        topics = [(f, 1) for f in self.filters()]
         log.info("%s connected to %s:%s; subscribing %s", self.client_id, *self._where(), [t for t, _ in topics])
         client.subscribe(topics)
         self.connected.set()
@@ -125,6 +128,18 @@ class Gateway:
             self.overflowed = True
             return
         self.queue.put(_Received(Message(msg.topic, msg.payload), msg.mid, msg.qos, self.generation))
+
+    def filters(self) -> list[str]:
+        """The topic filters: the shared group (any number of gateways), or plain ones for a single gateway.
+
+        Mosquitto 2.0.11 does not restore a persistent session's *shared* subscription after a broker restart:
+        alarms published between the restart and the gateway's resubscription are acknowledged to the device and
+        dropped (bench/soak.py --faults lost 33 in one restart). Plain subscriptions are restored, so a deployment
+        with one gateway can set ONSITE24_GATEWAY_SHARED_SUBSCRIPTION=false and lose nothing on a broker restart.
+        """
+        if self.settings.gateway_shared_subscription:
+            return [f"$share/{SHARE_GROUP}/{t}" for t in TOPICS]
+        return list(TOPICS)
 
     def _where(self) -> tuple[str, int]:
         return self.settings.mqtt_host, self.settings.mqtt_port
@@ -155,7 +170,15 @@ class Gateway:
                     self.duplicates += result.duplicates
                 return True
             except DBAPIError as exc:
-                if exc.connection_invalidated or "deadlock" in str(exc.orig).lower() or _is_transient(exc):
+                # OperationalError covers "cannot connect" (the database restarting refuses new connections with no
+                # SQLSTATE): before, that counted as a broken batch, it became a dead letter attempt and the gateway
+                # exited (found by bench/soak.py --faults). An unreachable database is waited out instead.
+                if (
+                    exc.connection_invalidated
+                    or isinstance(exc, OperationalError)
+                    or "deadlock" in str(exc.orig).lower()
+                    or _is_transient(exc)
+                ):
                     log.warning("database busy or unreachable (%s); retrying the batch in %.1fs", exc.orig, backoff)
                     stop.wait(backoff)
                     backoff = min(backoff * 2, 15.0)
@@ -244,7 +267,7 @@ class Gateway:
         try:
             stop.wait()
             if self.fatal is None and self.connected.is_set():
-                self.client.unsubscribe([f"$share/{SHARE_GROUP}/{t}" for t in TOPICS])
+                self.client.unsubscribe(self.filters())
                 self._unsubscribed.wait(5)
                 time.sleep(0.2)  # messages already on the wire before the UNSUBACK
             self._draining.set()

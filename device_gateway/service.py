@@ -540,8 +540,14 @@ def _resolve_auto_recovered(
     )
     ticket.resolved_at = now
     ticket.closure_note = "auto-recovered: the device cleared the alarm"
+    # An accepted job goes too: the technician has not left (else this would not run), and a job left `accepted` on
+    # a resolved ticket offered "en route" forever and failed every time (found by bench/soak.py); a reopened
+    # ticket then gets a new job from the planner.
     for visit in session.scalars(
-        select(Visit).where(Visit.ticket_id == ticket.id, Visit.status.in_([VisitStatus.planned, VisitStatus.assigned]))
+        select(Visit).where(
+            Visit.ticket_id == ticket.id,
+            Visit.status.in_([VisitStatus.planned, VisitStatus.assigned, VisitStatus.accepted]),
+        )
     ):
         visit.status = VisitStatus.cancelled
     fault.auto_recovered_at = now
@@ -554,7 +560,10 @@ def _at_least(session: Session, ticket: Ticket, grade: Grade, *, rule: str, now:
         return
     before = ticket.grade
     ticket.grade = grade
-    ticket.grade_reasons = [*ticket.grade_reasons, {"rule": rule, "grade": grade.value, "detail": "alarm flapping"}]
+    # The same shape as every other grade reason ({rule, grade, text}); "detail" made every view of the ticket
+    # fail with a 500 (the soak: 13 complaints about a flapping machine answered 500 after their commit).
+    reason = {"rule": rule, "grade": grade.value, "text": "The alarm is flapping (raised and cleared repeatedly)"}
+    ticket.grade_reasons = [*ticket.grade_reasons, reason]
     ticket.due_on_site_at = min(ticket.due_on_site_at, ticket.reported_at + timedelta(hours=PROMISE_HOURS[grade]))
     record_event(
         session,

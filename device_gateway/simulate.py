@@ -107,6 +107,19 @@ def alarm_payload(
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def acknowledged(info: mqtt.MQTTMessageInfo) -> bool:
+    """Whether the broker has acknowledged this QoS 1 publish.
+
+    paho keeps a QoS 1 message published while the connection is down and sends it after the reconnect, but its
+    `is_published()` raises for such a message forever after (rc NO_CONN); its own flag says whether the broker has
+    acknowledged it since. (A broker restart under bench/soak.py --faults crashed the simulator here.)
+    """
+    try:
+        return info.is_published()
+    except RuntimeError:
+        return bool(getattr(info, "_published", False))
+
+
 class Fleet:
     """Connected simulated devices, pumped by the calling thread (no paho threads)."""
 
@@ -118,6 +131,7 @@ class Fleet:
         self.states: list[_State] = []
         self.dirty: set[int] = set()
         self.pending: list[mqtt.MQTTMessageInfo] = []  # QoS 1 publishes not yet acknowledged by the broker
+        self.retry_at: dict[int, float] = {}  # device index -> earliest next reconnect attempt
         for d in devices:
             client = make_client(
                 settings,
@@ -182,7 +196,7 @@ class Fleet:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.pump(0.005)
-            self.pending = [m for m in self.pending if not m.is_published()]
+            self.pending = [m for m in self.pending if not acknowledged(m)]
             if not self.pending and not self.dirty:
                 return
 
@@ -190,7 +204,31 @@ class Fleet:
         self.pending.append(self.states[i].client.publish(topic, payload, qos=1, retain=retain))
         self.dirty.add(i)
         if len(self.pending) > 20000:
-            self.pending = [m for m in self.pending if not m.is_published()]
+            self.pending = [m for m in self.pending if not acknowledged(m)]
+
+    def heal(self) -> int:
+        """Reconnect devices whose connection dropped (a broker restart); returns how many were reconnected.
+
+        paho sends their unacknowledged QoS 1 messages again after the reconnect. Each device retries at most every
+        3–5 s, so a broker that is still down is not hammered.
+        """
+        now = time.monotonic()
+        done = 0
+        for i, st in enumerate(self.states):
+            if st.phase == "offline" or st.client.is_connected() or now < self.retry_at.get(i, 0.0):
+                continue
+            self.retry_at[i] = now + 3.0 + self.rng.random() * 2
+            for key in list(self.selector.get_map().values()):
+                if key.data == i:
+                    self.selector.unregister(key.fileobj)
+            try:
+                st.client.reconnect()
+            except OSError:
+                continue
+            done += 1
+            self._register(i)
+            self.dirty.add(i)
+        return done
 
     def close(self) -> None:
         self.flush(10)
@@ -308,6 +346,7 @@ def simulate(
             fleet.pump(0.0 if due > 0 else min(0.002, 1.0 / max(rate, 1.0)))
             if now - last_misc >= 1.0:
                 fleet.misc()
+                fleet.heal()
                 last_misc = now
                 if progress:
                     progress(stats, elapsed)

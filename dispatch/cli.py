@@ -74,7 +74,10 @@ def serve(
 def gateway(
     client_id: Annotated[
         str | None,
-        typer.Option(help="MQTT client id; each gateway process on the shared subscription needs its own."),
+        typer.Option(
+            help="MQTT client id; each gateway process on the shared subscription needs its own. "
+            "`{hostname}` is replaced by the host name (one id per container when scaled)."
+        ),
     ] = None,
 ) -> None:
     """Consume device alarms from the MQTT broker and turn them into tickets (acknowledged after commit)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,31 +66,54 @@ def _load_job_modules() -> None:
 def run_worker(
     settings: Settings, factory: sessionmaker[Session], *, stop: threading.Event | None = None, once: bool = False
 ) -> None:
-    """Loop over the jobs until stopped; a database outage is waited out with backoff, never fatal."""
+    """Run the jobs until stopped; a database outage is waited out with backoff, never fatal.
+
+    Each job loops in its own thread. In one loop a live re-plan of a few hundred visits (10–15 s on two shared
+    cores) held the escalation clocks back: in the soak (bench/soak.py) steps fired up to 19 s after they were
+    due. The jobs already coordinate through the database (SKIP LOCKED, advisory locks), as separate workers do.
+    """
     stop = stop or threading.Event()
     jobs = registered_jobs()
-    next_run = {job.name: 0.0 for job in jobs}
-    backoff = 1.0
     log.info("worker started with jobs: %s", ", ".join(j.name for j in jobs) or "(none)")
-    while not stop.is_set():
+    if once:
         for job in jobs:
-            if time.monotonic() < next_run[job.name]:
-                continue
-            try:
-                handled = job.run(factory, settings, utcnow())
-                backoff = 1.0
-                if handled:
-                    log.info("%s handled %d item(s)", job.name, handled)
-            except OperationalError as exc:
-                log.warning("database unavailable in %s (%s); retrying in %.0fs", job.name, exc.orig, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-            except Exception:
-                log.exception("job %s failed; it will run again", job.name)
-            next_run[job.name] = time.monotonic() + job.every_seconds
-        if once:
-            return
-        stop.wait(settings.worker_poll_seconds)
+            _run_job(job, factory, settings)
+        return
+    threads = [
+        threading.Thread(target=_job_loop, args=(job, factory, settings, stop), name=f"job-{job.name}", daemon=True)
+        for job in jobs
+    ]
+    for thread in threads:
+        thread.start()
+    while not stop.wait(1.0):
+        pass
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+def _job_loop(job: Job, factory: sessionmaker[Session], settings: Settings, stop: threading.Event) -> None:
+    backoff = 1.0
+    while not stop.is_set():
+        if _run_job(job, factory, settings):
+            backoff = 1.0
+            stop.wait(max(job.every_seconds, settings.worker_poll_seconds))
+        else:
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+
+def _run_job(job: Job, factory: sessionmaker[Session], settings: Settings) -> bool:
+    """Run the job once; False when the database was unavailable (the caller backs off)."""
+    try:
+        handled = job.run(factory, settings, utcnow())
+        if handled:
+            log.info("%s handled %d item(s)", job.name, handled)
+    except OperationalError as exc:
+        log.warning("database unavailable in %s (%s); retrying with backoff", job.name, exc.orig)
+        return False
+    except Exception:
+        log.exception("job %s failed; it will run again", job.name)
+    return True
 
 
 def install_signal_handlers(stop: threading.Event) -> None:

@@ -37,3 +37,20 @@ def test_unknown_route_is_problem_json(client):
     r = client.get("/api/v1/no-such-thing")
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_database_outage_is_a_503_problem_with_retry_after(settings):
+    """While the database cannot be reached the API answers 503 problem+json with Retry-After, not a 500."""
+    from fastapi.testclient import TestClient
+
+    from dispatch.app import create_app
+    from tests.harness.net import free_port
+
+    unreachable = settings.model_copy(
+        update={"database_url": f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/onsite24?connect_timeout=2"}
+    )
+    with TestClient(create_app(unreachable), raise_server_exceptions=False) as c:
+        r = c.post("/api/v1/auth/token", data={"username": "agent1", "password": "not-the-password"})
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/problem+json" and r.headers["retry-after"] == "2"
+    assert r.json()["type"].endswith("/unavailable") and r.json()["instance"] == "/api/v1/auth/token"

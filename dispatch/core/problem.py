@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.core.deps import get_locale
@@ -170,6 +170,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail=_("error.validation-error.database", locale),
             code="validation-error",
             locale=locale,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        # The database cannot be reached right now (restart, failover, network) or gave up on the transaction
+        # (deadlock, serialisation): a temporary condition, not a bug, so 503 with Retry-After rather than a 500.
+        # The soak (bench/soak.py --faults) restarts PostgreSQL under load and found these answered as 500s.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(
+            request,
+            status=503,
+            title="Service unavailable",
+            detail="The database is unavailable at the moment; retry shortly (with the same Idempotency-Key).",
+            code="unavailable",
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(Exception)

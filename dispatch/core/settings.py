@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     mosquitto_dir: Path | None = None
     gateway_receive_maximum: int = Field(default=1000, ge=1, le=65535)
     gateway_batch_max: int = Field(default=500, ge=1, le=65535)
+    # Several gateways share the stream through $share/onsite24-gateway/…; a lone gateway may subscribe plainly,
+    # which Mosquitto restores after a broker restart (it does not restore shared ones: device_gateway/client.py).
+    gateway_shared_subscription: bool = True
     secret_key: SecretStr = SecretStr("")
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Brute-force brake: failed logins allowed per account and per client address within the window.

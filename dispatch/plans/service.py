@@ -25,7 +25,15 @@ from dispatch.core.types import TicketStatus, VisitStatus
 from dispatch.domain.policy import Policy
 from dispatch.escalation.service import update_eta
 from dispatch.notifications import customer as customer_notices
-from dispatch.plans.builder import COMMITTED, Snapshot, build_snapshot, solve_params, travel_provider
+from dispatch.plans.builder import (
+    COMMITTED,
+    LIVE_VISITS,
+    PLANNABLE,
+    Snapshot,
+    build_snapshot,
+    solve_params,
+    travel_provider,
+)
 from dispatch.plans.codec import plan_from_json, plan_to_json
 from dispatch.plans.models import Plan, ReplanRequest
 from dispatch.tickets.models import Ticket, Visit
@@ -56,6 +64,44 @@ def _document(plan: RoutingPlan, snapshot: Snapshot) -> dict[str, Any]:
     doc = plan_to_json(plan)
     doc["not_plannable"] = {str(k): v for k, v in snapshot.not_plannable.items()}
     return doc
+
+
+def lock_for_apply(session: Session, snapshot: Snapshot) -> None:
+    """Lock and re-read the snapshot's visits and tickets before a plan is written back to them.
+
+    A solve takes a second or more while technicians, agents and the gateway keep changing tickets. Without the
+    lock the commit met newer ticket versions (StaleDataError) and the whole re-plan was thrown away; under a
+    steady load (bench/soak.py) every live re-plan failed that way and nothing was ever assigned. Tickets and
+    visits that left the plannable states meanwhile (cancelled, on site, completed) are dropped, so the plan does
+    not touch them.
+
+    Lock order matters: visits before tickets, as a technician's event takes them, each in id order; and
+    FOR NO KEY UPDATE (what a plain UPDATE takes), so rows that merely reference a ticket (audit rows, an
+    acknowledgement) are not blocked. With tickets first the soak saw deadlocks against technicians' events.
+    """
+    visit_ids = sorted(v.id for v in snapshot.visits.values() if v.id is not None)
+    if visit_ids:
+        session.scalars(
+            select(Visit)
+            .where(Visit.id.in_(visit_ids))
+            .order_by(Visit.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).all()
+    if snapshot.tickets:
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.id.in_(sorted(snapshot.tickets)))
+            .order_by(Ticket.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).all()
+    for ticket_id, ticket in list(snapshot.tickets.items()):
+        if ticket.status not in PLANNABLE:
+            del snapshot.tickets[ticket_id]
+    for ticket_id, visit in list(snapshot.visits.items()):
+        if visit.status not in LIVE_VISITS:
+            del snapshot.visits[ticket_id]
 
 
 def apply_plan(
@@ -151,6 +197,7 @@ def run_live_replan(factory: sessionmaker[Session], settings: Settings, now: dat
         previous = plan_from_json(current.document) if current is not None and current.document else None
         snapshot = build_snapshot(session, policy, now)
         plan = _solve(snapshot, policy, previous, time_limit=None, workers=2)
+        lock_for_apply(session, snapshot)
         apply_plan(session, snapshot, plan, policy, now, actor="planner")
         if current is not None:
             current.status = "superseded"
@@ -289,6 +336,7 @@ def apply_draft(session: Session, *, plan_id: int, user_id: int, actor: str, pol
             key="error.plan.tickets-changed",
             params={"tickets": ", ".join(stale[:10])},
         )
+    lock_for_apply(session, snapshot)
     apply_plan(session, snapshot, plan, policy, now, actor=f"user:{user_id}")
     if current is not None:
         current.status = "superseded"

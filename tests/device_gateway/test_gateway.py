@@ -245,3 +245,49 @@ def test_in_flight_window_is_bounded_however_far_behind_the_gateway_is(settings,
         stop.set()
         thread.join(20)
     assert 5 <= peak <= 4 * 20 + 5  # the cap, plus the batch in hand
+
+
+def test_gateway_waits_out_a_database_restart_and_stores_what_came_meanwhile(settings, broker, live_db, postgres):
+    """PostgreSQL restarting under the gateway: it keeps running, retries, and stores the alarm sent meanwhile once."""
+    [(device, password)] = register_devices(live_db, broker, 1)
+    with running_gateway(settings, live_db) as gw:
+        client = device_client(settings, device, password)
+        try:
+            publish_acknowledged(client, f"devices/{device}/alarms", alarm(alarm_id="before"))
+            wait_for(lambda: alarm_count(live_db) == 1, what="the first alarm")
+            postgres.stop()
+            try:
+                publish_acknowledged(client, f"devices/{device}/alarms", alarm(alarm_id="during"))
+                wait_for(lambda: gw.queue.qsize() == 0, what="the gateway to take the alarm into its retry loop")
+            finally:
+                postgres.start()
+            wait_for(lambda: alarm_count(live_db) == 2, timeout=40, what="the alarm sent while the database was down")
+            assert gw.fatal is None, "the gateway did not give up"
+        finally:
+            stop_client(client)
+    # Only this device's messages: other tests' leftover sessions in the shared group may hand this gateway
+    # messages of devices that no longer exist (dead letters by design).
+    assert _count(live_db, DeadLetter, DeadLetter.topic == f"devices/{device}/alarms") == 0
+    assert _count(live_db, Alarm, Alarm.alarm_id == "during") == 1
+
+
+def test_lone_gateway_on_a_plain_subscription_loses_nothing_across_a_broker_restart(settings, broker, live_db):
+    """ONSITE24_GATEWAY_SHARED_SUBSCRIPTION=false: an alarm sent right after a broker restart, before the gateway
+    is back, is still delivered (Mosquitto restores plain subscriptions of persistent sessions, not shared ones)."""
+    plain = settings.model_copy(update={"gateway_shared_subscription": False})
+    [(device, password)] = register_devices(live_db, broker, 1)
+    with running_gateway(plain, live_db) as gw:
+        assert gw.filters() == ["devices/+/alarms", "devices/+/status", "devices/+/heartbeat"]
+        client = device_client(plain, device, password)
+        publish_acknowledged(client, f"devices/{device}/alarms", alarm(alarm_id="before-restart"))
+        wait_for(lambda: alarm_count(live_db) == 1, what="the first alarm")
+        stop_client(client)
+        broker.stop()
+        broker.start()
+        client = device_client(plain, device, password)  # back at once; the gateway is still in its backoff
+        try:
+            publish_acknowledged(client, f"devices/{device}/alarms", alarm(alarm_id="after-restart"))
+            wait_for(lambda: alarm_count(live_db) == 2, timeout=40, what="the alarm sent before the gateway was back")
+        finally:
+            stop_client(client)
+    assert _count(live_db, Alarm, Alarm.alarm_id == "after-restart") == 1

@@ -137,6 +137,11 @@ def test_flapping_is_marked_graded_serious_and_keeps_one_ticket(db_session):
     assert ticket.grade is Grade.serious and ticket.due_on_site_at == ticket.reported_at + timedelta(hours=12)
     assert ticket.status is TicketStatus.reopened  # a flapping fault no longer resolves itself
     assert "regrade" in _actions(db_session, ticket.id)
+    # The reason reads like every other grade reason, so the ticket's views (and the complaint answer) render it.
+    from dispatch.tickets.views import ticket_views
+
+    [view] = ticket_views(db_session, [ticket], NOW + minutes(10))
+    assert view.grade_reasons[-1].rule and "flapping" in view.grade_reasons[-1].text
 
 
 def test_unknown_device_and_malformed_payload_become_dead_letters(db_session):
@@ -233,3 +238,17 @@ def test_worker_runs_the_liveness_job(live_db, settings):
     run_worker(settings, factory, once=True)
     with factory() as s:
         assert s.scalars(select(DeviceWatch)).one().ticket_id is not None
+
+
+def test_clear_before_departure_withdraws_an_accepted_job(db_session):
+    """A job the technician accepted but has not left for is withdrawn when the device recovers by itself."""
+    unit = make_device(db_session)
+    r = _ingest(db_session, _alarm_msg(unit))
+    ticket = db_session.get(Ticket, r.tickets_opened[0])
+    tech = make_technician(db_session)
+    visit = Visit(ticket_id=ticket.id, technician_id=tech.id, status=VisitStatus.accepted)
+    db_session.add(visit)
+    db_session.flush()
+    _ingest(db_session, _alarm_msg(unit, state="cleared", at=BASE_TIME + minutes(3)))
+    assert ticket.status is TicketStatus.resolved
+    assert visit.status is VisitStatus.cancelled

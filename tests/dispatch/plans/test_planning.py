@@ -263,3 +263,39 @@ def test_a_start_time_in_the_past_or_without_technician_is_refused_with_its_fiel
         headers=headers,
     )
     assert naive.status_code == 422 and naive.json()["errors"][0]["pointer"] == "/start_at"
+
+
+def test_tickets_changed_during_the_solve_do_not_throw_the_replan_away(db_session, session_factory, fast, monkeypatch):
+    """Edits committed while the optimizer runs (agents, technicians, the gateway) are kept and the plan still lands;
+    a ticket cancelled meanwhile is left alone."""
+    from dispatch.tickets.service import cancel
+
+    _tech(db_session, ["tower_crane"])
+    crane = _ticket(db_session, fast, EquipmentType.tower_crane)
+    gone = _ticket(db_session, fast, EquipmentType.tower_crane, lat=28.22)
+    db_session.commit()
+    real_solve = plans._solve
+
+    def solve_while_others_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plan = real_solve(*args, **kwargs)
+        with session_factory() as other:
+            other.get(Ticket, crane.id).special_request = "bring a spare gearbox"
+            other.commit()
+            cancel(
+                other,
+                policy=policy_for(fast),
+                ticket_id=gone.id,
+                reason="customer fixed it",
+                actor="test",
+                actor_user_id=None,
+                now=utcnow(),
+            )
+        return plan
+
+    monkeypatch.setattr(plans, "_solve", solve_while_others_commit)
+    assert plans.run_live_replan(session_factory, fast, utcnow()) >= 2
+    db_session.expire_all()
+    planned = db_session.get(Ticket, crane.id)
+    assert planned.status is TicketStatus.assigned and planned.special_request == "bring a spare gearbox"
+    assert db_session.get(Ticket, gone.id).status is TicketStatus.cancelled
+    assert db_session.scalar(select(Plan.id).where(Plan.status == "live")) is not None
