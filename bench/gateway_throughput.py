@@ -334,12 +334,19 @@ def kill(b: Bench, args: argparse.Namespace) -> dict[str, object]:
             "SELECT coalesce(max(n), 0) FROM (SELECT count(*) n FROM tickets t "
             "JOIN alarm_faults f ON f.ticket_id = t.id WHERE t.closed_at IS NULL GROUP BY f.device_id, f.code) x"
         ),
+        "open_tickets_per_machine_max": b.scalar(
+            "SELECT coalesce(max(n), 0) FROM (SELECT count(*) n FROM tickets t "
+            "WHERE t.closed_at IS NULL GROUP BY t.equipment_id) x"
+        ),
         "dead_letters": b.scalar("SELECT count(*) FROM dead_letters"),
     }
+    # One job per machine: a device's faults (codes) share its open ticket, as a phone call would.
     ok = (
         result["alarm_rows"] == result["distinct_alarms"] == result["attached_total"] == args.alarms
-        and result["tickets"] == result["open_faults"] == faults
+        and result["open_faults"] == faults
+        and result["tickets"] == args.devices
         and result["open_tickets_per_fault_max"] == 1
+        and result["open_tickets_per_machine_max"] == 1
         and result["dead_letters"] == 0
     )
     result["passed"] = ok
