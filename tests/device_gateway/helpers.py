@@ -153,13 +153,24 @@ def publish_acknowledged(client: mqtt.Client, topic: str, payload: bytes) -> Non
 
     Mosquitto 2.0.11 may drop fresh connections while it reloads its password file after a SIGHUP.
     """
-    for _ in range(5):
+    codes: list[int] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
         info = client.publish(topic, payload, qos=1)
         if info.rc == mqtt.MQTT_ERR_SUCCESS:
-            info.wait_for_publish(10)
-            return
+            try:
+                info.wait_for_publish(10)
+                return
+            except RuntimeError:  # the connection dropped before the PUBACK: paho resends on reconnect
+                codes.append(-1)
+                if info.is_published():
+                    return
+        else:
+            codes.append(info.rc)
+        # Dropped (e.g. during the broker's reload): paho reconnects with its own backoff; wait, then retry.
         wait_for(client.is_connected, timeout=10, what="the device to reconnect")
-    raise AssertionError(f"could not publish to {topic}")
+        time.sleep(0.2)
+    raise AssertionError(f"could not publish to {topic} (paho codes {codes})")
 
 
 def stop_client(client: mqtt.Client) -> None:
