@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -82,4 +83,9 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
 
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` and `onsite24 serve`: settings from the environment."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    # One app per server process, alive as long as the process: move what start-up loaded (app, models,
+    # policy, catalogues) out of the collector's reach, so a full collection during a request does not walk
+    # it (it showed as a latency tail on /me/jobs).
+    gc.freeze()
+    return app
