@@ -49,11 +49,11 @@ STREAM_TOKEN_SECONDS = 60
 # ---- live events ---------------------------------------------------------------------------------------------
 
 
-def mint_stream_token(settings: Settings, principal: Principal, session_expires_at: datetime | None = None) -> str:
+def mint_stream_token(settings: Settings, principal: Principal) -> str:
     """A short token to open the stream; `sx` carries when the user's own access token expires, so the
     stream it opens ends then too (a stream must not outlive the sign-in that opened it)."""
     now = utcnow()
-    session_expires_at = session_expires_at or now + timedelta(minutes=settings.access_token_minutes)
+    session_expires_at = principal.expires_at or now + timedelta(minutes=settings.access_token_minutes)
     claims = {
         "sx": int(session_expires_at.timestamp()),
         "sub": str(principal.user_id),
@@ -66,36 +66,23 @@ def mint_stream_token(settings: Settings, principal: Principal, session_expires_
     return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
 
 
-def _token_expiry(settings: Settings, token: str | None) -> datetime | None:
-    """When a (verified) access token expires."""
-    if not token:
-        return None
-    try:
-        claims = jwt.decode(
-            token, settings.secret_key.get_secret_value(), algorithms=[JWT_ALGORITHM], options={"verify_aud": False}
-        )
-        return datetime.fromtimestamp(int(claims["exp"]), UTC)
-    except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _stream_principal(settings: Settings, token: str) -> tuple[Principal, datetime]:
-    """An access token, or a 60-second stream token from POST /events/token (safer in a URL), and when the
-    sign-in behind it ends."""
+def _stream_principal(settings: Settings, token: str) -> Principal:
+    """An access token, or a 60-second stream token from POST /events/token (safer in a URL); its
+    `expires_at` is when the sign-in behind it ends."""
     try:
         claims = jwt.decode(
             token, settings.secret_key.get_secret_value(), algorithms=[JWT_ALGORITHM], audience=STREAM_AUDIENCE
         )
-        principal = Principal(
-            user_id=int(claims["sub"]), username=str(claims.get("usr", "")), role=Role(claims["role"])
+        return Principal(
+            user_id=int(claims["sub"]),
+            username=str(claims.get("usr", "")),
+            role=Role(claims["role"]),
+            expires_at=datetime.fromtimestamp(int(claims["sx"]), UTC),
         )
-        return principal, datetime.fromtimestamp(int(claims["sx"]), UTC)
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The stream token has expired; ask for a new one.", key="error.auth.stream-expired") from exc
     except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
-        principal = decode_access_token(settings, token)
-        expiry = _token_expiry(settings, token) or utcnow() + timedelta(minutes=settings.access_token_minutes)
-        return principal, expiry
+        return decode_access_token(settings, token)
 
 
 def get_hub(request: Request) -> EventHub:
@@ -108,11 +95,8 @@ def _sse(event: Event) -> str:
 
 
 @router.post("/events/token", summary="A 60-second token for opening the event stream (EventSource URL)")
-def stream_token(
-    principal: BoardUser, settings: AppSettings, bearer: Annotated[str | None, Depends(oauth2_scheme)]
-) -> dict[str, object]:
-    token = mint_stream_token(settings, principal, _token_expiry(settings, bearer))
-    return {"token": token, "expires_in": STREAM_TOKEN_SECONDS}
+def stream_token(principal: BoardUser, settings: AppSettings) -> dict[str, object]:
+    return {"token": mint_stream_token(settings, principal), "expires_in": STREAM_TOKEN_SECONDS}
 
 
 @router.get(
@@ -131,7 +115,9 @@ async def event_stream(
     token = bearer or access_token
     if not token:
         raise Unauthorized("Log in first: send a bearer token or ?access_token=.", key="error.auth.stream-missing")
-    principal, session_ends = _stream_principal(settings, token)
+    principal = _stream_principal(settings, token)
+    # Always set: access tokens require `exp`, stream tokens carry `sx`.
+    session_ends = principal.expires_at or utcnow()
     if principal.role not in BOARD_ROLES:
         raise Forbidden("The event stream is for dispatchers and managers.", key="error.auth.stream-roles")
     hub = get_hub(request)

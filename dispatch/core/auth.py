@@ -6,8 +6,8 @@ Role and ownership checks are reusable FastAPI dependencies, so every router sta
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import jwt
@@ -59,6 +59,8 @@ class Principal:
     username: str
     role: Role
     technician_id: int | None = None
+    # When the sign-in behind this call ends (the token's expiry); long-lived streams stop then.
+    expires_at: datetime | None = field(default=None, compare=False)
 
     @property
     def actor(self) -> str:
@@ -95,6 +97,7 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
             username=str(claims.get("usr", "")),
             role=Role(claims["role"]),
             technician_id=claims.get("tech"),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The access token has expired; log in again.", key="error.auth.expired") from exc
