@@ -153,6 +153,21 @@ def _shift(session: Session, tech_id: int, now: datetime) -> None:
     )
 
 
+def _assigned_visit(session: Session, ticket_id: int, tech_id: int, now: datetime, *, arrive_in: timedelta) -> None:
+    """A planned, assigned visit: leaves in 20 min, arrives after `arrive_in`, works for an hour."""
+    session.add(
+        Visit(
+            ticket_id=ticket_id,
+            technician_id=tech_id,
+            status=VisitStatus.assigned,
+            planned_departure_at=now + timedelta(minutes=20),
+            planned_arrival_at=now + arrive_in,
+            planned_start_at=now + arrive_in,
+            planned_end_at=now + arrive_in + timedelta(hours=1),
+        )
+    )
+
+
 def test_schedule_shows_blocks_and_a_dragged_visit_is_refused_or_pinned(
     page: Any, live_server: LiveServer, live_session: Session
 ) -> None:
@@ -167,17 +182,7 @@ def test_schedule_shows_blocks_and_a_dragged_visit_is_refused_or_pinned(
     for t in (alice, bob, lifts_only):
         _shift(live_session, t.id, now)
     ticket = make_ticket(live_session, grade=Grade.major, reported_at=now - timedelta(hours=3))
-    live_session.add(
-        Visit(
-            ticket_id=ticket.id,
-            technician_id=alice.id,
-            status=VisitStatus.assigned,
-            planned_departure_at=now + timedelta(minutes=20),
-            planned_arrival_at=now + timedelta(hours=2),
-            planned_start_at=now + timedelta(hours=2),
-            planned_end_at=now + timedelta(hours=3),
-        )
-    )
+    _assigned_visit(live_session, ticket.id, alice.id, now, arrive_in=timedelta(hours=2))
     unplanned = make_ticket(live_session, grade=Grade.serious)
     live_session.commit()
     open_board(page, live_server, token_for(live_server.settings, user), view="gantt")
@@ -221,17 +226,7 @@ def test_a_visit_dropped_at_a_time_is_pinned_to_start_no_earlier(
     for t in (alice, bob):
         _shift(live_session, t.id, now)
     ticket = make_ticket(live_session, grade=Grade.general, reported_at=now - timedelta(minutes=30))
-    live_session.add(
-        Visit(
-            ticket_id=ticket.id,
-            technician_id=alice.id,
-            status=VisitStatus.assigned,
-            planned_departure_at=now + timedelta(minutes=20),
-            planned_arrival_at=now + timedelta(hours=1),
-            planned_start_at=now + timedelta(hours=1),
-            planned_end_at=now + timedelta(hours=2),
-        )
-    )
+    _assigned_visit(live_session, ticket.id, alice.id, now, arrive_in=timedelta(hours=1))
     live_session.commit()
     open_board(page, live_server, token_for(live_server.settings, user), view="gantt")
     block = page.locator(f".row[data-technician='{alice.id}'] .work[data-ticket='{ticket.id}']")
