@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -157,16 +158,12 @@ def publish_acknowledged(client: mqtt.Client, topic: str, payload: bytes) -> Non
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         info = client.publish(topic, payload, qos=1)
+        codes.append(info.rc)
         if info.rc == mqtt.MQTT_ERR_SUCCESS:
-            try:
+            with contextlib.suppress(RuntimeError):  # dropped before the PUBACK: paho resends on reconnect
                 info.wait_for_publish(10)
+            if info.is_published():
                 return
-            except RuntimeError:  # the connection dropped before the PUBACK: paho resends on reconnect
-                codes.append(-1)
-                if info.is_published():
-                    return
-        else:
-            codes.append(info.rc)
         # Dropped (e.g. during the broker's reload): paho reconnects with its own backoff; wait, then retry.
         wait_for(client.is_connected, timeout=10, what="the device to reconnect")
         time.sleep(0.2)
