@@ -241,10 +241,9 @@ def test_visit_dropped_at_a_time_starts_no_earlier_and_keeps_it_through_replans(
 
 
 def test_a_start_time_in_the_past_or_without_technician_is_refused_with_its_field(fast_client, db_session, fast):
-    _tech(db_session, ["tower_crane"])
+    tech = _tech(db_session, ["tower_crane"])
     crane = _ticket(db_session, fast, EquipmentType.tower_crane)
     headers = auth_header(fast, make_user(db_session, role=Role.dispatcher))
-    tech = _tech(db_session, ["tower_crane"])
     past = fast_client.post(
         "/api/v1/plans/validate-move",
         json={"ticket_id": crane.id, "technician_id": tech.id, "start_at": (utcnow() - timedelta(hours=2)).isoformat()},
