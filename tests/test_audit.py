@@ -46,3 +46,53 @@ def test_audit_rows_cannot_be_edited_or_deleted(db_session):
     for statement in ("UPDATE audit_log SET reason = 'rewritten'", "DELETE FROM audit_log"):
         with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
             db_session.execute(text(statement))
+
+
+def test_audit_row_from_a_stale_copy_is_refused(live_db):
+    """A status-keeping audit row written from a copy read before someone else's status change commits is
+    refused like a stale UPDATE, so the last audit row always names the ticket's real status."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from dispatch.audit.service import record_event
+    from dispatch.tickets.models import Ticket
+
+    with Session(live_db) as setup:
+        ticket_id = make_ticket(setup).id
+        setup.commit()
+    with Session(live_db) as device, Session(live_db) as technician:
+        stale = device.get(Ticket, ticket_id)  # the gateway's read of the ticket, before the technician's change
+        fresh = technician.get(Ticket, ticket_id)
+        change_status(technician, fresh, to_status=TicketStatus.assigned, action="assign", actor="user:1")
+        technician.commit()
+        with pytest.raises(StaleDataError):
+            record_event(device, stale, action="alarm_cleared", actor="device:d1", reason="cleared")
+        device.rollback()
+        # Read again, the same event is written and the trail ends with the real status.
+        record_event(device, device.get(Ticket, ticket_id), action="alarm_cleared", actor="device:d1")
+        device.commit()
+    with Session(live_db) as check:
+        last = check.scalars(select(AuditEntry).where(AuditEntry.ticket_id == ticket_id).order_by(AuditEntry.id))
+        trail = [(e.action, e.to_status) for e in last]
+        assert trail[-1] == ("alarm_cleared", "assigned")
+        assert check.get(Ticket, ticket_id).status is TicketStatus.assigned
+
+
+def test_concurrent_change_answers_409_problem_not_500(settings, session_factory):
+    """When the version check refuses a write because the ticket changed at the same moment, the caller gets a
+    409 problem+json to send again, never a 500."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from dispatch.app import create_app
+
+    app = create_app(settings, session_factory=session_factory)
+
+    @app.get("/__test/stale")
+    def _stale() -> None:
+        raise StaleDataError("UPDATE statement on table 'tickets' expected to update 1 row(s); 0 were matched.")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/__test/stale", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"].endswith("/stale-update") and "同时修改" in r.json()["detail"]

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.audit.models import AuditEntry
 from dispatch.core.clock import utcnow
@@ -92,6 +93,7 @@ def record_event(
     at: datetime | None = None,
 ) -> AuditEntry:
     """Audit a change that keeps the status (a regrade, a nature change, a link) in the same way."""
+    _refuse_stale(session, ticket)
     entry = AuditEntry(
         ticket_id=ticket.id,
         at=at or utcnow(),
@@ -105,6 +107,21 @@ def record_event(
     )
     session.add(entry)
     return entry
+
+
+def _refuse_stale(session: Session, ticket: Ticket) -> None:
+    """Lock the ticket's row and refuse a stale copy, as the version check refuses a stale UPDATE.
+
+    An audit row that leaves the ticket itself untouched carries no version check: written from a copy read
+    before someone else's status change commits, it would become the last row with the old status (found by
+    bench/soak.py, where a device's clear raced a technician's event). A ticket with pending changes needs no
+    extra query: its UPDATE is version-checked and is flushed before the audit row.
+    """
+    if ticket.id is None or inspect(ticket).modified:
+        return
+    current = session.scalar(select(Ticket.version).where(Ticket.id == ticket.id).with_for_update())
+    if current != ticket.version:
+        raise StaleDataError(f"ticket {ticket.id} changed since it was read (version {ticket.version} -> {current})")
 
 
 @event.listens_for(Session, "before_flush")

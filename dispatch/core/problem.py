@@ -9,10 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.core.deps import get_locale
-from dispatch.core.errors import DomainError, FieldError, IllegalTransition
+from dispatch.core.errors import DomainError, FieldError, IllegalTransition, StaleUpdate
 from dispatch.core.i18n import gettext as _
 from dispatch.core.i18n import has_key, tag, text_or
 
@@ -157,6 +158,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
             locale=locale,
         )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        # Two writers changed the same ticket at once and the version check refused the later one: a conflict the
+        # caller resolves by sending again (with the same Idempotency-Key), not a server fault.
+        log.info("concurrent change refused on %s %s: %s", request.method, request.url.path, exc)
+        conflict = StaleUpdate(
+            "The ticket changed at the same moment (someone else updated it); send the request again.",
+            key="error.ticket.changed-meanwhile",
+        )
+        return await _domain(request, conflict)
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> JSONResponse:
