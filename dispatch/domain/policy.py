@@ -439,6 +439,10 @@ class RoutingPolicy(_Model):
     position_max_age_minutes: float = Field(gt=0)
     shift_tolerance_minutes: float = Field(ge=0)
     move_cost: int = Field(ge=0)
+    # The live re-plan holds at most this many pending visits (the most urgent; the rest queue) and no more
+    # than the shifts can hold, counting a visit as its service time plus this much travel.
+    live_max_visits: int = Field(default=400, ge=1)
+    capacity_travel_minutes: float = Field(default=20, ge=0)
     late_fee: dict[Grade, int]
     late_cost_per_second: dict[Grade, int]
     drop_penalty: dict[Grade, int]

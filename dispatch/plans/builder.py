@@ -17,6 +17,7 @@ from dispatch.tickets.models import Ticket, Visit
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
 from routing import problem as rp
 from routing.problem import SolveParams
+from routing.replan import most_urgent
 from routing.travel import HaversineProvider
 
 # Tickets the optimizer plans: not yet on site. On-site work is the technician's in-progress job.
@@ -46,6 +47,27 @@ class Snapshot:
     tickets: dict[int, Ticket]
     visits: dict[int, Visit]  # current live visit per ticket
     not_plannable: dict[int, str] = field(default_factory=dict)  # ticket id -> why it is left out
+
+
+QUEUED = (
+    "queued: the technicians' shifts in the planning horizon are full; "
+    "it is planned by deadline as earlier work finishes"
+)
+
+
+def queue_beyond_capacity(snapshot: Snapshot, policy: Policy) -> int:
+    """Cut the snapshot's problem to what a live re-plan can hold (``routing.replan.most_urgent``); the visits
+    left out are recorded as queued, with the reason the board and the ticket's trail show. Returns how many."""
+    problem, queued = most_urgent(
+        snapshot.problem,
+        solve_params(policy),
+        max_visits=policy.routing.live_max_visits,
+        travel_minutes=policy.routing.capacity_travel_minutes,
+    )
+    snapshot.problem = problem
+    for visit_id in queued:
+        snapshot.not_plannable[int(visit_id)] = QUEUED
+    return len(queued)
 
 
 def solve_params(policy: Policy, *, time_limit: float | None = None, workers: int = 2) -> SolveParams:

@@ -31,6 +31,7 @@ from dispatch.plans.builder import (
     PLANNABLE,
     Snapshot,
     build_snapshot,
+    queue_beyond_capacity,
     solve_params,
     travel_provider,
 )
@@ -196,6 +197,7 @@ def run_live_replan(factory: sessionmaker[Session], settings: Settings, now: dat
         current = live_plan(session)
         previous = plan_from_json(current.document) if current is not None and current.document else None
         snapshot = build_snapshot(session, policy, now)
+        queued = queue_beyond_capacity(snapshot, policy)
         plan = _solve(snapshot, policy, previous, time_limit=None, workers=2)
         lock_for_apply(session, snapshot)
         apply_plan(session, snapshot, plan, policy, now, actor="planner")
@@ -215,8 +217,9 @@ def run_live_replan(factory: sessionmaker[Session], settings: Settings, now: dat
         session.execute(update(ReplanRequest).where(ReplanRequest.id.in_(pending)).values(processed_at=now))
         session.commit()
         log.info(
-            "re-planned %d visits for %d request(s) in %.2fs (%d late, %d unassigned)",
+            "re-planned %d visits (%d queued beyond the shifts) for %d request(s) in %.2fs (%d late, %d unassigned)",
             len(snapshot.problem.visits),
+            queued,
             len(pending),
             plan.stats.wall_time_s,
             plan.objective.late_visits,
@@ -419,6 +422,7 @@ def validate_move(
         extra_pins={ticket_id: technician_id},
         extra_starts={ticket_id: start_at} if start_at is not None else None,
     )
+    queue_beyond_capacity(snapshot, policy)  # the preview answers as fast as the live re-plan
     if ticket_id not in snapshot.tickets:
         raise Unprocessable(
             f"Ticket {ticket_id} is not waiting for a visit.",

@@ -1,7 +1,7 @@
 from dataclasses import replace
 
 from routing import SolveParams, solve
-from routing.replan import plan_diff, replan
+from routing.replan import most_urgent, plan_diff, replan
 from tests.routing.builders import FAST, at, loc, problem, tech, visit
 
 
@@ -82,3 +82,29 @@ def test_fingerprint_changes_with_the_plan():
     assert live.fingerprint() == live.fingerprint()
     moved = solve(replace(p, visits=p.visits[1:]), FAST)
     assert moved.fingerprint() != live.fingerprint()
+
+
+def test_backlog_beyond_the_shifts_is_queued_most_urgent_first():
+    """With more pending visits than the shifts can hold, the live model keeps the committed and pinned ones and
+    then the earliest deadlines; the rest queue (they would only slow the search, which would drop them)."""
+    # One 9-hour shift, visits of 60 min + 20 min travel: 6.75 visits, 9 with the 1.25 margin (rounded up).
+    techs = [tech("t1")]
+    backlog = [visit(f"g{i}", loc(1 + i % 5), due_h=10 + i) for i in range(20)]
+    committed = visit("c", loc(2), due_h=40, pin_technician="t1", committed=True)
+    pinned = visit("p", loc(3), due_h=45, pin_technician="t1")
+    major = visit("m", loc(4), due_h=30, grade="major")
+    tie = visit("s", loc(4), due_h=10, grade="serious")
+    cut, queued = most_urgent(
+        problem(techs, [*backlog, committed, pinned, major, tie]), FAST, max_visits=100, travel_minutes=20
+    )
+    kept = [v.id for v in cut.visits]
+    assert len(kept) == 9 and len(queued) == 15
+    # Committed and pinned work is never queued; then by deadline (the serious visit due with g0 comes first).
+    assert set(kept) == {"c", "p", "s", "g0", "g1", "g2", "g3", "g4", "g5"}
+    assert "m" in queued  # a major due in 30 h waits behind general work due in 10-15 h
+    assert set(queued) | set(kept) == {v.id for v in [*backlog, committed, pinned, major, tie]}
+    # The policy's ceiling applies when it is lower than the shifts' capacity.
+    assert len(most_urgent(problem(techs, backlog), FAST, max_visits=3, travel_minutes=20)[0].visits) == 3
+    # Within capacity, or with nobody on shift (the plan's own reason says so), nothing is queued.
+    assert most_urgent(problem(techs, backlog[:5]), FAST, max_visits=100, travel_minutes=20)[1] == ()
+    assert most_urgent(problem([], backlog), FAST, max_visits=3, travel_minutes=20)[1] == ()

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from dispatch.app import create_app
+from dispatch.audit.service import change_status
 from dispatch.core.clock import utcnow
 from dispatch.core.policy import policy_for
 from dispatch.core.types import Category, Channel, EquipmentType, Role, TicketStatus, VisitStatus
@@ -298,3 +301,46 @@ def test_tickets_changed_during_the_solve_do_not_throw_the_replan_away(db_sessio
     assert planned.status is TicketStatus.assigned and planned.special_request == "bring a spare gearbox"
     assert db_session.get(Ticket, gone.id).status is TicketStatus.cancelled
     assert db_session.scalar(select(Plan.id).where(Plan.status == "live")) is not None
+
+
+def test_backlog_beyond_the_live_limit_queues_the_least_urgent_with_its_reason(
+    db_session, session_factory, settings, tmp_path
+):
+    """With more open tickets than the live plan holds, the most urgent are planned and the rest are queued:
+    the dispatcher sees why, in their language, and a queued ticket comes in once there is room."""
+    path = tmp_path / "policy.toml"
+    path.write_text(FAST_POLICY + "live_max_visits = 2\n")
+    small = settings.model_copy(update={"policy_file": path})
+    _tech(db_session, ["tower_crane"])
+    general = _ticket(db_session, small, EquipmentType.tower_crane, impact=ImpactFacts())
+    serious = _ticket(db_session, small, EquipmentType.tower_crane, lat=28.22, impact=ImpactFacts(equipment_down=True))
+    major = _ticket(
+        db_session,
+        small,
+        EquipmentType.tower_crane,
+        lat=28.23,
+        category=Category.emergency,
+        impact=ImpactFacts(people_trapped=True),
+    )
+    assert major.due_on_site_at < serious.due_on_site_at < general.due_on_site_at
+    plans.run_live_replan(session_factory, small, utcnow())
+    db_session.expire_all()
+    assert db_session.get(Ticket, major.id).status is TicketStatus.assigned
+    assert db_session.get(Ticket, serious.id).status is TicketStatus.assigned
+    queued = db_session.get(Ticket, general.id)
+    assert queued.status is TicketStatus.new and queued.assigned_technician_id is None
+    dispatcher = make_user(db_session, role=Role.dispatcher)
+    headers = {**auth_header(small, dispatcher), "Accept-Language": "zh-CN"}
+    with TestClient(create_app(small, session_factory=session_factory)) as c:
+        live = c.get("/api/v1/plans/live", headers=headers).json()
+    reasons = {u["ticket_id"]: u["reason"] for u in live["unassigned"]}
+    assert "排队" in reasons[general.id]
+    # The major is cancelled: there is room again and the queued ticket is planned at the next re-plan.
+    change_status(
+        db_session, db_session.get(Ticket, major.id), to_status=TicketStatus.cancelled, action="cancel", actor="test"
+    )
+    request_replan(db_session, reason="test", ticket_id=major.id)
+    db_session.commit()
+    plans.run_live_replan(session_factory, small, utcnow())
+    db_session.expire_all()
+    assert db_session.get(Ticket, general.id).status is TicketStatus.assigned
