@@ -40,14 +40,17 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, connect_patience_s=settings.db_connect_patience_seconds)
         app.state.engine = engine
+        # The readiness probe must tell an outage at once, not wait it out: its own small engine, no patience.
+        app.state.probe_engine = make_engine(settings.database_url, pool_size=1)
         app.state.sessionmaker = session_factory or make_sessionmaker(engine)
         try:
             yield
         finally:
             await app.state.event_hub.stop()
             engine.dispose()
+            app.state.probe_engine.dispose()
 
     app = FastAPI(
         title="Onsite24",

@@ -25,7 +25,7 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> JSONResponse:
     checks: dict[str, dict[str, object]] = {}
     try:
-        with request.app.state.engine.connect() as conn:
+        with request.app.state.probe_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = {"ok": True}
     except SQLAlchemyError as exc:

@@ -27,12 +27,16 @@ class Rules:
         return cls(policy=policy, calendar=WorkingCalendar.from_policy(policy))
 
 
-def get_rules(request: Request) -> Rules:
+def rules_of(request: Request) -> Rules:
     rules = getattr(request.app.state, "technician_rules", None)
     if rules is None:
         rules = Rules.load(load_policy(request.app.state.settings.policy_file))
         request.app.state.technician_rules = rules
     return rules
+
+
+async def get_rules(request: Request) -> Rules:
+    return rules_of(request)  # the policy file is read once per app; after that no I/O, so no thread hop
 
 
 def get_storage(request: Request) -> Storage:
@@ -44,10 +48,16 @@ def get_storage(request: Request) -> Storage:
 
 
 AppRules = Annotated[Rules, Depends(get_rules)]
-AppStorage = Annotated[Storage, Depends(get_storage)]
 
 
-def _technician(principal: Annotated[Principal, require_roles(Role.technician)]) -> Principal:
+async def app_storage(request: Request) -> Storage:
+    return get_storage(request)
+
+
+AppStorage = Annotated[Storage, Depends(app_storage)]
+
+
+async def _technician(principal: Annotated[Principal, require_roles(Role.technician)]) -> Principal:
     if principal.technician_id is None:
         raise Forbidden("This account is not linked to a technician.", key="error.auth.no-technician")
     return principal

@@ -47,10 +47,51 @@ def test_database_outage_is_a_503_problem_with_retry_after(settings):
     from tests.harness.net import free_port
 
     unreachable = settings.model_copy(
-        update={"database_url": f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/onsite24?connect_timeout=2"}
+        update={
+            "database_url": f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/onsite24?connect_timeout=2",
+            "db_connect_patience_seconds": 0.5,  # waited out first, then answered
+        }
     )
     with TestClient(create_app(unreachable), raise_server_exceptions=False) as c:
         r = c.post("/api/v1/auth/token", data={"username": "agent1", "password": "not-the-password"})
     assert r.status_code == 503, r.text
     assert r.headers["content-type"] == "application/problem+json" and r.headers["retry-after"] == "2"
     assert r.json()["type"].endswith("/unavailable") and r.json()["instance"] == "/api/v1/auth/token"
+
+
+def test_request_during_a_short_database_restart_waits_for_it_instead_of_failing(settings, postgres, live_db):
+    """A request that arrives while the database refuses connections (a restart) is answered once it is back,
+    within the configured patience, instead of with a 503; /readyz meanwhile reports the outage at once."""
+    import threading
+    import time
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm import Session
+
+    from dispatch.app import create_app
+    from tests.harness.net import LateTcpProxy
+
+    with Session(live_db) as s:
+        dispatcher = make_user(s, role=Role.dispatcher)
+        s.commit()
+        headers = auth_header(settings, dispatcher)
+    proxy = LateTcpProxy(postgres.port)
+    restarting = settings.model_copy(
+        update={
+            "database_url": live_db.url.set(port=proxy.port).render_as_string(hide_password=False),
+            "db_connect_patience_seconds": 15,
+        }
+    )
+    try:
+        with TestClient(create_app(restarting), raise_server_exceptions=False) as c:
+            probe = c.get("/readyz")  # the probe does not wait
+            assert probe.status_code == 503 and probe.json()["checks"]["database"]["ok"] is False
+            threading.Timer(1.5, proxy.open).start()
+            started = time.monotonic()
+            r = c.get("/api/v1/users/me", headers=headers)
+            waited = time.monotonic() - started
+            assert r.status_code == 200, r.text
+            assert r.json()["username"] == dispatcher.username
+            assert waited >= 1.0  # it was answered after the database came back, not before
+    finally:
+        proxy.close()

@@ -105,7 +105,7 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
         raise Unauthorized("The access token is invalid.", key="error.auth.invalid") from exc
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -141,7 +141,7 @@ def require_roles(*roles: Role):  # type: ignore[no-untyped-def]
     """Dependency factory: the caller must hold one of `roles`; admin may act wherever office staff may."""
     allowed = frozenset(roles)
 
-    def _check(principal: CurrentPrincipal) -> Principal:
+    async def _check(principal: CurrentPrincipal) -> Principal:  # no I/O: no thread hop
         admin_ok = principal.role is Role.admin and bool(allowed & _STAFF_SET)
         if principal.role not in allowed and not admin_ok:
             names = ", ".join(sorted(r.value for r in allowed))

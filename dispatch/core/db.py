@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, create_engine
+from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -25,9 +28,18 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
 
 
-def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
-    """Engine with pre-ping so a restarted PostgreSQL is reconnected to, not reported as an error."""
-    return create_engine(
+log = logging.getLogger("onsite24.db")
+
+
+def make_engine(database_url: str, *, pool_size: int = 10, connect_patience_s: float = 0.0) -> Engine:
+    """Engine with pre-ping so a restarted PostgreSQL is reconnected to, not reported as an error.
+
+    With `connect_patience_s`, opening a connection that the server refuses (restarting, starting up, not yet
+    listening) is retried with backoff for that long before the error is raised. Nothing has been sent when a
+    connection cannot be opened, so waiting is safe for any request; the API uses it so a request arriving
+    during a short database restart is answered late rather than with a 503 (bench/soak.py --faults).
+    """
+    engine = create_engine(
         database_url,
         pool_pre_ping=True,
         pool_size=pool_size,
@@ -35,6 +47,24 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         pool_recycle=1800,
         connect_args={"connect_timeout": 5, "options": "-c timezone=UTC"},
     )
+    if connect_patience_s > 0:
+
+        @event.listens_for(engine, "do_connect")
+        def _connect_patiently(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+            dbapi = dialect.loaded_dbapi
+            deadline = time.monotonic() + connect_patience_s
+            delay = 0.1
+            while True:
+                try:
+                    return dbapi.connect(*cargs, **cparams)
+                except dbapi.OperationalError as exc:
+                    if time.monotonic() + delay > deadline:
+                        raise
+                    log.warning("database refused a connection (%s); retrying in %.1fs", exc, delay)
+                    time.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -44,11 +74,21 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The one way a request gets a session; services commit, this only closes (rolling back leftovers)."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The one way a request gets a session; services commit, this only closes (rolling back leftovers).
+
+    Opening a session does no I/O (it connects on first use), so this runs on the event loop rather than as a
+    thread-pool hop; closing one that holds a connection talks to the database, so that part goes to a thread.
+    """
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
+    session = factory()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 DbSession = Annotated[Session, Depends(get_session)]

@@ -12,17 +12,24 @@ from dispatch.core.i18n import negotiate
 from dispatch.domain.policy import Policy
 
 
-def get_policy(request: Request) -> Policy:
+# The dependencies below do no I/O, so they are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, and each such hop cost a thread hand-off on every request (bench/me_jobs.py, py-spy).
+async def get_policy(request: Request) -> Policy:
     return request.app.state.policy
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     return utcnow()
 
 
 # Routes that know the signed-in user's or the customer's language put it here before texts are rendered.
 LOCALE_STATE = "preferred_locale"
 LANG_COOKIE = "onsite24_lang"
+
+
+async def request_locale(request: Request) -> str:
+    """Dependency form of `get_locale` (no thread hop)."""
+    return get_locale(request)
 
 
 def get_locale(request: Request) -> str:
@@ -38,7 +45,7 @@ def get_locale(request: Request) -> str:
 
 AppPolicy = Annotated[Policy, Depends(get_policy)]
 Now = Annotated[datetime, Depends(get_now)]
-RequestLocale = Annotated[str, Depends(get_locale)]
+RequestLocale = Annotated[str, Depends(request_locale)]
 
 # Ids are PostgreSQL integers: a larger number can name nothing, so it is refused up front (422).
 MAX_ID = 2_147_483_647

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
 
     environment: Literal["production", "demo", "test"] = "production"
     database_url: str = "postgresql+psycopg://onsite24@127.0.0.1:5432/onsite24"
+    # An API request that cannot get a database connection waits this long for one (a restart, a fail-over)
+    # before it is answered 503; readiness probes do not wait.
+    db_connect_patience_seconds: float = Field(default=10.0, ge=0, le=120)
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
