@@ -119,7 +119,7 @@ def _refuse_stale(session: Session, ticket: Ticket) -> None:
     """
     if ticket.id is None or inspect(ticket).modified:
         return
-    current = session.scalar(select(Ticket.version).where(Ticket.id == ticket.id).with_for_update())
+    current = session.scalar(select(Ticket.version).where(Ticket.id == ticket.id).with_for_update(key_share=True))
     if current != ticket.version:
         raise StaleDataError(f"ticket {ticket.id} changed since it was read (version {ticket.version} -> {current})")
 

@@ -125,14 +125,22 @@ def run_due_escalations(
     worker = worker or f"worker:{socket.gethostname()}:{os.getpid()}"
     fired = 0
     with factory() as session:
-        ids = session.scalars(
-            select(TicketEscalation.id)
+        due = session.execute(
+            select(TicketEscalation.id, TicketEscalation.ticket_id)
             .where(TicketEscalation.next_check_at <= now)
             .order_by(TicketEscalation.next_check_at)
             .limit(batch)
         ).all()
-    for escalation_id in ids:
+    for escalation_id, ticket_id in due:
         with factory() as session:
+            # Ticket first, then its ladder: the order every other writer (re-plan, technician events, an
+            # acknowledgement) takes them in, so the two cannot deadlock. A ticket someone is writing right now
+            # is skipped and checked at the next tick.
+            ticket = session.scalar(
+                select(Ticket).where(Ticket.id == ticket_id).with_for_update(key_share=True, skip_locked=True)
+            )
+            if ticket is None:
+                continue
             state = session.scalar(
                 select(TicketEscalation)
                 .where(TicketEscalation.id == escalation_id, TicketEscalation.next_check_at <= now)
@@ -140,8 +148,6 @@ def run_due_escalations(
             )
             if state is None:
                 continue  # another worker has it, or it was handled meanwhile
-            ticket = session.get(Ticket, state.ticket_id)
-            assert ticket is not None
             if ticket.status not in OPEN_TICKET_STATUSES and state.resolved_at is None:
                 state.resolved_at = ticket.resolved_at or ticket.closed_at or now
             steps = ladder_rules.due_steps(
@@ -184,6 +190,8 @@ def acknowledge(
     session: Session, *, policy: Policy, ticket_id: int, user_id: int, actor: str, note: str | None, now: datetime
 ) -> TicketEscalation:
     """Someone has taken the matter up: the ladder's notify steps stop (written reports still fall due)."""
+    # Ticket first, then its ladder (the order of the re-plan and the worker: the soak found deadlocks otherwise).
+    ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update(key_share=True))
     state = session.scalar(select(TicketEscalation).where(TicketEscalation.ticket_id == ticket_id).with_for_update())
     if state is None:
         raise NotFound(
@@ -195,7 +203,6 @@ def acknowledge(
             key="error.escalation.acknowledged",
             params={"ticket_id": ticket_id},
         )
-    ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
     state.acknowledged_at = now
     state.acknowledged_by_id = user_id

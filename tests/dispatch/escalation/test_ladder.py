@@ -142,3 +142,46 @@ def test_webhook_is_retried_with_backoff_and_failures_recorded(db_session, sessi
         assert b"People trapped" in received[-1]
     finally:
         server.shutdown()
+
+
+def test_acknowledging_while_a_replan_writes_the_ticket_does_not_deadlock(live_db, settings):
+    """A re-plan locks the ticket and then updates its ladder; an acknowledgement at the same moment waits for
+    the ticket and then succeeds, instead of holding the ladder against it (the soak found deadlocks) or
+    writing from a copy of the ticket the re-plan has since changed."""
+    from sqlalchemy.orm import Session
+
+    from dispatch.tickets.models import Ticket
+
+    policy = policy_for(settings)
+    now = datetime.now(UTC)
+    with Session(live_db) as s:
+        ticket_id = _major(s, settings, reported_at=now).id
+        dispatcher_id = make_user(s, role=Role.dispatcher).id
+        s.commit()
+    outcome: dict[str, object] = {}
+    with Session(live_db) as replan:
+        ticket = replan.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update(key_share=True))
+
+        def acknowledge() -> None:
+            with Session(live_db) as office:
+                try:
+                    escalation.acknowledge(
+                        office,
+                        policy=policy,
+                        ticket_id=ticket_id,
+                        user_id=dispatcher_id,
+                        actor="user",
+                        note=None,
+                        now=now,
+                    )
+                    outcome["ack"] = "ok"
+                except Exception as exc:  # a deadlock victim would land here
+                    outcome["ack"] = repr(exc)
+
+        other = threading.Thread(target=acknowledge)
+        other.start()
+        other.join(1.5)  # the acknowledgement is now waiting for the ticket, holding nothing the re-plan needs
+        escalation.update_eta(replan, ticket, now + timedelta(minutes=30), policy, now)  # writes the ladder too
+        replan.commit()
+        other.join(10)
+    assert outcome == {"ack": "ok"}
