@@ -67,8 +67,12 @@ class Principal:
         return f"user:{self.user_id}"
 
 
-def create_access_token(settings: Settings, principal: Principal, *, minutes: int | None = None) -> str:
+def create_access_token(
+    settings: Settings, principal: Principal, *, minutes: int | None = None, lifetime: timedelta | None = None
+) -> str:
+    """A signed bearer token for `principal`, valid for `lifetime` (or `minutes`, or the configured default)."""
     now = utcnow()
+    lifetime = lifetime or timedelta(minutes=minutes or settings.access_token_minutes)
     claims = {
         "sub": str(principal.user_id),
         "usr": principal.username,
@@ -77,7 +81,7 @@ def create_access_token(settings: Settings, principal: Principal, *, minutes: in
         "aud": ACCESS_AUDIENCE,
         "iat": now,
         "nbf": now,
-        "exp": now + timedelta(minutes=minutes or settings.access_token_minutes),
+        "exp": now + lifetime,
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)

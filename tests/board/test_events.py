@@ -191,22 +191,10 @@ def _short_access_token(settings, user, seconds: int) -> str:  # type: ignore[no
     """An access token like the login's, but expiring in a few seconds."""
     from datetime import timedelta
 
-    import jwt
+    from dispatch.core.auth import Principal, create_access_token
 
-    from dispatch.core.auth import ACCESS_AUDIENCE, JWT_ALGORITHM
-    from dispatch.core.clock import utcnow
-
-    now = utcnow()
-    claims = {
-        "sub": str(user.id),
-        "usr": user.username,
-        "role": user.role.value,
-        "aud": ACCESS_AUDIENCE,
-        "iat": now,
-        "nbf": now,
-        "exp": now + timedelta(seconds=seconds),
-    }
-    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
+    principal = Principal(user.id, user.username, user.role, user.technician_id)
+    return create_access_token(settings, principal, lifetime=timedelta(seconds=seconds))
 
 
 @pytest.mark.parametrize("via", ["bearer", "stream token"])
