@@ -218,7 +218,10 @@ async def _load(
     requests = [f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {t}\r\n\r\n".encode() for t in tokens]
     idle: asyncio.Queue = asyncio.Queue()
     for _ in range(connections):
+        # One at a time, as phones connect: opened in the same instant, every connection would be accepted by
+        # whichever API worker woke first (asyncio drains the accept backlog in one go), leaving the others idle.
         idle.put_nowait(await asyncio.open_connection(host, int(port)))
+        await asyncio.sleep(0.02)
     out: list[tuple[float, int]] = []
     rng = random.Random(os.getpid())
 
