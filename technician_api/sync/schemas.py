@@ -28,8 +28,12 @@ class SyncEventResult(BaseModel):
     kind: str
     status: Literal["applied", "duplicate", "conflict", "rejected"]
     reason: str | None = None
-    detail: str | None = None
+    detail: str | None = Field(default=None, description="Why, in the reader's language")
     result: dict[str, Any] | None = None
+    # What `detail` is made from, kept with the stored event so a replay is explained in the language of the
+    # phone that sends it (not the one that first did). Not part of the answer.
+    text_key: str | None = Field(default=None, exclude=True)
+    text_params: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
 class SyncBatchOut(BaseModel):

@@ -8,6 +8,7 @@ replay of the same key loses the race on the unique constraint and answers the s
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -67,7 +68,9 @@ def _duplicate(ev: SyncEventIn, stored: JobEvent) -> SyncEventResult:
         status="duplicate",
         reason=f"already processed: {stored.outcome}",
         detail=original.get("detail"),
-        result=original,
+        result={k: v for k, v in original.items() if k not in {"text_key", "text_params"}},
+        text_key=original.get("text_key"),
+        text_params=original.get("text_params") or {},
     )
 
 
@@ -104,10 +107,28 @@ def _one(
         session.rollback()
         reason = _conflict_reason(session, actor, ev.job_id, exc)
         status = "rejected" if exc.status == 422 else "conflict"
-        return _record_failure(session, actor, ev, received_at, status, reason, exc.detail, fields, exc.extra)
+        return _record_failure(
+            session,
+            actor,
+            ev,
+            received_at,
+            status,
+            reason,
+            exc.detail,
+            fields,
+            exc.extra,
+            text=(exc.key, _text_params(exc)),
+        )
     return SyncEventResult(
         idempotency_key=ev.idempotency_key, job_id=ev.job_id, kind=ev.kind, status="applied", result=result
     )
+
+
+def _text_params(exc: DomainError) -> dict[str, Any]:
+    """The values the refusal's words are made from (a transition's as the technician API narrowed them)."""
+    if isinstance(exc, IllegalTransition):
+        return {"state": exc.state, "action": exc.action, "allowed": list(exc.allowed)}
+    return exc.params
 
 
 def _conflict_reason(session: Session, actor: Actor, job_id: int, exc: DomainError) -> str:
@@ -134,9 +155,11 @@ def _record_failure(
     detail: str,
     payload: dict[str, Any],
     extra: dict[str, Any] | None = None,
+    text: tuple[str | None, dict[str, Any]] = (None, {}),
 ) -> SyncEventResult:
     """Remember a refused event under its key too, so a replay answers the same, never applies it later."""
-    answer = {"detail": detail, "reason": reason, **(extra or {})}
+    text_key, text_params = text[0], json.loads(json.dumps(text[1], default=str))
+    answer = {"detail": detail, "reason": reason, **(extra or {}), "text_key": text_key, "text_params": text_params}
     known_visit = reason not in {"job_not_found", "job_reassigned", "invalid"}
     session.add(
         JobEvent(
@@ -160,5 +183,12 @@ def _record_failure(
             return _duplicate(ev, stored)
         raise
     return SyncEventResult(
-        idempotency_key=ev.idempotency_key, job_id=ev.job_id, kind=ev.kind, status=status, reason=reason, detail=detail
+        idempotency_key=ev.idempotency_key,
+        job_id=ev.job_id,
+        kind=ev.kind,
+        status=status,
+        reason=reason,
+        detail=detail,
+        text_key=text_key,
+        text_params=text_params,
     )

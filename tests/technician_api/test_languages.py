@@ -164,3 +164,40 @@ def test_a_refused_step_is_explained_in_the_technicians_language(client, job):
         allowed=allowed,
     )
     assert body["title"] == i18n.gettext("error.illegal-transition.title", "zh_CN")
+
+
+def test_offline_refusals_are_explained_in_the_phones_language_also_on_replay(client, job):
+    """A queued event the job no longer allows comes back refused with the reason in the technician's language;
+    resending the batch from a phone set to Korean explains the same refusal in Korean. Codes stay."""
+    from datetime import timedelta
+
+    from dispatch.core.clock import utcnow
+
+    event = {
+        "kind": "arrived",
+        "position": {"lat": 28.2, "lon": 112.95},
+        "idempotency_key": f"job{job.visit.id}-arrived-early",
+        "job_id": job.visit.id,
+        "device_at": (utcnow() - timedelta(minutes=5)).isoformat(),
+    }
+
+    def words(locale: str) -> str:
+        allowed = i18n.gettext("list.separator", locale).join(
+            i18n.gettext(f"action.{a}", locale) for a in ("accept", "decline", "cannot_meet_time")
+        )
+        return i18n.gettext(
+            "error.illegal-transition.job",
+            locale,
+            action=i18n.gettext("action.arrived", locale),
+            state=i18n.gettext("status.assigned", locale),
+            allowed=allowed,
+        )
+
+    first = client.post("/api/v1/me/sync?lang=zh-CN", json={"events": [event]}, headers=job.headers).json()
+    refused = first["results"][0]
+    assert refused["status"] == "conflict" and refused["reason"] == "illegal_transition"
+    assert refused["detail"] == words("zh_CN")
+    assert "text_key" not in refused  # what the words are made from is not part of the answer
+    again = client.post("/api/v1/me/sync?lang=ko", json={"events": [event]}, headers=job.headers).json()
+    replay = again["results"][0]
+    assert replay["status"] == "duplicate" and replay["detail"] == words("ko")
