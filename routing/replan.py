@@ -66,12 +66,9 @@ def most_urgent(
     limit = min(max_visits, math.ceil(margin * minutes / max(typical, 1.0)))
     if len(visits) <= limit:
         return problem, ()
-    kept = [v for v in visits if v.committed or v.pin_technician is not None]
-    rest = sorted(
-        (v for v in visits if not (v.committed or v.pin_technician is not None)),
-        key=lambda v: (v.deadline, GRADES.index(v.grade), v.id),
-    )
-    kept += rest[: max(0, limit - len(kept))]
+    fixed = [v for v in visits if v.committed or v.pin_technician is not None]
+    rest = sorted(set(visits) - set(fixed), key=lambda v: (v.deadline, GRADES.index(v.grade), v.id))
+    kept = fixed + rest[: max(0, limit - len(fixed))]
     keep = {v.id for v in kept}
     queued = tuple(v.id for v in visits if v.id not in keep)
     return replace(problem, visits=tuple(v for v in visits if v.id in keep)), queued

@@ -13,6 +13,7 @@ from dispatch.core.auth import Principal, create_access_token, hash_password
 from dispatch.core.settings import Settings
 from dispatch.core.types import Category, Channel, DepotKind, EquipmentType, Grade, Role, TicketStatus, VisitStatus
 from dispatch.customers.models import Customer, Equipment, Site
+from dispatch.domain.policy import Policy
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.users.models import User
 from dispatch.workforce.models import Depot, Technician
@@ -150,3 +151,26 @@ def make_visit(
     session.add(visit)
     session.flush()
     return visit
+
+
+def open_trapped_complaint(
+    session: Session, policy: Policy, *, now: datetime, reported_at: datetime | None = None
+) -> Ticket:
+    """A phone complaint about people trapped in a lift (a major ticket whose escalation ladder starts at once),
+    through the real intake service, on a new site."""
+    from dispatch.tickets.service import ImpactFacts, open_complaint
+
+    _site, lift = make_site(session, equipment_type=EquipmentType.elevator)
+    return open_complaint(
+        session,
+        policy=policy,
+        now=now,
+        actor="test",
+        actor_user_id=None,
+        channel=Channel.phone,
+        category=Category.emergency,
+        symptom="People trapped",
+        impact=ImpactFacts(people_trapped=True),
+        equipment_id=lift.id,
+        reported_at=reported_at or now,
+    ).ticket

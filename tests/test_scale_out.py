@@ -17,12 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.core.clock import utcnow
-from dispatch.core.types import Category, Channel, EquipmentType
 from dispatch.devices.models import Alarm, AlarmFault, DeadLetter
 from dispatch.domain.policy import load_policy
 from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.service import ImpactFacts, open_complaint
 from tests.device_gateway.helpers import (
     alarm,
     alarm_count,
@@ -34,7 +32,7 @@ from tests.device_gateway.helpers import (
     wait_for,
 )
 from tests.dispatch.escalation.test_worker_processes import FAST_LADDER, STEPS
-from tests.factories import make_site
+from tests.factories import open_trapped_complaint
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVICES, ALARMS_PER_DEVICE, COMPLAINTS = 24, 40, 16
@@ -53,20 +51,7 @@ def _complaints(engine, policy_file: Path, count: int) -> None:  # type: ignore[
     now = utcnow()
     with Session(engine) as session:
         for _ in range(count):
-            _site, lift = make_site(session, equipment_type=EquipmentType.elevator)
-            open_complaint(
-                session,
-                policy=policy,
-                now=now,
-                actor="test",
-                actor_user_id=None,
-                channel=Channel.phone,
-                category=Category.emergency,
-                symptom="People trapped",
-                impact=ImpactFacts(people_trapped=True),
-                equipment_id=lift.id,
-                reported_at=now,
-            )
+            open_trapped_complaint(session, policy, now=now)
 
 
 def _stays(value, *, seconds: float) -> None:  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ from dispatch.portal import auth
 from dispatch.portal import service as svc
 from dispatch.portal.models import TicketPhoto
 from dispatch.portal.tracking import ticket_for_token
+from dispatch.tickets.models import Ticket
 from dispatch.tickets.service import ImpactFacts
 from technician_api.confirmation.models import ConfirmationLink
 from technician_api.confirmation.service import confirm_url
@@ -437,6 +438,13 @@ def ticket_page(request: Request, ticket_id: str, session: DbSession) -> Respons
     )
 
 
+def _status_response(session: Session, ticket: Ticket, locale: str) -> JSONResponse:
+    """What the ticket page polls: status, technician, ETA and deadline; never cached (it changes live)."""
+    return JSONResponse(
+        svc.status_json(svc.ticket_view(session, ticket), locale), headers={"Cache-Control": "no-store"}
+    )
+
+
 @router.get("/portal/tickets/{ticket_id}/status.json")
 def ticket_status(request: Request, ticket_id: str, session: DbSession) -> JSONResponse:
     """This ticket's status, technician name, ETA and deadline (no positions, nothing of other tickets)."""
@@ -445,9 +453,7 @@ def ticket_status(request: Request, ticket_id: str, session: DbSession) -> JSONR
         raise Unauthorized("Sign in to the portal first.")
     locale = _locale(request, customer)
     ticket = svc.ticket_for_customer(session, customer.id, _parse_id(ticket_id))
-    return JSONResponse(
-        svc.status_json(svc.ticket_view(session, ticket), locale), headers={"Cache-Control": "no-store"}
-    )
+    return _status_response(session, ticket, locale)
 
 
 @router.get("/portal/tickets/{ticket_id}/report.pdf")
@@ -525,9 +531,7 @@ def tracking_status(request: Request, token: str, session: DbSession) -> JSONRes
         raise NotFound("This tracking link is not valid.")
     customer = session.get(Customer, ticket.customer_id) if ticket.customer_id else None
     locale = _locale(request, customer)
-    return JSONResponse(
-        svc.status_json(svc.ticket_view(session, ticket), locale), headers={"Cache-Control": "no-store"}
-    )
+    return _status_response(session, ticket, locale)
 
 
 # ---- preferences -----------------------------------------------------------------------------------------------

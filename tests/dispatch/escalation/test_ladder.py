@@ -9,32 +9,18 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from sqlalchemy import select
 
 from dispatch.core.policy import policy_for
-from dispatch.core.types import Category, Channel, EquipmentType, Role
+from dispatch.core.types import Role
 from dispatch.escalation import service as escalation
 from dispatch.escalation.models import EscalationEvent
 from dispatch.notifications.models import Notification
 from dispatch.notifications.service import deliver_pending
-from dispatch.tickets.service import ImpactFacts, open_complaint
-from tests.factories import auth_header, make_site, make_user
+from tests.factories import auth_header, make_user, open_trapped_complaint
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def _major(session, settings, *, reported_at=T0):
-    _site, lift = make_site(session, equipment_type=EquipmentType.elevator)
-    return open_complaint(
-        session,
-        policy=policy_for(settings),
-        now=reported_at,
-        actor="test",
-        actor_user_id=None,
-        channel=Channel.phone,
-        category=Category.emergency,
-        symptom="People trapped",
-        impact=ImpactFacts(people_trapped=True),
-        equipment_id=lift.id,
-        reported_at=reported_at,
-    ).ticket
+    return open_trapped_complaint(session, policy_for(settings), now=reported_at)
 
 
 def _fired(session, ticket_id):

@@ -13,12 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.core.clock import utcnow
-from dispatch.core.types import Category, Channel, EquipmentType
 from dispatch.domain.policy import load_policy
 from dispatch.escalation.models import EscalationEvent
 from dispatch.notifications.models import Notification
-from dispatch.tickets.service import ImpactFacts, open_complaint
-from tests.factories import make_site
+from tests.factories import open_trapped_complaint
 
 ROOT = Path(__file__).resolve().parents[3]
 # A fast major ladder (seconds instead of minutes) so a test can kill a worker between steps.
@@ -57,26 +55,8 @@ STEPS = 4
 def _seed(engine, policy_file: Path, count: int) -> list[int]:
     policy = load_policy(policy_file)
     now = utcnow()
-    ids = []
     with Session(engine) as session:
-        for _ in range(count):
-            _site, lift = make_site(session, equipment_type=EquipmentType.elevator)
-            ids.append(
-                open_complaint(
-                    session,
-                    policy=policy,
-                    now=now,
-                    actor="test",
-                    actor_user_id=None,
-                    channel=Channel.phone,
-                    category=Category.emergency,
-                    symptom="People trapped",
-                    impact=ImpactFacts(people_trapped=True),
-                    equipment_id=lift.id,
-                    reported_at=now,
-                ).ticket.id
-            )
-    return ids
+        return [open_trapped_complaint(session, policy, now=now).id for _ in range(count)]
 
 
 def _worker(database_url: str, policy_file: Path, log: Path) -> subprocess.Popen:
