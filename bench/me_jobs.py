@@ -194,28 +194,59 @@ def seed(database_url: str, *, technicians: int, tickets: int) -> list[tuple[int
     return [(i + 1, f"tech{i}", i + 1) for i in range(technicians)]
 
 
-def _client(args: tuple[str, str, list[str], float, float, float, int]) -> list[tuple[float, int]]:
+def _tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of a process and its living descendants (Linux /proc), to put a price on a
+    request that does not depend on what else the machine is doing."""
+    parent: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        parent[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime, stime
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [c for c, p in parent.items() if p == pid and c not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def _client(args: tuple[str, str, list[str], float, float, float, int, str]) -> list[tuple[float, int]]:
     """One load process: `rate` requests/s for `duration` s over `connections` keep-alive connections.
 
     A bare asyncio HTTP/1.1 client (pre-built request bytes, Content-Length framing) rather than httpx: on two
     shared cores the load generator competes with the server for CPU, and httpx in threads cost about as much
     per request as the endpoint itself. Open loop: every request has a scheduled send time and its latency is
     counted from it, so waiting for a free connection behind a slow answer counts too."""
-    base_url, path, tokens, rate, duration, t0, connections = args
+    base_url, path, tokens, rate, duration, t0, connections, accept_encoding = args
     try:
         import uvloop
 
         uvloop.install()
     except ImportError:  # the plain asyncio loop measures the same, with a little more client CPU
         pass
-    return asyncio.run(_load(base_url, path, tokens, rate, duration, t0, connections))
+    return asyncio.run(_load(base_url, path, tokens, rate, duration, t0, connections, accept_encoding))
 
 
 async def _load(
-    base_url: str, path: str, tokens: list[str], rate: float, duration: float, t0: float, connections: int
+    base_url: str,
+    path: str,
+    tokens: list[str],
+    rate: float,
+    duration: float,
+    t0: float,
+    connections: int,
+    accept_encoding: str,
 ) -> list[tuple[float, int]]:
     host, port = base_url.removeprefix("http://").split(":")
-    requests = [f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {t}\r\n\r\n".encode() for t in tokens]
+    head = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept-Encoding: {accept_encoding}\r\n"
+    requests = [f"{head}Authorization: Bearer {t}\r\n\r\n".encode() for t in tokens]
     idle: asyncio.Queue = asyncio.Queue()
     for _ in range(connections):
         # One at a time, as phones connect: opened in the same instant, every connection would be accepted by
@@ -269,6 +300,11 @@ def main() -> None:
     parser.add_argument("--database-url", help="an existing migrated scratch database (default: a throwaway one)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--path", default="/api/v1/me/jobs", help="endpoint to load (e.g. /healthz as a baseline)")
+    parser.add_argument(
+        "--accept-encoding",
+        default="gzip",
+        help="what the phones accept: gzip, as Android's and iOS's HTTP stacks send by default, or identity",
+    )
     args = parser.parse_args()
 
     from tests.harness.net import free_port
@@ -321,8 +357,13 @@ def main() -> None:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise SystemExit("the API did not start")
             time.sleep(0.2)
-        sample = httpx.get(f"{base_url}/api/v1/me/jobs", headers={"Authorization": f"Bearer {tokens[0]}"}).json()
+        first = httpx.get(
+            f"{base_url}/api/v1/me/jobs",
+            headers={"Authorization": f"Bearer {tokens[0]}", "Accept-Encoding": args.accept_encoding},
+        )
+        sample = first.json()
         page_bytes = len(json.dumps(sample))
+        wire_bytes = int(first.headers["content-length"])
 
         def phase(duration: float) -> list[tuple[float, int]]:
             t0 = time.perf_counter() + 0.5
@@ -330,12 +371,21 @@ def main() -> None:
             with mp.get_context("fork").Pool(args.clients) as pool:
                 parts = pool.map(
                     _client,
-                    [(base_url, args.path, tokens, per, duration, t0, args.connections) for _ in range(args.clients)],
+                    [
+                        (base_url, args.path, tokens, per, duration, t0, args.connections, args.accept_encoding)
+                        for _ in range(args.clients)
+                    ],
                 )
             return [x for p in parts for x in p]
 
         phase(args.warmup)
+        load_before = os.getloadavg()
+        postmaster = (
+            int((server_pg.directory / "data" / "postmaster.pid").read_text().split()[0]) if server_pg else None
+        )
+        cpu_before = (_tree_cpu_seconds(proc.pid), _tree_cpu_seconds(postmaster) if postmaster else 0.0)
         results = phase(args.duration)
+        cpu_after = (_tree_cpu_seconds(proc.pid), _tree_cpu_seconds(postmaster) if postmaster else 0.0)
         lat = sorted(r[0] * 1000 for r in results)
         ok = sum(1 for r in results if r[1] == 200)
         q = statistics.quantiles(lat, n=100)
@@ -352,12 +402,20 @@ def main() -> None:
             "page_items": len(sample["items"]),
             "page_total": sample["total"],
             "page_bytes": page_bytes,
+            "page_bytes_on_wire": wire_bytes,
+            "accept_encoding": args.accept_encoding,
+            # CPU per request, whatever else the machine did: the API processes, and PostgreSQL's backends
+            # (only for the throwaway cluster, whose processes are the benchmark's alone).
+            "api_cpu_ms_per_request": round((cpu_after[0] - cpu_before[0]) * 1000 / len(results), 2),
+            "postgres_cpu_ms_per_request": (
+                round((cpu_after[1] - cpu_before[1]) * 1000 / len(results), 2) if postmaster else None
+            ),
             "technicians": args.technicians,
             "open_tickets": args.tickets,
             "target_rps": args.rps,
             "api_workers": args.workers,
             "cpus": os.cpu_count(),
-            "load_avg_before": os.getloadavg(),
+            "load_avg_before": load_before,
             "seed_seconds": round(seeded_s, 1),
         }
         print(json.dumps(report, indent=2))

@@ -45,12 +45,17 @@ class PayloadTooLarge(DomainError):
 
 
 def _etag_response(request: Request, body: bytes) -> Response:
-    """200 with a strong ETag of the body, or 304 when the app already holds this version."""
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    """200 with an ETag of the body, or 304 when the app already holds this version.
+
+    The validator is weak (W/): the same page goes out gzipped to a phone that accepts it and plain to one that
+    does not, and a strong ETag would have to differ between those bytes. Conditional GETs compare weakly.
+    """
+    etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     # The body is in the reader's language (texts next to the codes), hence Vary on the language too.
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Accept-Language"}
     match = request.headers.get("if-none-match", "")
-    if match and (match.strip() == "*" or etag in [m.strip().removeprefix("W/") for m in match.split(",")]):
+    opaque = etag.removeprefix("W/")
+    if match and (match.strip() == "*" or opaque in [m.strip().removeprefix("W/") for m in match.split(",")]):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(content=body, media_type="application/json", headers=headers)
 

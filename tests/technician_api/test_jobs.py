@@ -82,6 +82,27 @@ def test_etag_answers_304_until_something_changes(client, job):
     assert changed.status_code == 200 and changed.headers["etag"] != etag
 
 
+def test_the_page_travels_gzipped_to_a_phone_that_accepts_it(client, db_session, settings, job):
+    """On a poor signal every byte counts: the page goes out gzipped, and its ETag still answers 304 either way."""
+    for seq in (2, 3, 4):
+        make_job(db_session, settings, technician=job.technician, sequence=seq)
+    plain = client.get("/api/v1/me/jobs", headers={**job.headers, "Accept-Encoding": "identity"})
+    gzipped = client.get("/api/v1/me/jobs", headers={**job.headers, "Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert gzipped.headers["content-encoding"] == "gzip" and "Accept-Encoding" in gzipped.headers["vary"]
+    wire = int(gzipped.headers["content-length"])
+    assert wire < len(plain.content) / 3  # the JSON repeats its keys: it shrinks a lot
+    assert gzipped.json() == plain.json()  # httpx inflates it
+    # One version of the page, whatever the transfer coding: a validator from either answers 304.
+    assert gzipped.headers["etag"] == plain.headers["etag"]
+    for encoding in ("gzip", "identity"):
+        again = client.get(
+            "/api/v1/me/jobs",
+            headers={**job.headers, "Accept-Encoding": encoding, "If-None-Match": plain.headers["etag"]},
+        )
+        assert again.status_code == 304
+
+
 def test_pagination(client, db_session, settings, job):
     """Long days come in pages: limit and offset, with the total."""
     for seq in (2, 3):
