@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -75,20 +76,41 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """The one way a request gets a session; services commit, this only closes (rolling back leftovers).
+    """The one way a request gets a session; services commit, this only ends what is left over.
 
     Opening a session does no I/O (it connects on first use), so this runs on the event loop rather than as a
-    thread-pool hop; closing one that holds a connection talks to the database, so that part goes to a thread.
+    thread-pool hop; ending one that holds a connection talks to the database, so that part goes to a thread.
     """
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     session = factory()
+    succeeded = False
     try:
         yield session
+        succeeded = True
     finally:
         if session.in_transaction():
-            await run_in_threadpool(session.close)
+            await run_in_threadpool(end_leftover_transaction, session, succeeded=succeeded)
         else:
             session.close()
+
+
+_WROTE_ANYTHING = text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+
+
+def end_leftover_transaction(session: Session, *, succeeded: bool) -> None:
+    """Roll back what a request left uncommitted, except a read-only transaction of a request that succeeded,
+    which is committed: for a transaction that wrote nothing the two are the same in PostgreSQL, but psycopg
+    forgets every prepared statement of the connection on ROLLBACK, so ending reads with it made PostgreSQL
+    parse and plan the hot reads (the technician's job page) afresh on every request. PostgreSQL knows whether
+    the transaction wrote anything: a transaction id is assigned by the first write or row lock.
+    """
+    try:
+        if succeeded and not session.scalar(_WROTE_ANYTHING):
+            session.commit()
+    except SQLAlchemyError:  # the transaction had failed: nothing to keep, roll it back below
+        pass
+    finally:
+        session.close()
 
 
 DbSession = Annotated[Session, Depends(get_session)]
