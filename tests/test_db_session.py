@@ -40,12 +40,16 @@ def _usernames(factory: sessionmaker[Session]) -> set[str]:
         return set(s.scalars(select(User.username)))
 
 
+@pytest.mark.parametrize("flushed", [True, False])
 @pytest.mark.parametrize("succeeded", [True, False])
-def test_a_write_the_request_did_not_commit_is_rolled_back(one_connection, succeeded) -> None:
-    """A service that failed half-way (or forgot to commit) leaves nothing behind, whatever the request answered."""
+def test_a_write_the_request_did_not_commit_is_rolled_back(one_connection, succeeded, flushed) -> None:
+    """A service that failed half-way (or forgot to commit) leaves nothing behind, whatever the request answered,
+    whether its change reached the database or was still held by the session."""
     session = one_connection()
+    session.execute(HOT_READ, {"after": 0})  # the request's transaction has begun
     session.add(User(username="half-done", full_name="Half done", password_hash="x", role=Role.dispatcher))
-    session.flush()
+    if flushed:
+        session.flush()
     end_leftover_transaction(session, succeeded=succeeded)
     assert "half-done" not in _usernames(one_connection)
 

@@ -102,10 +102,12 @@ def end_leftover_transaction(session: Session, *, succeeded: bool) -> None:
     which is committed: for a transaction that wrote nothing the two are the same in PostgreSQL, but psycopg
     forgets every prepared statement of the connection on ROLLBACK, so ending reads with it made PostgreSQL
     parse and plan the hot reads (the technician's job page) afresh on every request. PostgreSQL knows whether
-    the transaction wrote anything: a transaction id is assigned by the first write or row lock.
+    the transaction wrote anything: a transaction id is assigned by the first write or row lock. Changes the
+    session holds but has not flushed would be written by a commit, so they too mean rolling back.
     """
     try:
-        if succeeded and not session.scalar(_WROTE_ANYTHING):
+        unflushed = session.new or session.dirty or session.deleted
+        if succeeded and not unflushed and not session.scalar(_WROTE_ANYTHING):
             session.commit()
     except SQLAlchemyError:  # the transaction had failed: nothing to keep, roll it back below
         pass
