@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -71,6 +71,7 @@ def translations(locale: str) -> NullTranslations:
     return compiled
 
 
+@lru_cache(maxsize=1024)  # asked on every request; Babel's parse looks on disk for the locale's data
 def normalize(tag: str | None) -> str | None:
     """A supported Babel locale id for a language tag ('zh-CN', 'zh_Hans', 'ko-KR', 'en-GB' …), else None."""
     if not tag:
