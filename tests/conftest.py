@@ -18,6 +18,7 @@ from dispatch.app import create_app
 from dispatch.core.settings import Settings
 from tests.harness.broker import MosquittoBroker, destroy_broker, start_broker
 from tests.harness.postgres import PostgresServer, destroy_postgres, start_postgres
+from tests.harness.s3 import S3Server, start_s3, stop_s3
 
 TEMPLATE_DB = "onsite24_template"
 TEST_DB = "onsite24_test"
@@ -45,6 +46,15 @@ def broker() -> Iterator[MosquittoBroker]:
         yield b
     finally:
         destroy_broker(b)
+
+
+@pytest.fixture(scope="session")
+def s3_store() -> Iterator[S3Server]:
+    server = start_s3()
+    try:
+        yield server
+    finally:
+        stop_s3(server)
 
 
 @pytest.fixture(scope="session")

@@ -93,6 +93,14 @@ class TooManyRequests(DomainError):
     status = 429
 
 
+class Unavailable(DomainError):
+    """Something the request needs (the photo store, …) cannot be reached right now: retry, nothing was kept."""
+
+    code = "unavailable"
+    title = "Service unavailable"
+    status = 503
+
+
 @dataclass
 class IllegalTransition(Conflict):
     """A lifecycle action that the current state does not allow; lists the actions that are allowed."""

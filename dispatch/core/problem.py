@@ -113,6 +113,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if exc.status == 429 and "retry_after" in exc.extra:
             headers = {"Retry-After": str(exc.extra["retry_after"])}
+        if exc.status == 503:
+            headers = {"Retry-After": "5"}
         locale = get_locale(request)
         title, detail, details = localised(exc, locale)
         return problem_response(

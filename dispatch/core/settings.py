@@ -49,7 +49,16 @@ class Settings(BaseSettings):
     login_failure_window_minutes: int = Field(default=15, ge=1)
     policy_file: Path | None = None
     public_base_url: str = "http://127.0.0.1:8024"
+    # Where photos and customers' uploads are kept: files under upload_dir, or a bucket of an S3-compatible store
+    # (credentials from the s3_* settings, else boto3's chain: AWS_* variables, the instance's role).
+    storage_backend: Literal["disk", "s3"] = "disk"
     upload_dir: Path = Path("var/uploads")
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = "onsite24/"
     max_upload_bytes: int = 10 * 1024 * 1024
     tile_url: str = ""
     log_level: str = "INFO"
@@ -90,6 +99,12 @@ class Settings(BaseSettings):
             )
         if self.environment != "production" and not key:
             object.__setattr__(self, "secret_key", SecretStr(DEMO_SECRET_KEY))
+        return self
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("ONSITE24_STORAGE_BACKEND=s3 needs ONSITE24_S3_BUCKET (an existing, private bucket).")
         return self
 
     @model_validator(mode="after")
