@@ -6,7 +6,8 @@ alarms), starts `python -m dispatch serve` on it and drives a fixed request rate
 processes (open loop: each request is sent at its scheduled time, so a slow server cannot slow the load
 down and hide its own latency). Prints latency percentiles as JSON.
 
-    /work/venv/bin/python bench/me_jobs.py --rps 200 --duration 30 --workers 2
+    .venv/bin/python bench/me_jobs.py --rps 200 --duration 60 --workers 2
+    .venv/bin/python bench/me_jobs.py --accept-encoding identity   # plain JSON instead of gzip
 
 Or point it at an existing, migrated scratch database with --database-url (it seeds into it).
 """
