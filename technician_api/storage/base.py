@@ -18,6 +18,13 @@ class StoredObjectMissing(LookupError):
     """The object's bytes are not in the storage (deleted or lost)."""
 
 
+def checked_key(key: str) -> str:
+    """The key, if it is one of ours (`photos/ab/<random id>`); nothing a caller sends can climb out of the store."""
+    if not _KEY.match(key) or ".." in key:
+        raise ValueError(f"invalid storage key {key!r}")
+    return key
+
+
 def unreachable(exc: Exception) -> Unavailable:
     """What the caller is told when the store fails (a full disk, an unreachable bucket): 503, retry later."""
     return Unavailable(f"The photo store cannot be reached ({type(exc).__name__}).", key="error.storage.unavailable")
@@ -40,9 +47,7 @@ class LocalDiskStorage:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        if not _KEY.match(key) or ".." in key:
-            raise ValueError(f"invalid storage key {key!r}")
-        return self.root / key
+        return self.root / checked_key(key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
@@ -78,8 +83,8 @@ class LocalDiskStorage:
 class S3Storage:
     """Objects in a bucket of an S3-compatible store (AWS S3, MinIO, Ceph RGW, …), under a key prefix.
 
-    The bucket stays private: photos and signatures are served through the API, which checks who asks, never by
-    a bucket URL. boto3 retries throttling and dropped connections itself (standard retry mode).
+    The bucket stays private: photos are served through the API, which checks who asks, never by a bucket URL.
+    boto3 retries throttling and dropped connections itself (standard retry mode).
     """
 
     def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
@@ -88,9 +93,7 @@ class S3Storage:
         self.prefix = prefix
 
     def _key(self, key: str) -> str:
-        if not _KEY.match(key) or ".." in key:
-            raise ValueError(f"invalid storage key {key!r}")
-        return self.prefix + key
+        return self.prefix + checked_key(key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         name = self._key(key)
