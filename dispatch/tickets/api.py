@@ -78,7 +78,7 @@ def create_complaint(
     view = ticket_views(session, [result.ticket], now, locale=locale, policy=policy)[0]
     return ComplaintOut(
         **view.model_dump(),
-        intake=IntakeOut(linked=result.linked, message=result.message, report_id=result.report.id),
+        intake=IntakeOut(linked=result.linked, message=result.message(locale), report_id=result.report.id),
     )
 
 

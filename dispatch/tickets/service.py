@@ -17,7 +17,9 @@ from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from dispatch.audit.service import apply_transition, record_event, record_opening
+from dispatch.core import i18n
 from dispatch.core.errors import FieldError, NotFound, Unprocessable
+from dispatch.core.texts import word
 from dispatch.core.types import (
     OPEN_TICKET_STATUSES,
     Category,
@@ -58,10 +60,22 @@ class ImpactFacts:
 
 @dataclass(frozen=True)
 class IntakeResult:
+    """What intake did, and what to tell the caller: `message_key` is a catalogue text (intake.*) filled from
+    `message_params`, rendered in the reader's language by `message`."""
+
     ticket: Ticket
     report: TicketReport
     linked: bool
-    message: str
+    message_key: str
+    message_params: dict[str, Any]
+
+    def message(self, locale: str | None = None) -> str:
+        params = dict(self.message_params)
+        if "grade" in params:
+            params["grade"] = word("grade", params["grade"], locale)
+        if "source" in params:
+            params["source"] = i18n.gettext(f"intake.source.{params['source']}", locale)
+        return i18n.gettext(self.message_key, locale, **params)
 
 
 def _resolve_customer(
@@ -184,14 +198,19 @@ def _local(dt: datetime, tz: str) -> str:
     return dt.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
-def _linked_message(ticket: Ticket, site: Site | None, source: str) -> str:
+def _linked_message(ticket: Ticket, site: Site | None) -> tuple[str, dict[str, Any]]:
+    """What the caller is told when the complaint joins an open ticket: what is already being done."""
     tz = site.timezone if site is not None else "UTC"
-    known = f"We already know about this fault (ticket {ticket.id}, {source} at {_local(ticket.reported_at, tz)})"
+    params: dict[str, Any] = {
+        "ticket_id": ticket.id,
+        "source": "device" if ticket.channel is Channel.device else "reported",
+        "reported_at": _local(ticket.reported_at, tz),
+    }
     if ticket.status is TicketStatus.on_site:
-        return f"{known}; a technician is on site now."
+        return "intake.linked.on-site", params
     if ticket.eta_at is not None:
-        return f"{known}; a technician arrives at {_local(ticket.eta_at, tz)}."
-    return f"{known}; a technician will be on site by {_local(ticket.due_on_site_at, tz)} at the latest."
+        return "intake.linked.eta", {**params, "eta": _local(ticket.eta_at, tz)}
+    return "intake.linked.due", {**params, "due": _local(ticket.due_on_site_at, tz)}
 
 
 def open_complaint(
@@ -317,13 +336,12 @@ def open_complaint(
                 actor_user_id,
                 reason="A linked complaint reports a more severe impact",
             )
-        source = "opened by a device alarm" if existing.channel is Channel.device else "reported"
-        message = _linked_message(existing, site, source)
+        message_key, message_params = _linked_message(existing, site)
         if channel is not Channel.device:  # a repeated alarm is not news to the customer; a call or form is
             _tell_received(session, existing, now, public_base_url)
         if commit:
             session.commit()
-        return IntakeResult(existing, report, True, message)
+        return IntakeResult(existing, report, True, message_key, message_params)
 
     deadlines = sla_rules.compute_deadlines(
         reported_at, PolicyGrade(grade.value), PolicyCategory(category.value), policy
@@ -369,13 +387,14 @@ def open_complaint(
     request_replan(session, reason=f"new {grade.value} ticket", ticket_id=ticket.id)
     _tell_received(session, ticket, now, public_base_url)
     if unit is None and serial_number:
-        message = f"Ticket {ticket.id} opened; serial {serial_number} is not in the registry and was recorded as given."
+        message_key = "intake.opened.unknown-serial"
+        message_params: dict[str, Any] = {"ticket_id": ticket.id, "serial": serial_number}
     else:
         due = _local(ticket.due_on_site_at, site.timezone if site else "UTC")
-        message = f"Ticket {ticket.id} opened: {grade.value}, on site by {due}."
+        message_key, message_params = "intake.opened", {"ticket_id": ticket.id, "grade": grade.value, "due": due}
     if commit:
         session.commit()
-    return IntakeResult(ticket, report, False, message)
+    return IntakeResult(ticket, report, False, message_key, message_params)
 
 
 def _tell_received(session: Session, ticket: Ticket, now: datetime, public_base_url: str | None) -> None:

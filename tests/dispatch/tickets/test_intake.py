@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from dispatch.audit.models import AuditEntry
+from dispatch.core import i18n
 from dispatch.core.types import EquipmentType, Role, TicketStatus
 from dispatch.escalation.models import TicketEscalation
 from dispatch.tickets.models import Ticket
@@ -107,6 +108,20 @@ def test_complaint_links_to_open_alarm_ticket_with_eta(client, db_session, setti
     assert "arrives at" in body["intake"]["message"]
     assert body["report_count"] == 2
     assert db_session.scalar(select(Ticket.id).where(Ticket.equipment_id == crane.id, Ticket.id != first["id"])) is None
+
+
+def test_the_intake_message_is_in_the_agents_language(client, db_session, settings):
+    """A Chinese-speaking agent is told in Chinese what was opened, and that a second call joins the open ticket."""
+    agent = make_user(db_session, role=Role.agent)
+    _site, crane = make_site(db_session)
+    chinese = {**auth_header(settings, agent), "Accept-Language": "zh-CN"}
+    opened = client.post("/api/v1/complaints", json=_complaint(crane.id, channel="device"), headers=chinese).json()
+    grade = i18n.gettext(f"grade.{opened['grade']}", "zh-CN")
+    assert opened["intake"]["message"].startswith(f"已创建工单 {opened['id']}：{grade}")
+    again = client.post("/api/v1/complaints", json=_complaint(crane.id), headers=chinese).json()
+    assert again["intake"]["linked"] is True
+    assert again["intake"]["message"].startswith(f"该故障已在处理中（工单 {opened['id']}，")
+    assert i18n.gettext("intake.source.device", "zh-CN") in again["intake"]["message"]
 
 
 def test_linked_complaint_with_worse_impact_raises_the_grade(client, db_session, settings):
