@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     def _s3_needs_a_bucket(self) -> Settings:
         if self.storage_backend == "s3" and not self.s3_bucket:
             raise ValueError("ONSITE24_STORAGE_BACKEND=s3 needs ONSITE24_S3_BUCKET (an existing, private bucket).")
+        if self.s3_endpoint_url and not self.s3_endpoint_url.startswith(("http://", "https://")):
+            raise ValueError("ONSITE24_S3_ENDPOINT_URL must be an http:// or https:// URL (e.g. https://minio:9000).")
         return self
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -10,6 +11,8 @@ from typing import Any, Protocol
 
 from dispatch.core.errors import Unavailable
 from dispatch.core.settings import Settings
+
+log = logging.getLogger("onsite24.storage")
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}(/[A-Za-z0-9_.-]{1,128})*$")
 
@@ -26,7 +29,9 @@ def checked_key(key: str) -> str:
 
 
 def unreachable(exc: Exception) -> Unavailable:
-    """What the caller is told when the store fails (a full disk, an unreachable bucket): 503, retry later."""
+    """What the caller is told when the store fails (a full disk, an unreachable bucket): 503, retry later.
+    The cause goes to the log, where an operator finds a wrong bucket name or a full disk."""
+    log.warning("photo store failed: %s", exc)
     return Unavailable(f"The photo store cannot be reached ({type(exc).__name__}).", key="error.storage.unavailable")
 
 

@@ -85,10 +85,13 @@ def test_s3_round_trip_under_the_prefix_and_refuses_escaping_keys(s3_settings):
         store.get("photos/ab/abcdef")
 
 
-def test_s3_needs_a_bucket():
-    """Choosing S3 without naming the bucket is refused when the settings load, not at the first photo."""
+def test_s3_needs_a_bucket_and_an_endpoint_url():
+    """Choosing S3 without naming the bucket, or with an endpoint that is not a URL, is refused when the settings
+    load, not at the first photo."""
     with pytest.raises(ValidationError, match="ONSITE24_S3_BUCKET"):
         Settings(environment="test", storage_backend="s3")
+    with pytest.raises(ValidationError, match="ONSITE24_S3_ENDPOINT_URL"):
+        Settings(environment="test", storage_backend="s3", s3_bucket="photos", s3_endpoint_url="minio:9000")
 
 
 def test_a_job_photo_goes_to_the_bucket_and_is_served_from_it(s3_settings, session_factory, job, dispatcher_headers):
@@ -109,7 +112,7 @@ def test_a_job_photo_goes_to_the_bucket_and_is_served_from_it(s3_settings, sessi
     assert not s3_settings.upload_dir.exists() or not any(s3_settings.upload_dir.rglob("*.*"))
 
 
-def test_an_unreachable_bucket_answers_503_and_keeps_nothing(s3_settings, session_factory, db_session, job):
+def test_an_unreachable_bucket_answers_503_and_keeps_nothing(s3_settings, session_factory, db_session, job, caplog):
     """The store is down: the phone is told to send the photo again later, and no half-stored photo is recorded."""
     down = s3_settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})  # nobody listens
     app = create_app(down, session_factory=session_factory)
@@ -121,3 +124,4 @@ def test_an_unreachable_bucket_answers_503_and_keeps_nothing(s3_settings, sessio
     assert r.headers["retry-after"] and r.json()["type"].endswith("/unavailable")
     assert r.json()["detail"] == i18n.gettext("error.storage.unavailable", "ko")
     assert db_session.scalar(select(func.count()).select_from(JobPhoto)) == 0
+    assert "photo store failed" in caplog.text  # the operator sees why
