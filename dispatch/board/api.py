@@ -36,6 +36,7 @@ from dispatch.core.deps import LOCALE_STATE, AppPolicy, Now, RequestLocale
 from dispatch.core.errors import Forbidden, Unauthorized
 from dispatch.core.i18n import tag
 from dispatch.core.settings import Settings
+from dispatch.core.tokens import decode_token
 from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
 from dispatch.domain.policy import Policy
 
@@ -70,9 +71,7 @@ def _stream_principal(settings: Settings, token: str) -> Principal:
     """An access token, or a 60-second stream token from POST /events/token (safer in a URL); its
     `expires_at` is when the sign-in behind it ends."""
     try:
-        claims = jwt.decode(
-            token, settings.secret_key.get_secret_value(), algorithms=[JWT_ALGORITHM], audience=STREAM_AUDIENCE
-        )
+        claims = decode_token(token, settings.secret_key.get_secret_value(), audience=STREAM_AUDIENCE)
         return Principal(
             user_id=int(claims["sub"]),
             username=str(claims.get("usr", "")),

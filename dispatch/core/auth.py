@@ -22,6 +22,7 @@ from dispatch.core.db import DbSession
 from dispatch.core.deps import LOCALE_STATE
 from dispatch.core.errors import Forbidden, Unauthorized
 from dispatch.core.settings import Settings
+from dispatch.core.tokens import decode_token
 from dispatch.core.types import Role
 from dispatch.users.models import User
 
@@ -89,12 +90,11 @@ def create_access_token(
 
 def decode_access_token(settings: Settings, token: str) -> Principal:
     try:
-        claims = jwt.decode(
+        claims = decode_token(
             token,
             settings.secret_key.get_secret_value(),
-            algorithms=[JWT_ALGORITHM],
             audience=ACCESS_AUDIENCE,
-            options={"require": ["exp", "sub", "role", "aud"]},
+            require=("exp", "sub", "role", "aud"),
         )
         return Principal(
             user_id=int(claims["sub"]),

@@ -20,6 +20,7 @@ import jwt
 from fastapi import Request, Response
 
 from dispatch.core.settings import Settings
+from dispatch.core.tokens import decode_token
 
 PORTAL_AUDIENCE = "onsite24:portal"
 SESSION_COOKIE = "onsite24_portal"
@@ -46,9 +47,7 @@ def decode_session(settings: Settings, token: str | None) -> int | None:
     if not token or len(token) > 2000:
         return None
     try:
-        claims = jwt.decode(
-            token, _key(settings), algorithms=["HS256"], audience=PORTAL_AUDIENCE, options={"require": ["exp", "sub"]}
-        )
+        claims = decode_token(token, _key(settings), audience=PORTAL_AUDIENCE, require=("exp", "sub"))
         return int(claims["sub"])
     except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
         return None

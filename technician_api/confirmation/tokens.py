@@ -69,12 +69,13 @@ def encode_link(
 def decode_link(settings: Settings, token: str, *, now: datetime) -> LinkClaims:
     """Claims of a genuine, unexpired link; `LinkExpired` or `LinkInvalid` otherwise."""
     try:
+        # The expiry is checked below against the caller's `now` (a "link expired" answer of its own).
         claims = jwt.decode(
             token,
             settings.secret_key.get_secret_value(),
             algorithms=["HS256"],
             audience=CONFIRM_AUDIENCE,
-            options={"require": ["exp", "jti", "aud", "tkt", "vst"], "verify_exp": False},
+            options={"require": ["exp", "jti", "aud", "tkt", "vst"], "verify_exp": False, "verify_iat": False},
         )
         expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
         parsed = LinkClaims(str(claims["jti"]), int(claims["tkt"]), int(claims["vst"]), expires_at)

@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from sqlalchemy import select
 
+from dispatch.core.clock import frozen_at
 from dispatch.core.policy import policy_for
 from dispatch.core.types import Role
 from dispatch.escalation import service as escalation
@@ -54,20 +55,21 @@ def test_acknowledging_stops_notifications_but_not_written_reports(client, db_se
     ticket = _major(db_session, settings)
     escalation.run_due_escalations(session_factory, settings, T0 + timedelta(minutes=1))
     dispatcher = make_user(db_session, role=Role.dispatcher)
-    listed = client.get("/api/v1/escalations", headers=auth_header(settings, dispatcher)).json()
-    assert ticket.id in [e["ticket_id"] for e in listed]
-    r = client.post(
-        f"/api/v1/escalations/{ticket.id}/acknowledge",
-        json={"note": "on it"},
-        headers=auth_header(settings, dispatcher),
-    )
-    assert r.status_code == 200, r.text
-    assert (
-        client.post(
-            f"/api/v1/escalations/{ticket.id}/acknowledge", json={}, headers=auth_header(settings, dispatcher)
-        ).status_code
-        == 409
-    )
+    with frozen_at(T0 + timedelta(minutes=2)):  # the API stamps the acknowledgement with the same clock
+        listed = client.get("/api/v1/escalations", headers=auth_header(settings, dispatcher)).json()
+        assert ticket.id in [e["ticket_id"] for e in listed]
+        r = client.post(
+            f"/api/v1/escalations/{ticket.id}/acknowledge",
+            json={"note": "on it"},
+            headers=auth_header(settings, dispatcher),
+        )
+        assert r.status_code == 200, r.text
+        assert (
+            client.post(
+                f"/api/v1/escalations/{ticket.id}/acknowledge", json={}, headers=auth_header(settings, dispatcher)
+            ).status_code
+            == 409
+        )
     escalation.run_due_escalations(session_factory, settings, T0 + timedelta(minutes=30))
     assert _fired(db_session, ticket.id) == ["department"]
     escalation.run_due_escalations(session_factory, settings, T0 + timedelta(hours=24, minutes=1))
