@@ -1,7 +1,7 @@
 """technician API: event log (sync idempotency), work reports, parts, photos, return visits, confirmations
 
-Revision ID: 0004
-Revises: 0007
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-23 17:05:41.565786+00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0004"
-down_revision: str | None = "0007"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

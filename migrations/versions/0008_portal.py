@@ -1,7 +1,7 @@
 """customer portal: sign-in links, tracking links, customer photos, notice preferences; interim notices dropped
 
 Revision ID: 0008
-Revises: 0010
+Revises: 0007
 Create Date: 2026-11-23 20:10:00.000000+00:00
 
 Planned as 0004 → 0008; main meanwhile added 0010 on top of 0004, so this follows 0010 to keep one head.
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
-down_revision: str | None = "0010"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
