@@ -157,6 +157,54 @@ def users_create(
         engine.dispose()
 
 
+def _account_command(username: str, reason: str | None, what: str) -> None:
+    """Run an audited account command for USERNAME as the operator at the command line."""
+    import getpass
+
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.core.errors import DomainError
+    from dispatch.users import service
+
+    commands = {
+        "deactivate": service.deactivate_user,
+        "activate": service.activate_user,
+        "end-sessions": service.end_sessions,
+    }
+    engine = make_engine(_settings().database_url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            user = service.find_user(session, username)
+            done = commands[what](session, user_id=user.id, actor=f"cli:{getpass.getuser()}", reason=reason)
+            state = "active" if done.is_active else "deactivated"
+            typer.echo(f"{what}: {done.username} (id {done.id}) is {state}; sessions from before now are refused")
+    except DomainError as exc:
+        typer.secho(exc.detail, fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+
+
+Reason = Annotated[str | None, typer.Option(help="Why (kept in the account's audit).")]
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: Annotated[str, typer.Argument(help="Login name.")], reason: Reason = None) -> None:
+    """Deactivate a login and end all its sessions now: its tokens are refused, its board streams close."""
+    _account_command(username, reason, "deactivate")
+
+
+@users_app.command("activate")
+def users_activate(username: Annotated[str, typer.Argument(help="Login name.")], reason: Reason = None) -> None:
+    """Let a deactivated login sign in again (the tokens it had stay void)."""
+    _account_command(username, reason, "activate")
+
+
+@users_app.command("end-sessions")
+def users_end_sessions(username: Annotated[str, typer.Argument(help="Login name.")], reason: Reason = None) -> None:
+    """End every session of a login (a lost phone, a shared password) without deactivating it."""
+    _account_command(username, reason, "end-sessions")
+
+
 @app.command()
 def demo(
     run: Annotated[bool, typer.Option(help="After seeding, run API, board, gateway and worker until Ctrl-C.")] = True,

@@ -11,13 +11,14 @@ from dispatch.notifications.models import Notification
 from dispatch.plans.models import Plan, ReplanRequest
 from dispatch.portal.models import PortalLoginLink, PortalLoginRequest, TicketPhoto, TrackingLink
 from dispatch.tickets.models import Ticket, TicketReport, Visit
-from dispatch.users.models import LoginFailure, User
+from dispatch.users.models import AccountEvent, LoginFailure, RevokedToken, User
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
 from technician_api.confirmation.models import Confirmation, ConfirmationLink
 from technician_api.jobs.models import JobPhoto, Part, ReturnVisitTask, WorkReport
 from technician_api.sync.models import JobEvent
 
 __all__ = [
+    "AccountEvent",
     "Alarm",
     "AlarmFault",
     "AuditEntry",
@@ -42,6 +43,7 @@ __all__ = [
     "PortalLoginRequest",
     "ReplanRequest",
     "ReturnVisitTask",
+    "RevokedToken",
     "Site",
     "Technician",
     "TechnicianShift",

@@ -101,7 +101,7 @@ async function start() {
       escalations.button, liveDot,
       h("span", { class: "user" }, `${config.user.name} · ${word("role", config.role)}`),
       switcher,
-      h("button", { type: "button", onclick: () => { session.clear(); location.hash = ""; showLogin(); } }, t("board.logout"))));
+      h("button", { type: "button", id: "logout-button", onclick: () => signOut() }, t("board.logout"))));
   const main = h("main", {}, ...VIEWS.map((v) => views[v]?.root || slots[v]));
   app.replaceChildren(header, main, drawer.panel, h("div", { id: "toasts", "aria-live": "polite" }));
   app.removeAttribute("aria-busy");
@@ -137,7 +137,13 @@ async function start() {
     plan: ["queue", "gantt", "map"], technician: ["map", "gantt"], escalation: [],
   };
   const reloadVisible = debounce(() => { if (stale.has(current)) refresh(current); }, 100);
-  connectLive({
+  // Signing out ends this sign-in on the server too (a copied token stops working), then forgets it here.
+  async function signOut() {
+    live.close();
+    try { await api("/auth/sign-out", { method: "POST" }); } catch { /* already ended on the server */ }
+    session.clear(); location.hash = ""; showLogin();
+  }
+  const live = connectLive({
     onState: (s) => { liveDot.textContent = t(`board.live.${s}`); liveDot.dataset.state = s; },
     onEvent: (ev) => {
       if (ev.kind === "resync") { refreshAll(); return; }

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 import jwt
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from dispatch.board import service
 from dispatch.board.hub import Event, EventHub
@@ -27,6 +29,7 @@ from dispatch.core.auth import (
     AppSettings,
     Principal,
     decode_access_token,
+    live_principal,
     oauth2_scheme,
     require_roles,
 )
@@ -52,7 +55,8 @@ STREAM_TOKEN_SECONDS = 60
 
 def mint_stream_token(settings: Settings, principal: Principal) -> str:
     """A short token to open the stream; `sx` carries when the user's own access token expires, so the
-    stream it opens ends then too (a stream must not outlive the sign-in that opened it)."""
+    stream it opens ends then too (a stream must not outlive the sign-in that opened it), and `sj`/`sep` the
+    access token's id and session epoch, so signing it out (or ending the account's sessions) ends the stream."""
     now = utcnow()
     session_expires_at = principal.expires_at or now + timedelta(minutes=settings.access_token_minutes)
     claims = {
@@ -60,6 +64,8 @@ def mint_stream_token(settings: Settings, principal: Principal) -> str:
         "sub": str(principal.user_id),
         "usr": principal.username,
         "role": principal.role.value,
+        "sj": principal.token_id,
+        "sep": principal.session_epoch,
         "aud": STREAM_AUDIENCE,
         "iat": now,
         "exp": now + timedelta(seconds=STREAM_TOKEN_SECONDS),
@@ -77,11 +83,21 @@ def _stream_principal(settings: Settings, token: str) -> Principal:
             username=str(claims.get("usr", "")),
             role=Role(claims["role"]),
             expires_at=datetime.fromtimestamp(int(claims["sx"]), UTC),
+            token_id=str(claims["sj"]) if claims.get("sj") else None,
+            session_epoch=int(claims.get("sep", 0)),
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The stream token has expired; ask for a new one.", key="error.auth.stream-expired") from exc
     except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
         return decode_access_token(settings, token)
+
+
+def _check_session(request: Request, claimed: Principal) -> Principal:
+    """The stream's user as their account stands now; 401 once it is deactivated or signed out."""
+    with request.app.state.sessionmaker() as session:
+        principal, _locale = live_principal(session, claimed)
+        session.rollback()
+        return principal
 
 
 def get_hub(request: Request) -> EventHub:
@@ -114,14 +130,38 @@ async def event_stream(
     token = bearer or access_token
     if not token:
         raise Unauthorized("Log in first: send a bearer token or ?access_token=.", key="error.auth.stream-missing")
-    principal = _stream_principal(settings, token)
+    claimed = _stream_principal(settings, token)
+    principal = await run_in_threadpool(_check_session, request, claimed)
     # Always set: access tokens require `exp`, stream tokens carry `sx`.
     session_ends = principal.expires_at or utcnow()
     if principal.role not in BOARD_ROLES:
         raise Forbidden("The event stream is for dispatchers and managers.", key="error.auth.stream-roles")
     hub = get_hub(request)
-    sub, backlog = hub.subscribe(last_event_id or request.query_params.get("lastEventId"))
+    sub, backlog = hub.subscribe(
+        last_event_id or request.query_params.get("lastEventId"),
+        user_id=principal.user_id,
+        token_id=principal.token_id,
+    )
     heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", 15.0))
+    # The hub ends a stream at once when its session ends ("session.ended" from any API process); this
+    # re-check of the account is the backstop for a notice missed while the hub was reconnecting.
+    recheck_every = settings.stream_session_check_seconds
+    next_check = asyncio.get_running_loop().time() + recheck_every
+
+    async def still_signed_in() -> bool:
+        nonlocal next_check
+        if sub.ended:
+            return False
+        if asyncio.get_running_loop().time() < next_check:
+            return True
+        next_check = asyncio.get_running_loop().time() + recheck_every
+        try:
+            current = await run_in_threadpool(_check_session, request, claimed)
+        except Unauthorized:
+            return False
+        except SQLAlchemyError:
+            return True  # the database is away: the hub says resync; check again next time
+        return current.role in BOARD_ROLES
 
     async def body() -> AsyncIterator[str]:
         try:
@@ -138,11 +178,17 @@ async def event_stream(
                     # board asks the user to log in again.
                     yield 'data: {"kind":"expired","reason":"the sign-in expired; log in again"}\n\n'
                     return
+                if not await still_signed_in():
+                    # Signed out, deactivated or sessions ended: the same notice, the same refused reconnect.
+                    yield 'data: {"kind":"expired","reason":"the sign-in ended; log in again"}\n\n'
+                    return
                 try:
-                    event = await asyncio.wait_for(sub.queue.get(), timeout=min(heartbeat, left))
+                    event = await asyncio.wait_for(sub.queue.get(), timeout=min(heartbeat, left, recheck_every))
                 except TimeoutError:
                     yield ": ping\n\n"
                     continue
+                if sub.ended:
+                    continue  # said at the top of the loop
                 if sub.overflowed:
                     sub.overflowed = False
                     yield 'data: {"kind":"resync","reason":"too many events; reload"}\n\n'

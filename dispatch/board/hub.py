@@ -6,6 +6,9 @@ subscriber and lets the connection go after a minute without any; it reconnects 
 PostgreSQL restarts (telling subscribers to `resync`, since notifications sent while it was away are
 lost), and numbers events `<epoch>-<seq>` so a reconnecting client that sends Last-Event-ID gets what it
 missed from a small replay buffer (best effort, same process).
+
+A `session.ended` notice (a user signed out, was deactivated, had their sessions ended) is not passed on:
+it marks that user's subscriptions (all of them, or the one opened with the signed-out token) as ended.
 """
 
 from __future__ import annotations
@@ -35,10 +38,17 @@ class Event:
     data: str
 
 
+SESSION_ENDED = "session.ended"  # dispatch.users.service publishes it
+
+
 @dataclass(eq=False)
 class Subscription:
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
     overflowed: bool = False
+    # Whose stream this is, and the access token it was opened with; `ended` once that sign-in ends.
+    user_id: int | None = None
+    token_id: str | None = None
+    ended: bool = False
 
 
 def libpq_dsn(database_url: str) -> str:
@@ -117,7 +127,26 @@ class EventHub:
         return event
 
     def _dispatch(self, payload: str) -> None:
+        if SESSION_ENDED in payload[:40] and self._end_sessions(payload):
+            return
         self._fan_out(self._next(payload))
+
+    def _end_sessions(self, payload: str) -> bool:
+        """Mark the subscriptions of a `session.ended` notice as ended; False when it is not one."""
+        try:
+            note = json.loads(payload)
+            if note.get("kind") != SESSION_ENDED:
+                return False
+            user_id, token_id = int(note["user_id"]), note.get("token_id")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return False
+        wake = Event(id="", data=json.dumps({"kind": SESSION_ENDED}))
+        for sub in list(self._subs):
+            if sub.user_id == user_id and (token_id is None or sub.token_id == token_id):
+                sub.ended = True
+                with contextlib.suppress(asyncio.QueueFull):  # a full queue wakes its reader anyway
+                    sub.queue.put_nowait(wake)
+        return True
 
     def _control(self, kind: str, **fields: Any) -> None:
         self._fan_out(self._next(json.dumps({"kind": kind, **fields})))
@@ -129,10 +158,12 @@ class EventHub:
             except asyncio.QueueFull:  # a stuck client: drop its backlog, make it reload
                 sub.overflowed = True
 
-    def subscribe(self, last_event_id: str | None = None) -> tuple[Subscription, list[Event]]:
+    def subscribe(
+        self, last_event_id: str | None = None, *, user_id: int | None = None, token_id: str | None = None
+    ) -> tuple[Subscription, list[Event]]:
         """A new subscription and the events to send first (missed ones, or a resync when they are gone)."""
         self.ensure_started()
-        sub = Subscription()
+        sub = Subscription(user_id=user_id, token_id=token_id)
         self._subs.add(sub)
         return sub, self._backlog(last_event_id)
 

@@ -1,12 +1,16 @@
 """Authentication and authorisation: argon2 password hashes, short-lived JWT bearer tokens, role checks.
 
-Role and ownership checks are reusable FastAPI dependencies, so every router states who may call it.
+A token says who signed in; what they may do is read from their account on every request, in the one
+primary-key query that also reads their language: a deactivated account, a role change, a signed-out token
+(`jti` on the denylist) or ended sessions (the account's `session_epoch` moved past the token's `sep`) take
+effect on the next request, not when the token expires. Role and ownership checks are reusable FastAPI
+dependencies, so every router states who may call it.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -15,7 +19,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import literal, select
+from sqlalchemy.orm import Session
 
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
@@ -24,7 +29,7 @@ from dispatch.core.errors import Forbidden, Unauthorized
 from dispatch.core.settings import Settings
 from dispatch.core.tokens import decode_token
 from dispatch.core.types import Role
-from dispatch.users.models import User
+from dispatch.users.models import RevokedToken, User
 
 _hasher = PasswordHasher()
 JWT_ALGORITHM = "HS256"
@@ -62,6 +67,9 @@ class Principal:
     technician_id: int | None = None
     # When the sign-in behind this call ends (the token's expiry); long-lived streams stop then.
     expires_at: datetime | None = field(default=None, compare=False)
+    # The token's id (for signing out this token) and the account's session epoch it was issued under.
+    token_id: str | None = field(default=None, compare=False)
+    session_epoch: int = field(default=0, compare=False)
 
     @property
     def actor(self) -> str:
@@ -84,6 +92,7 @@ def create_access_token(
         "nbf": now,
         "exp": now + lifetime,
         "jti": uuid.uuid4().hex,
+        "sep": principal.session_epoch,
     }
     return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
 
@@ -102,6 +111,8 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
             role=Role(claims["role"]),
             technician_id=claims.get("tech"),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            token_id=str(claims["jti"]) if claims.get("jti") else None,
+            session_epoch=int(claims.get("sep", 0)),
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The access token has expired; log in again.", key="error.auth.expired") from exc
@@ -125,13 +136,38 @@ def current_principal(
     """The caller, from the bearer token; their saved language goes to the request for every text it renders."""
     if not token:
         raise Unauthorized("Log in first: send 'Authorization: Bearer <token>'.", key="error.auth.missing")
-    principal = decode_access_token(settings, token)
+    principal, locale = live_principal(session, decode_access_token(settings, token))
     # Read per request rather than put in the token, so a changed setting applies at once on every device.
-    # The query is by primary key on the request's own session (shared with the endpoint, not a new one).
-    locale = session.scalar(select(User.locale).where(User.id == principal.user_id))
     if locale:
         setattr(request.state, LOCALE_STATE, locale)
     return principal
+
+
+def live_principal(session: Session, claimed: Principal) -> tuple[Principal, str | None]:
+    """The caller as their account stands now (role, technician), and their saved language.
+
+    One query by primary key on the caller's session (shared with the endpoint, not a new one): the user's
+    row and whether the token's `jti` is on the denylist. Refuses (401) a deleted or deactivated account, a
+    signed-out token and a token from before the account's sessions were ended.
+    """
+    revoked = (
+        select(RevokedToken.jti).where(RevokedToken.jti == claimed.token_id).exists()
+        if claimed.token_id
+        else literal(False)
+    )
+    row = session.execute(
+        select(User.is_active, User.role, User.technician_id, User.locale, User.session_epoch, revoked).where(
+            User.id == claimed.user_id
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("This account no longer exists.", key="error.auth.gone")
+    is_active, role, technician_id, locale, epoch, is_revoked = row
+    if not is_active:
+        raise Unauthorized("This account has been deactivated.", key="error.auth.deactivated")
+    if is_revoked or claimed.session_epoch != epoch:
+        raise Unauthorized("This sign-in has ended; log in again.", key="error.auth.session-ended")
+    return replace(claimed, role=Role(role), technician_id=technician_id), locale
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

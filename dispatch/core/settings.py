@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     gateway_shared_subscription: bool = True
     secret_key: SecretStr = SecretStr("")
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # An open event stream ends at once when its sign-in ends (signed out, deactivated): every API process
+    # hears it. In case that notice was missed (the process was reconnecting to PostgreSQL), each stream also
+    # re-reads its account this often.
+    stream_session_check_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Brute-force brake: failed logins allowed per account and per client address within the window.
     login_failures_per_account: int = Field(default=5, ge=1)
     login_failures_per_address: int = Field(default=20, ge=1)

@@ -2,18 +2,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
 from dispatch.core.auth import AppSettings, CurrentPrincipal, Principal, create_access_token, require_roles
 from dispatch.core.db import DbSession
-from dispatch.core.deps import LOCALE_STATE, RequestLocale, get_locale
+from dispatch.core.deps import LOCALE_STATE, DbId, RequestLocale, get_locale
 from dispatch.core.i18n import tag
 from dispatch.core.types import Role
 from dispatch.users import service
-from dispatch.users.models import User
-from dispatch.users.schemas import TokenOut, UserCreate, UserOut, UserSettingsIn, UserSettingsOut
+from dispatch.users.models import AccountEvent, User
+from dispatch.users.schemas import (
+    AccountChange,
+    AccountEventOut,
+    RoleChange,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserSettingsIn,
+    UserSettingsOut,
+)
 
 router = APIRouter(tags=["auth"])
 
@@ -29,6 +38,18 @@ def login(
     )
     token = create_access_token(settings, principal)
     return TokenOut(access_token=token, expires_in=settings.access_token_minutes * 60, role=principal.role)
+
+
+@router.post("/auth/sign-out", status_code=204, summary="Sign out: this token stops working at once")
+def sign_out(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    everywhere: Annotated[bool, Query(description="End every session of the account (all devices)")] = False,
+) -> Response:
+    """The token of this request is refused from now on (and the event streams it opened end); with
+    `everywhere=true` every token of the account is, on every device."""
+    service.sign_out(session, principal, everywhere=everywhere)
+    return Response(status_code=204)
 
 
 @router.get("/users/me", response_model=UserOut, summary="The logged-in user")
@@ -71,3 +92,58 @@ def list_users(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id).limit(limit).offset(offset)))
+
+
+Admin = Annotated[Principal, require_roles(Role.admin)]
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserOut, summary="Deactivate a user (admin)")
+def deactivate_user(user_id: DbId, session: DbSession, admin: Admin, body: AccountChange | None = None) -> User:
+    """The account can no longer sign in, and every session it has ends now: its tokens are refused on the
+    next request and its open event streams close. Audited; deactivating an inactive account changes nothing."""
+    return service.deactivate_user(
+        session, user_id=user_id, actor=admin.actor, actor_user_id=admin.user_id, reason=body.reason if body else None
+    )
+
+
+@router.post("/users/{user_id}/activate", response_model=UserOut, summary="Activate a deactivated user (admin)")
+def activate_user(user_id: DbId, session: DbSession, admin: Admin, body: AccountChange | None = None) -> User:
+    """The account may sign in again; the tokens it had before stay void. Audited."""
+    return service.activate_user(
+        session, user_id=user_id, actor=admin.actor, actor_user_id=admin.user_id, reason=body.reason if body else None
+    )
+
+
+@router.post("/users/{user_id}/end-sessions", response_model=UserOut, summary="End every session of a user (admin)")
+def end_sessions(user_id: DbId, session: DbSession, admin: Admin, body: AccountChange | None = None) -> User:
+    """For a lost phone or a shared password: every token of the account stops working, the account stays
+    active (the user signs in again). Audited."""
+    return service.end_sessions(
+        session, user_id=user_id, actor=admin.actor, actor_user_id=admin.user_id, reason=body.reason if body else None
+    )
+
+
+@router.put("/users/{user_id}/role", response_model=UserOut, summary="Change a user's role (admin)")
+def change_role(user_id: DbId, body: RoleChange, session: DbSession, admin: Admin) -> User:
+    """A technician account names its technician. The user's sessions end (they sign in again with the new
+    role); until then no request is served with the old one. Audited."""
+    return service.change_role(
+        session,
+        user_id=user_id,
+        role=body.role,
+        technician_id=body.technician_id,
+        actor=admin.actor,
+        actor_user_id=admin.user_id,
+        reason=body.reason,
+    )
+
+
+@router.get("/users/{user_id}/events", response_model=list[AccountEventOut], summary="A user's account audit (admin)")
+def account_events(
+    user_id: DbId,
+    session: DbSession,
+    _admin: Admin,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AccountEvent]:
+    """Deactivations, activations, ended sessions and role changes of the account, newest first."""
+    return service.account_events(session, user_id=user_id, limit=limit)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,3 +57,29 @@ class UserSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     locale: LocaleTag | None = Field(description="zh-CN, en or ko; null to follow the browser again")
+
+
+class AccountChange(BaseModel):
+    """Why an admin deactivates or activates an account or ends its sessions (kept in the account's audit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    technician_id: int | None = Field(default=None, ge=1, le=2_147_483_647, description="Required for technician")
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class AccountEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor: str
+    action: str
+    reason: str | None
+    data: dict[str, Any]
