@@ -3,6 +3,7 @@
 from dispatch import events as _change_events  # noqa: F401  (installs the commit-time change events)
 from dispatch.audit import service as _audit_guard  # noqa: F401  (installs the audit flush guard)
 from dispatch.audit.models import AuditEntry
+from dispatch.confirmations.models import Confirmation, ConfirmationLink
 from dispatch.core.db import Base
 from dispatch.customers.models import Customer, Equipment, EquipmentSiteMove, Site
 from dispatch.devices.models import Alarm, AlarmFault, DeadLetter, Device, DeviceWatch
@@ -10,12 +11,11 @@ from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.notifications.models import Notification
 from dispatch.plans.models import Plan, ReplanRequest
 from dispatch.portal.models import PortalLoginLink, PortalLoginRequest, TicketPhoto, TrackingLink
+from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket, TicketReport, Visit
 from dispatch.users.models import AccountEvent, LoginFailure, RevokedToken, User
+from dispatch.visits.models import JobEvent, JobPhoto, Part, WorkReport
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
-from technician_api.confirmation.models import Confirmation, ConfirmationLink
-from technician_api.jobs.models import JobPhoto, Part, ReturnVisitTask, WorkReport
-from technician_api.sync.models import JobEvent
 
 __all__ = [
     "AccountEvent",

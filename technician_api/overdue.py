@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.core.settings import Settings
 from dispatch.notifications.models import Notification
 from dispatch.notifications.service import notify
+from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.worker import Job, register
-from technician_api.jobs.models import ReturnVisitTask
 
 KIND = "return_visit.overdue"
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
+from dispatch.confirmations.models import ConfirmationLink
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
 from dispatch.core.deps import LANG_COOKIE, RequestLocale
@@ -23,7 +24,6 @@ from dispatch.customers.models import Customer, Site
 from dispatch.tickets.models import Ticket
 from technician_api.confirmation import pages
 from technician_api.confirmation import service as svc
-from technician_api.confirmation.models import ConfirmationLink
 from technician_api.confirmation.schemas import ConfirmationIn, ConfirmationOut, ConfirmationStatus, VerifyOut
 from technician_api.deps import AppRules, AppStorage, OfficeStaff, ReportReaders
 from technician_api.jobs.return_visits import list_return_visits

@@ -22,14 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.audit.service import change_status
+from dispatch.confirmations.models import Confirmation, ConfirmationLink
 from dispatch.core.errors import FieldError, NotFound, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus
 from dispatch.customers.models import Equipment, Site
 from dispatch.domain.lifecycle import TicketAction, transition
 from dispatch.notifications import customer as customer_notices
+from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket, Visit
-from technician_api.confirmation.models import Confirmation, ConfirmationLink
+from dispatch.visits.models import WorkReport
 from technician_api.confirmation.schemas import DIMENSIONS, ConfirmationIn
 from technician_api.confirmation.tokens import (
     LinkClaims,
@@ -40,7 +42,6 @@ from technician_api.confirmation.tokens import (
     expiry,
     new_jti,
 )
-from technician_api.jobs.models import ReturnVisitTask, WorkReport
 from technician_api.notify import notify
 
 #: A rating at or below this on any dimension counts as unsatisfied (domain.md: unsatisfied reopens).

@@ -16,10 +16,10 @@ from dispatch.core.deps import RequestLocale
 from dispatch.core.errors import DomainError, FieldError, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.texts import word
+from dispatch.visits.models import JobEvent, Part
 from technician_api.deps import AnyUser, AppRules, AppStorage, OfficeStaff, TechnicianCaller
 from technician_api.jobs import photos as photo_service
 from technician_api.jobs import queries
-from technician_api.jobs.models import Part
 from technician_api.jobs.return_visits import list_return_visits, log_return_visit
 from technician_api.jobs.schemas import (
     EventResult,
@@ -33,7 +33,6 @@ from technician_api.jobs.schemas import (
     ReturnVisitOut,
 )
 from technician_api.jobs.service import Actor, apply_event
-from technician_api.sync.models import JobEvent
 
 router = APIRouter(tags=["technician"])
 

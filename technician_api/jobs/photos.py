@@ -13,7 +13,7 @@ from dispatch.core.auth import Principal
 from dispatch.core.errors import FieldError, NotFound, Unprocessable
 from dispatch.core.types import Role, VisitStatus
 from dispatch.tickets.models import Visit
-from technician_api.jobs.models import JobPhoto
+from dispatch.visits.models import JobPhoto
 from technician_api.jobs.service import lock_own_visit
 from technician_api.storage import Storage
 

@@ -8,13 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.audit.service import change_status, record_event
+from dispatch.confirmations.models import ConfirmationLink
 from dispatch.core.auth import Principal
 from dispatch.core.errors import Conflict, NotFound
 from dispatch.core.types import TicketStatus
 from dispatch.domain.lifecycle import TicketAction, transition
+from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket
-from technician_api.confirmation.models import ConfirmationLink
-from technician_api.jobs.models import ReturnVisitTask
 from technician_api.jobs.schemas import ReturnVisitIn, ReturnVisitLogged, ReturnVisitOut
 
 

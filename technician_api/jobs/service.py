@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from dispatch.audit.service import change_status, record_event
+from dispatch.confirmations.models import Confirmation, ConfirmationLink
 from dispatch.core.errors import FieldError, IllegalTransition, NotFound, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus, VisitStatus
@@ -31,15 +32,14 @@ from dispatch.domain.sla import cannot_meet_notice_due_at, on_completion_deadlin
 from dispatch.domain.sync import sla_arrival_time
 from dispatch.notifications import customer as customer_notices
 from dispatch.plans.requests import request_replan
+from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket, Visit
+from dispatch.visits.models import JobEvent, JobPhoto, Part, WorkReport
 from dispatch.workforce.models import Technician
-from technician_api.confirmation.models import Confirmation, ConfirmationLink
 from technician_api.confirmation.service import issue_link
 from technician_api.deps import Rules
-from technician_api.jobs.models import JobPhoto, Part, ReturnVisitTask, WorkReport
 from technician_api.jobs.schemas import JobEventIn, Position, WorkReportIn
 from technician_api.notify import notify
-from technician_api.sync.models import JobEvent
 
 SIGNATURE_REFUSED = "signature_refused"
 #: Visit actions that are the dispatcher's (assign, cancel, reassign), never offered to the technician.

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditEntry
+from dispatch.confirmations.models import Confirmation, ConfirmationLink
 from dispatch.core.errors import NotFound
 from dispatch.customers.models import Equipment, Site
+from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket, Visit
-from technician_api.confirmation.models import Confirmation, ConfirmationLink
-from technician_api.jobs.models import JobPhoto, ReturnVisitTask, WorkReport
+from dispatch.visits.models import JobPhoto, WorkReport
 from technician_api.storage import Storage, StoredObjectMissing
 
 MAX_PHOTOS = 12

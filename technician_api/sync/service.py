@@ -21,10 +21,10 @@ from dispatch.core.errors import DomainError, IllegalTransition, NotFound
 from dispatch.core.problem import _pointer
 from dispatch.core.settings import Settings
 from dispatch.domain.sync import SyncEvent, order_events
+from dispatch.visits.models import JobEvent
 from technician_api.deps import Rules
 from technician_api.jobs.schemas import JobEventIn
 from technician_api.jobs.service import Actor, apply_event
-from technician_api.sync.models import JobEvent
 from technician_api.sync.schemas import SyncBatchIn, SyncBatchOut, SyncEventIn, SyncEventResult
 
 

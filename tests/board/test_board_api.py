@@ -8,14 +8,14 @@ from fastapi.testclient import TestClient
 from geoalchemy2.elements import WKTElement
 from sqlalchemy.orm import Session
 
+from dispatch.confirmations.models import Confirmation, ConfirmationLink
 from dispatch.core.clock import utcnow
 from dispatch.core.settings import Settings
 from dispatch.core.types import EquipmentType, Grade, Role, TicketStatus, VisitStatus
 from dispatch.devices.models import Alarm
+from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Visit
 from dispatch.workforce.models import TechnicianShift
-from technician_api.confirmation.models import Confirmation, ConfirmationLink
-from technician_api.jobs.models import ReturnVisitTask
 from tests.factories import auth_header, make_site, make_technician, make_ticket, make_user
 
 

@@ -11,9 +11,10 @@ from dispatch.audit.models import AuditEntry
 from dispatch.core.clock import utcnow
 from dispatch.core.types import TicketStatus, VisitStatus
 from dispatch.notifications.models import Notification
+from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket, Visit
+from dispatch.visits.models import Part, WorkReport
 from dispatch.workforce.models import Technician
-from technician_api.jobs.models import Part, ReturnVisitTask, WorkReport
 from tests.technician_api.conftest import REPORT, SITE_LAT, complete, drive_to_site, make_job, tiny_jpeg
 
 

@@ -13,7 +13,7 @@ from dispatch.app import create_app
 from dispatch.core import i18n
 from dispatch.core.errors import Unavailable
 from dispatch.core.settings import Settings
-from technician_api.jobs.models import JobPhoto
+from dispatch.visits.models import JobPhoto
 from technician_api.storage import LocalDiskStorage, S3Storage, StoredObjectMissing, storage_from_settings
 from technician_api.storage.base import s3_client
 from tests.harness.net import free_port

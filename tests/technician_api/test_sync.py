@@ -10,7 +10,7 @@ from dispatch.audit.models import AuditEntry
 from dispatch.core.clock import utcnow
 from dispatch.core.types import TicketStatus, VisitStatus
 from dispatch.tickets.models import Ticket, Visit
-from technician_api.sync.models import JobEvent
+from dispatch.visits.models import JobEvent
 from tests.factories import make_technician
 from tests.technician_api.conftest import REPORT, SITE_LAT, SITE_LON, make_job
 

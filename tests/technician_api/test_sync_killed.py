@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditEntry
+from dispatch.confirmations.models import ConfirmationLink
 from dispatch.core.clock import utcnow
 from dispatch.core.settings import Settings
 from dispatch.core.types import Role, VisitStatus
+from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Visit
-from technician_api.confirmation.models import ConfirmationLink
-from technician_api.jobs.models import ReturnVisitTask
-from technician_api.sync.models import JobEvent
+from dispatch.visits.models import JobEvent
 from tests.factories import make_technician, make_user, token_for
 from tests.technician_api.conftest import REPORT, SITE_LAT, SITE_LON, make_job
 from tests.technician_api.live import api_log, start_api, stop_api, wait_until

@@ -1,11 +1,11 @@
-"""Tables of the technician's job: the parts list, work reports, photos and return-visit tasks."""
+"""Tables of what a visit records: the parts list, work reports, photos and the technician's event log."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func, text
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -60,21 +60,23 @@ class JobPhoto(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
-class ReturnVisitTask(Base):
-    """The return visit (call) owed to the customer after completion (domain.md: within 2 working days)."""
+class JobEvent(Base):
+    """One technician event as processed: its key, device time, payload and the answer given.
 
-    __tablename__ = "return_visit_tasks"
-    __table_args__ = (Index("ix_return_visit_tasks_open_due", "due_at", postgresql_where=text("status = 'open'")),)
+    The unique (technician_id, idempotency_key) makes a replay find the stored answer instead of
+    applying the event again; events sent without a key (direct API calls) are logged with a NULL key.
+    """
+
+    __tablename__ = "job_events"
+    __table_args__ = (UniqueConstraint("technician_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
-    # "completion" (the routine call) or "unsatisfied" (the customer was not happy: the matter is reopened).
-    reason: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | done | superseded
-    due_at: Mapped[datetime]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    done_at: Mapped[datetime | None]
-    done_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    outcome: Mapped[str | None] = mapped_column(String(40))
-    note: Mapped[str | None] = mapped_column(Text)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    device_at: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    outcome: Mapped[str] = mapped_column(String(20))  # applied | conflict
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

@@ -1,0 +1,1 @@
+"""The customer's confirmation that closes a job: the one-time link and the signed service-feedback form."""
