@@ -1,4 +1,4 @@
-"""Dependencies shared by the technician routers: the policy, the storage backend, the technician caller."""
+"""Dependencies shared by the technician routers: the policy and the technician caller."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from dispatch.core.errors import Forbidden
 from dispatch.core.types import Role
 from dispatch.domain.calendar import WorkingCalendar
 from dispatch.domain.policy import Policy, load_policy
-from technician_api.storage import Storage, storage_from_settings
 
 
 @dataclass(frozen=True)
@@ -39,22 +38,7 @@ async def get_rules(request: Request) -> Rules:
     return rules_of(request)  # the policy file is read once per app; after that no I/O, so no thread hop
 
 
-def get_storage(request: Request) -> Storage:
-    storage = getattr(request.app.state, "storage", None)
-    if storage is None:
-        storage = storage_from_settings(request.app.state.settings)
-        request.app.state.storage = storage
-    return storage
-
-
 AppRules = Annotated[Rules, Depends(get_rules)]
-
-
-async def app_storage(request: Request) -> Storage:
-    return get_storage(request)
-
-
-AppStorage = Annotated[Storage, Depends(app_storage)]
 
 
 async def _technician(principal: Annotated[Principal, require_roles(Role.technician)]) -> Principal:

@@ -31,6 +31,8 @@ from dispatch.core.settings import Settings
 from dispatch.core.types import Category
 from dispatch.customers.models import Customer
 from dispatch.notifications import customer as customer_notices
+from dispatch.photos.deps import get_storage
+from dispatch.photos.images import sniff_image_type
 from dispatch.portal import auth
 from dispatch.portal import service as svc
 from dispatch.portal.models import TicketPhoto
@@ -39,8 +41,6 @@ from dispatch.tickets.models import Ticket
 from dispatch.tickets.service import ImpactFacts
 from technician_api.confirmation.service import confirm_url
 from technician_api.confirmation.tokens import encode_link
-from technician_api.deps import get_storage
-from technician_api.jobs.photos import sniff_image_type
 from technician_api.reports.pdf import render_report
 from technician_api.reports.service import gather_report
 

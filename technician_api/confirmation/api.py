@@ -21,11 +21,12 @@ from dispatch.core.i18n import negotiate, normalize, tag
 from dispatch.core.problem import localised
 from dispatch.core.settings import Settings
 from dispatch.customers.models import Customer, Site
+from dispatch.photos.deps import AppStorage
 from dispatch.tickets.models import Ticket
 from technician_api.confirmation import pages
 from technician_api.confirmation import service as svc
 from technician_api.confirmation.schemas import ConfirmationIn, ConfirmationOut, ConfirmationStatus, VerifyOut
-from technician_api.deps import AppRules, AppStorage, OfficeStaff, ReportReaders
+from technician_api.deps import AppRules, OfficeStaff, ReportReaders
 from technician_api.jobs.return_visits import list_return_visits
 from technician_api.reports.pdf import render_report
 from technician_api.reports.service import gather_report

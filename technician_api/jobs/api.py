@@ -16,8 +16,9 @@ from dispatch.core.deps import RequestLocale
 from dispatch.core.errors import DomainError, FieldError, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.texts import word
+from dispatch.photos.deps import AppStorage
 from dispatch.visits.models import JobEvent, Part
-from technician_api.deps import AnyUser, AppRules, AppStorage, OfficeStaff, TechnicianCaller
+from technician_api.deps import AnyUser, AppRules, OfficeStaff, TechnicianCaller
 from technician_api.jobs import photos as photo_service
 from technician_api.jobs import queries
 from technician_api.jobs.return_visits import list_return_visits, log_return_visit

@@ -12,25 +12,15 @@ from sqlalchemy.orm import Session
 from dispatch.core.auth import Principal
 from dispatch.core.errors import FieldError, NotFound, Unprocessable
 from dispatch.core.types import Role, VisitStatus
+from dispatch.photos.images import sniff_image_type
+from dispatch.photos.storage import Storage
 from dispatch.tickets.models import Visit
 from dispatch.visits.models import JobPhoto
 from technician_api.jobs.service import lock_own_visit
-from technician_api.storage import Storage
 
 #: Photos are taken on site, or after completion to document the result.
 PHOTO_STATES = (VisitStatus.on_site, VisitStatus.paused, VisitStatus.completed)
 STAFF = (Role.dispatcher, Role.manager, Role.agent, Role.admin)
-
-
-def sniff_image_type(data: bytes) -> str | None:
-    """The image type from magic bytes (never from the name or the client's Content-Type)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def upload_photo(session: Session, storage: Storage, *, principal: Principal, visit_id: int, data: bytes) -> JobPhoto:

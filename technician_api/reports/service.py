@@ -13,10 +13,10 @@ from dispatch.audit.models import AuditEntry
 from dispatch.confirmations.models import Confirmation, ConfirmationLink
 from dispatch.core.errors import NotFound
 from dispatch.customers.models import Equipment, Site
+from dispatch.photos.storage import Storage, StoredObjectMissing
 from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.visits.models import JobPhoto, WorkReport
-from technician_api.storage import Storage, StoredObjectMissing
 
 MAX_PHOTOS = 12
 

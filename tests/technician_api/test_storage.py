@@ -13,9 +13,8 @@ from dispatch.app import create_app
 from dispatch.core import i18n
 from dispatch.core.errors import Unavailable
 from dispatch.core.settings import Settings
+from dispatch.photos.storage import LocalDiskStorage, S3Storage, StoredObjectMissing, s3_client, storage_from_settings
 from dispatch.visits.models import JobPhoto
-from technician_api.storage import LocalDiskStorage, S3Storage, StoredObjectMissing, storage_from_settings
-from technician_api.storage.base import s3_client
 from tests.harness.net import free_port
 from tests.technician_api.conftest import drive_to_site, tiny_jpeg
 

@@ -1,7 +1,0 @@
-"""Where photo bytes live: one `Storage` interface (`put`, `get`, `delete` by key), on local disk or in a
-bucket of an S3-compatible store, chosen by `ONSITE24_STORAGE_BACKEND`.
-"""
-
-from technician_api.storage.base import LocalDiskStorage, S3Storage, Storage, StoredObjectMissing, storage_from_settings
-
-__all__ = ["LocalDiskStorage", "S3Storage", "Storage", "StoredObjectMissing", "storage_from_settings"]
