@@ -21,6 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from dispatch.confirmations.models import ConfirmationLink
+from dispatch.confirmations.service import confirm_url
+from dispatch.confirmations.tokens import encode_link
 from dispatch.core import i18n
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
@@ -39,8 +41,6 @@ from dispatch.portal.models import TicketPhoto
 from dispatch.portal.tracking import ticket_for_token
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.service import ImpactFacts
-from technician_api.confirmation.service import confirm_url
-from technician_api.confirmation.tokens import encode_link
 from technician_api.reports.pdf import render_report
 from technician_api.reports.service import gather_report
 

@@ -12,7 +12,9 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
+from dispatch.confirmations import service as svc
 from dispatch.confirmations.models import ConfirmationLink
+from dispatch.confirmations.schemas import ConfirmationIn, ConfirmationOut, ConfirmationStatus, VerifyOut
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
 from dispatch.core.deps import LANG_COOKIE, RequestLocale
@@ -24,8 +26,6 @@ from dispatch.customers.models import Customer, Site
 from dispatch.photos.deps import AppStorage
 from dispatch.tickets.models import Ticket
 from technician_api.confirmation import pages
-from technician_api.confirmation import service as svc
-from technician_api.confirmation.schemas import ConfirmationIn, ConfirmationOut, ConfirmationStatus, VerifyOut
 from technician_api.deps import AppRules, OfficeStaff, ReportReaders
 from technician_api.jobs.return_visits import list_return_visits
 from technician_api.reports.pdf import render_report

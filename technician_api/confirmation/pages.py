@@ -13,9 +13,9 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from dispatch.confirmations.schemas import DIMENSIONS
 from dispatch.core.i18n import LOCALES, format_datetime, tag
 from dispatch.core.i18n import gettext as _
-from technician_api.confirmation.schemas import DIMENSIONS
 
 CSS = """
 *{box-sizing:border-box}body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans CJK SC",sans-serif;

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.audit.service import change_status, record_event
 from dispatch.confirmations.models import Confirmation, ConfirmationLink
+from dispatch.confirmations.service import issue_link
 from dispatch.core.errors import FieldError, IllegalTransition, NotFound, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus, VisitStatus
@@ -36,7 +37,6 @@ from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.visits.models import JobEvent, JobPhoto, Part, WorkReport
 from dispatch.workforce.models import Technician
-from technician_api.confirmation.service import issue_link
 from technician_api.deps import Rules
 from technician_api.jobs.schemas import JobEventIn, Position, WorkReportIn
 from technician_api.notify import notify

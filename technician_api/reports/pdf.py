@@ -32,11 +32,11 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from dispatch.confirmations.schemas import DIMENSIONS
 from dispatch.core.i18n import format_datetime, normalize, tag
 from dispatch.core.i18n import gettext as _
 from dispatch.core.texts import audit_action, grade_reason, word
 from dispatch.domain.policy import Policy
-from technician_api.confirmation.schemas import DIMENSIONS
 from technician_api.reports.service import ReportData
 
 log = logging.getLogger(__name__)

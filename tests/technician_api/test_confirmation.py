@@ -12,13 +12,13 @@ from sqlalchemy import select, text
 
 from dispatch.audit.models import AuditEntry
 from dispatch.confirmations.models import Confirmation
+from dispatch.confirmations.tokens import encode_link
 from dispatch.core.clock import utcnow
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus
 from dispatch.notifications.models import Notification
 from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket
-from technician_api.confirmation.tokens import encode_link
 from tests.technician_api.conftest import complete, drive_to_site, signature_data_url, token_of
 
 GOOD = {

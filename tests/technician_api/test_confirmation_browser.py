@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.confirmations.models import Confirmation
+from dispatch.confirmations.service import PNG_MAGIC
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus
 from dispatch.tickets.models import Ticket
-from technician_api.confirmation.service import PNG_MAGIC
 from tests.technician_api.conftest import ARTIFACTS, REPORT, SITE_LAT, SITE_LON, make_job
 from tests.technician_api.live import start_api, stop_api
 

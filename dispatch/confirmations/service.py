@@ -23,26 +23,18 @@ from sqlalchemy.orm import Session
 
 from dispatch.audit.service import change_status
 from dispatch.confirmations.models import Confirmation, ConfirmationLink
+from dispatch.confirmations.schemas import DIMENSIONS, ConfirmationIn
+from dispatch.confirmations.tokens import LinkClaims, LinkInvalid, LinkUsed, decode_link, encode_link, expiry, new_jti
 from dispatch.core.errors import FieldError, NotFound, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus
 from dispatch.customers.models import Equipment, Site
 from dispatch.domain.lifecycle import TicketAction, transition
 from dispatch.notifications import customer as customer_notices
+from dispatch.notifications.service import notify
 from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.visits.models import WorkReport
-from technician_api.confirmation.schemas import DIMENSIONS, ConfirmationIn
-from technician_api.confirmation.tokens import (
-    LinkClaims,
-    LinkInvalid,
-    LinkUsed,
-    decode_link,
-    encode_link,
-    expiry,
-    new_jti,
-)
-from technician_api.notify import notify
 
 #: A rating at or below this on any dimension counts as unsatisfied (domain.md: unsatisfied reopens).
 LOW_RATING = 2
@@ -279,7 +271,7 @@ def submit_confirmation(
         customer_notices.return_visit_scheduled(session, ticket, due_at=return_visit_due_at, now=now)
         notify(
             session,
-            settings=settings,
+            settings,
             now=now,
             audience="department_head",
             kind="unsatisfied_confirmation",
