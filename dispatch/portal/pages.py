@@ -39,10 +39,10 @@ from dispatch.portal import auth
 from dispatch.portal import service as svc
 from dispatch.portal.models import TicketPhoto
 from dispatch.portal.tracking import ticket_for_token
+from dispatch.service_reports.pdf import render_report
+from dispatch.service_reports.service import gather_report
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.service import ImpactFacts
-from technician_api.reports.pdf import render_report
-from technician_api.reports.service import gather_report
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 HERE = Path(__file__).resolve().parent

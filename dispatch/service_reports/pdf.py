@@ -37,7 +37,7 @@ from dispatch.core.i18n import format_datetime, normalize, tag
 from dispatch.core.i18n import gettext as _
 from dispatch.core.texts import audit_action, grade_reason, word
 from dispatch.domain.policy import Policy
-from technician_api.reports.service import ReportData
+from dispatch.service_reports.service import ReportData
 
 log = logging.getLogger(__name__)
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
