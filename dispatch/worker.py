@@ -53,7 +53,7 @@ def _load_job_modules() -> None:
         "dispatch.plans.jobs",
         "dispatch.notifications.jobs",
         "device_gateway.jobs",
-        "technician_api.overdue",
+        "dispatch.return_visits.jobs",
     ):
         try:
             importlib.import_module(module)

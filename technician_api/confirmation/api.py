@@ -24,12 +24,12 @@ from dispatch.core.problem import localised
 from dispatch.core.settings import Settings
 from dispatch.customers.models import Customer, Site
 from dispatch.photos.deps import AppStorage
+from dispatch.return_visits.service import list_return_visits
 from dispatch.service_reports.pdf import render_report
 from dispatch.service_reports.service import gather_report
 from dispatch.tickets.models import Ticket
 from technician_api.confirmation import pages
 from technician_api.deps import AppRules, OfficeStaff, ReportReaders
-from technician_api.jobs.return_visits import list_return_visits
 
 router = APIRouter(tags=["confirmation"])
 public_router = APIRouter(tags=["customer"], include_in_schema=True)

@@ -17,22 +17,13 @@ from dispatch.core.errors import DomainError, FieldError, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.texts import word
 from dispatch.photos.deps import AppStorage
+from dispatch.return_visits.schemas import ReturnVisitIn, ReturnVisitLogged, ReturnVisitOut
+from dispatch.return_visits.service import list_return_visits, log_return_visit
 from dispatch.visits.models import JobEvent, Part
 from technician_api.deps import AnyUser, AppRules, OfficeStaff, TechnicianCaller
 from technician_api.jobs import photos as photo_service
 from technician_api.jobs import queries
-from technician_api.jobs.return_visits import list_return_visits, log_return_visit
-from technician_api.jobs.schemas import (
-    EventResult,
-    JobEventIn,
-    JobOut,
-    JobPage,
-    PartOut,
-    PhotoOut,
-    ReturnVisitIn,
-    ReturnVisitLogged,
-    ReturnVisitOut,
-)
+from technician_api.jobs.schemas import EventResult, JobEventIn, JobOut, JobPage, PartOut, PhotoOut
 from technician_api.jobs.service import Actor, apply_event
 
 router = APIRouter(tags=["technician"])

@@ -202,26 +202,3 @@ class PhotoOut(BaseModel):
     content_type: str
     size_bytes: int
     url: str
-
-
-class ReturnVisitIn(_In):
-    outcome: Literal["reached", "unreachable", "complaint"] = "reached"
-    note: str | None = Field(default=None, max_length=4000)
-
-
-class ReturnVisitOut(BaseModel):
-    id: int
-    ticket_id: int
-    reason: str
-    status: str
-    due_at: datetime
-    done_at: datetime | None
-    outcome: str | None
-    note: str | None
-    overdue: bool
-
-
-class ReturnVisitLogged(BaseModel):
-    task: ReturnVisitOut | None
-    ticket_status: str
-    closed: bool

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from dispatch.notifications.models import Notification
+from dispatch.return_visits.jobs import KIND, escalate_overdue_return_visits
 from dispatch.return_visits.models import ReturnVisitTask
-from technician_api.overdue import KIND, escalate_overdue_return_visits
 from tests.factories import BASE_TIME, make_ticket
 
 

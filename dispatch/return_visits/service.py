@@ -14,8 +14,8 @@ from dispatch.core.errors import Conflict, NotFound
 from dispatch.core.types import TicketStatus
 from dispatch.domain.lifecycle import TicketAction, transition
 from dispatch.return_visits.models import ReturnVisitTask
+from dispatch.return_visits.schemas import ReturnVisitIn, ReturnVisitLogged, ReturnVisitOut
 from dispatch.tickets.models import Ticket
-from technician_api.jobs.schemas import ReturnVisitIn, ReturnVisitLogged, ReturnVisitOut
 
 
 def task_out(task: ReturnVisitTask, now: datetime) -> ReturnVisitOut:
