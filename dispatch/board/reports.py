@@ -5,8 +5,6 @@
 - first-response and resolution times by grade (median and 90th percentile, minutes);
 - satisfaction by dimension, importance against performance (from the customers' confirmations);
 - return visits done on time.
-Confirmation and return-visit data come from the technician service's tables (`confirmations`,
-`return_visit_tasks`); where those are not deployed the two reports answer `available: false` with the reason.
 """
 
 from __future__ import annotations
@@ -18,17 +16,19 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import Float, String, and_, case, cast, func, inspect, or_, select, text
+from sqlalchemy import Date, Float, String, Text, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditEntry
 from dispatch.board.api import BoardUser
+from dispatch.confirmations.models import Confirmation
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
 from dispatch.core.deps import AppPolicy, Now, RequestLocale
 from dispatch.core.errors import Unprocessable
 from dispatch.core.i18n import gettext as _
 from dispatch.customers.models import Equipment
+from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket, Visit
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -221,8 +221,38 @@ def report_response_times(
     return _out(format, "response-times", columns, {"from": a, "to": b, "rows": rows})
 
 
-def _has_table(session: Session, table: str) -> bool:
-    return inspect(session.connection()).has_table(table)
+def satisfaction_rows(session: Session, *, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Per rated dimension of the confirmations signed in [start, end): mean rating, its correlation with the
+    customer being satisfied overall, and how many answers."""
+    rating = func.jsonb_each(Confirmation.ratings).table_valued("key", "value", joins_implicitly=True).alias("d")
+    score = cast(cast(rating.c.value, Text), Float)
+    satisfied = case((Confirmation.satisfied, 1.0), else_=0.0)
+    rows = session.execute(
+        select(
+            rating.c.key.label("dimension"),
+            func.avg(score).label("performance"),
+            func.corr(score, satisfied).label("importance"),
+            func.count().label("answers"),
+        )
+        .select_from(Confirmation, rating)
+        .where(
+            Confirmation.signed_at >= start,
+            Confirmation.signed_at < end,
+            func.jsonb_typeof(rating.c.value) == "number",
+        )
+        .group_by(rating.c.key)
+        .order_by(rating.c.key)
+        .limit(50)
+    )
+    return [
+        {
+            "dimension": r.dimension,
+            "importance": None if r.importance is None else round(float(r.importance), 3),
+            "performance": round(float(r.performance), 2),
+            "answers": r.answers,
+        }
+        for r in rows
+    ]
 
 
 SAT_COLUMNS = ["dimension", "importance", "performance", "answers"]
@@ -246,31 +276,7 @@ def report_satisfaction(
     customer being satisfied overall (Pearson correlation, -1..1). Improve first: high importance, low
     performance."""
     a, b = _range(start, end)
-    if not _has_table(session, "confirmations"):
-        body = {
-            "from": a,
-            "to": b,
-            "available": False,
-            "reason": _("report.reason.no-confirmations", locale),
-            "rows": [],
-        }
-        return _out(format, "satisfaction", SAT_COLUMNS, body)
-    sql = text(
-        "SELECT d.key AS dimension, avg(d.value::text::float) AS performance, "
-        "corr(d.value::text::float, CASE WHEN c.satisfied THEN 1.0 ELSE 0.0 END) AS importance, count(*) AS answers "
-        "FROM confirmations c, jsonb_each(c.ratings) AS d "
-        "WHERE c.signed_at >= :a AND c.signed_at < :b AND jsonb_typeof(d.value) = 'number' "
-        "GROUP BY d.key ORDER BY d.key LIMIT 50"
-    )
-    rows = [
-        {
-            "dimension": r.dimension,
-            "importance": None if r.importance is None else round(float(r.importance), 3),
-            "performance": round(float(r.performance), 2),
-            "answers": r.answers,
-        }
-        for r in session.execute(sql, {"a": a, "b": b})
-    ]
+    rows = satisfaction_rows(session, start=a, end=b)
     body = {
         "from": a,
         "to": b,
@@ -284,9 +290,44 @@ def report_satisfaction(
 RV_COLUMNS = ["week", "due", "done", "on_time", "rate"]
 
 
+def return_visit_rows(session: Session, *, start: datetime, end: datetime, now: datetime) -> list[dict[str, Any]]:
+    """Per week the tasks fell due in [start, end), counting those due by `now` and not superseded: how many
+    were due, done, and done by their deadline."""
+    week = func.date_trunc("week", ReturnVisitTask.due_at)
+    on_time = ReturnVisitTask.done_at <= ReturnVisitTask.due_at
+    rows = session.execute(
+        select(
+            cast(week, Date).label("week"),
+            func.count().label("due"),
+            func.count(ReturnVisitTask.done_at).label("done"),
+            func.count().filter(on_time).label("on_time"),
+        )
+        .where(
+            ReturnVisitTask.due_at >= start,
+            ReturnVisitTask.due_at < end,
+            ReturnVisitTask.due_at < now,
+            ReturnVisitTask.status != "superseded",
+        )
+        .group_by(week)
+        .order_by(week)
+        .limit(60)
+    )
+    return [
+        {
+            "week": r.week.isoformat(),
+            "due": r.due,
+            "done": r.done,
+            "on_time": r.on_time,
+            "rate": round(r.on_time / r.due, 4) if r.due else None,
+        }
+        for r in rows
+    ]
+
+
 @router.get("/return-visits", summary="Return visits to the customer done within their deadline", responses=CSV_OR_JSON)
 def report_return_visits(
     session: DbSession,
+    now: Now,
     _who: BoardUser,
     locale: RequestLocale,
     start: From = None,
@@ -296,26 +337,7 @@ def report_return_visits(
     """Return-visit tasks (domain.md: within 2 working days of completion) by the week they fell due, counting
     those due by now: how many were done, and done by their deadline. Superseded tasks are left out."""
     a, b = _range(start, end)
-    if not _has_table(session, "return_visit_tasks"):
-        reason = _("report.reason.no-return-visits", locale)
-        body = {"from": a, "to": b, "available": False, "reason": reason, "rows": []}
-        return _out(format, "return-visits", RV_COLUMNS, body)
-    sql = text(
-        "SELECT date_trunc('week', due_at)::date AS week, count(*) AS due, count(done_at) AS done, "
-        "count(*) FILTER (WHERE done_at <= due_at) AS on_time FROM return_visit_tasks "
-        "WHERE due_at >= :a AND due_at < :b AND due_at < now() AND status <> 'superseded' "
-        "GROUP BY 1 ORDER BY 1 LIMIT 60"
-    )
-    rows = [
-        {
-            "week": r.week.isoformat(),
-            "due": r.due,
-            "done": r.done,
-            "on_time": r.on_time,
-            "rate": round(r.on_time / r.due, 4) if r.due else None,
-        }
-        for r in session.execute(sql, {"a": a, "b": b})
-    ]
+    rows = return_visit_rows(session, start=a, end=b, now=now)
     body = {
         "from": a,
         "to": b,
