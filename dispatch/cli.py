@@ -86,6 +86,17 @@ def gateway(
     main(_settings(), client_id=client_id)
 
 
+# The modules whose periodic jobs the worker runs (each registers its jobs on import). Named here, in the
+# composition root, so that dispatch.worker knows no package outside dispatch (the gateway's liveness job).
+WORKER_JOB_MODULES = (
+    "dispatch.escalation.jobs",
+    "dispatch.plans.jobs",
+    "dispatch.notifications.jobs",
+    "dispatch.return_visits.jobs",
+    "device_gateway.jobs",
+)
+
+
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option(help="Run every job once and exit (for cron or a check).")] = False,
@@ -99,7 +110,7 @@ def worker(
     engine = make_engine(settings.database_url, pool_size=4)
     stop = threading.Event()
     install_signal_handlers(stop)
-    run_worker(settings, make_sessionmaker(engine), stop=stop, once=once)
+    run_worker(settings, make_sessionmaker(engine), job_modules=WORKER_JOB_MODULES, stop=stop, once=once)
 
 
 @db_app.command("upgrade")

@@ -6,10 +6,11 @@ workers may run and a killed worker loses nothing: its uncommitted work is simpl
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import OperationalError
@@ -39,32 +40,20 @@ def register(job: Job) -> Job:
     return job
 
 
-def registered_jobs() -> list[Job]:
-    _load_job_modules()
+def registered_jobs(modules: Sequence[str]) -> list[Job]:
+    """Every registered job, once `modules` are imported (each registers its jobs); `dispatch.cli` names them."""
+    for module in modules:
+        importlib.import_module(module)
     return list(_JOBS)
 
 
-def _load_job_modules() -> None:
-    # Domain packages register their jobs on import; importing here keeps the worker the one entry point.
-    import importlib
-
-    for module in (
-        "dispatch.escalation.jobs",
-        "dispatch.plans.jobs",
-        "dispatch.notifications.jobs",
-        "device_gateway.jobs",
-        "dispatch.return_visits.jobs",
-    ):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            # A package that is not there yet (its parent may be missing too) is skipped; a broken import is not.
-            if exc.name is None or not (module == exc.name or module.startswith(exc.name + ".")):
-                raise
-
-
 def run_worker(
-    settings: Settings, factory: sessionmaker[Session], *, stop: threading.Event | None = None, once: bool = False
+    settings: Settings,
+    factory: sessionmaker[Session],
+    *,
+    job_modules: Sequence[str],
+    stop: threading.Event | None = None,
+    once: bool = False,
 ) -> None:
     """Run the jobs until stopped; a database outage is waited out with backoff, never fatal.
 
@@ -73,7 +62,7 @@ def run_worker(
     due. The jobs already coordinate through the database (SKIP LOCKED, advisory locks), as separate workers do.
     """
     stop = stop or threading.Event()
-    jobs = registered_jobs()
+    jobs = registered_jobs(job_modules)
     log.info("worker started with jobs: %s", ", ".join(j.name for j in jobs) or "(none)")
     if once:
         for job in jobs:

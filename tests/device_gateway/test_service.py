@@ -227,15 +227,16 @@ def test_worker_runs_the_liveness_job(live_db, settings):
     """The worker knows the device-liveness job, and one run opens the unreachable ticket of an offline lift."""
     from sqlalchemy.orm import sessionmaker
 
+    from dispatch.cli import WORKER_JOB_MODULES
     from dispatch.worker import registered_jobs, run_worker
 
-    assert "device_gateway.liveness" in [j.name for j in registered_jobs()]
+    assert "device_gateway.liveness" in [j.name for j in registered_jobs(WORKER_JOB_MODULES)]
     factory = sessionmaker(live_db, expire_on_commit=False)
     with factory() as s:
         lift = make_device(s, equipment_type=EquipmentType.elevator)
         process_batch(s, [Message(f"devices/{lift.device_id}/status", b"offline")], now=NOW)
         s.commit()
-    run_worker(settings, factory, once=True)
+    run_worker(settings, factory, job_modules=WORKER_JOB_MODULES, once=True)
     with factory() as s:
         assert s.scalars(select(DeviceWatch)).one().ticket_id is not None
 

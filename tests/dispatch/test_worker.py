@@ -24,10 +24,12 @@ def test_a_slow_job_does_not_hold_back_the_others(monkeypatch):
         return 0
 
     jobs = [worker.Job("replan", slow, every_seconds=0.1), worker.Job("escalation", fast, every_seconds=0.1)]
-    monkeypatch.setattr(worker, "registered_jobs", lambda: jobs)
+    monkeypatch.setattr(worker, "registered_jobs", lambda _modules: jobs)
     stop = threading.Event()
     settings = Settings(environment="test", worker_poll_seconds=0.1)
-    thread = threading.Thread(target=worker.run_worker, args=(settings, None), kwargs={"stop": stop}, daemon=True)
+    thread = threading.Thread(
+        target=worker.run_worker, args=(settings, None), kwargs={"job_modules": (), "stop": stop}, daemon=True
+    )
     thread.start()
     try:
         assert slow_started.wait(5)
