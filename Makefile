@@ -40,6 +40,7 @@ demo-alarm:
 
 test: provision board
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv

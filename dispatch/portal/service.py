@@ -356,7 +356,7 @@ def submit_complaint(
 ) -> IntakeResult:
     """The same intake as a phone call (channel "web"); photos are stored first and recorded with the ticket.
 
-    `photos` are (id, content type, bytes) already checked by the caller; `store` is a technician_api Storage.
+    `photos` are (id, content type, bytes) already checked by the caller; `store` is the photo store.
     """
     owned = {e.id for e, _s in customer_equipment(session, customer.id)}
     if complaint.equipment_id not in owned:
