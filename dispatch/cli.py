@@ -563,5 +563,27 @@ def portal_link(
     typer.echo(url)
 
 
+@portal_app.command("end-sessions")
+def portal_end_sessions(
+    customer: Annotated[int, typer.Option("--customer", help="The customer's id.", min=1)],
+) -> None:
+    """Sign a customer out of the portal on every browser now (a contact left, a shared device)."""
+    from dispatch.core.clock import utcnow
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.core.errors import DomainError
+    from dispatch.portal.service import end_customer_sessions
+
+    engine = make_engine(_settings().database_url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            ended = end_customer_sessions(session, customer_id=customer, now=utcnow())
+    except DomainError as exc:
+        typer.secho(exc.detail, fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"customer {customer}: {ended} portal session(s) ended")
+
+
 def main() -> None:
     app()

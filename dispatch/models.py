@@ -10,7 +10,7 @@ from dispatch.devices.models import Alarm, AlarmFault, DeadLetter, Device, Devic
 from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.notifications.models import Notification
 from dispatch.plans.models import Plan, ReplanRequest
-from dispatch.portal.models import PortalLoginLink, PortalLoginRequest, TicketPhoto, TrackingLink
+from dispatch.portal.models import PortalLoginLink, PortalLoginRequest, PortalSession, TicketPhoto, TrackingLink
 from dispatch.return_visits.models import ReturnVisitTask
 from dispatch.tickets.models import Ticket, TicketReport, Visit
 from dispatch.users.models import AccountEvent, LoginFailure, RevokedToken, User
@@ -41,6 +41,7 @@ __all__ = [
     "Plan",
     "PortalLoginLink",
     "PortalLoginRequest",
+    "PortalSession",
     "ReplanRequest",
     "ReturnVisitTask",
     "RevokedToken",

@@ -84,11 +84,14 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     sms_gateway_url: str = ""
     sms_gateway_token: SecretStr | None = None
-    # The customer portal: how long a sign-in link and a session last, and how often a link may be asked for.
+    # The customer portal: how long a sign-in link and a session last, and how often a link may be asked for:
+    # per contact from one client address and per address within the window (no limit that one stranger can
+    # fill for someone else's phone), and at most so many unused links out to one contact at a time.
     portal_session_minutes: int = Field(default=7 * 24 * 60, ge=5)
     portal_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    portal_link_requests_per_contact: int = Field(default=3, ge=1)
+    portal_link_requests_per_contact_and_address: int = Field(default=3, ge=1)
     portal_link_requests_per_address: int = Field(default=10, ge=1)
+    portal_links_outstanding_per_contact: int = Field(default=3, ge=1)
     portal_link_window_minutes: int = Field(default=15, ge=1)
     portal_max_photos: int = Field(default=5, ge=0, le=20)
 

@@ -1,8 +1,9 @@
 """The customer's session and CSRF protection for the portal's forms.
 
-Session: an HS256 JWT in an HttpOnly, SameSite=Lax cookie (Secure on https), audience `onsite24:portal`, so
-it can never pass as a staff access token or a confirmation link. It names one customer; every query is
-scoped to that customer.
+Session: a random 192-bit token in an HttpOnly, SameSite=Lax cookie (Secure on https), stored on the server
+only as its SHA-256 (`portal_sessions`), so signing out revokes it there and a replayed cookie opens nothing.
+It is no JWT, so it can never pass as a staff access token or a confirmation link. It names one customer;
+every query is scoped to that customer.
 
 CSRF: double submit. A random `onsite24_csrf` cookie (HttpOnly, SameSite=Strict) and, in every form, an HMAC
 of it under the app's secret; a POST is accepted only when the two agree. SameSite already stops most
@@ -14,15 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
 
-import jwt
 from fastapi import Request, Response
 
 from dispatch.core.settings import Settings
-from dispatch.core.tokens import decode_token
 
-PORTAL_AUDIENCE = "onsite24:portal"
 SESSION_COOKIE = "onsite24_portal"
 CSRF_COOKIE = "onsite24_csrf"
 
@@ -31,36 +28,18 @@ def _key(settings: Settings) -> str:
     return settings.secret_key.get_secret_value()
 
 
-def encode_session(settings: Settings, customer_id: int, now: datetime) -> str:
-    claims = {
-        "aud": PORTAL_AUDIENCE,
-        "sub": str(customer_id),
-        "iat": now,
-        "exp": now + timedelta(minutes=settings.portal_session_minutes),
-        "jti": secrets.token_urlsafe(12),
-    }
-    return jwt.encode(claims, _key(settings), algorithm="HS256")
-
-
-def decode_session(settings: Settings, token: str | None) -> int | None:
-    """The customer id of a genuine, unexpired session cookie; None otherwise."""
-    if not token or len(token) > 2000:
-        return None
-    try:
-        claims = decode_token(token, _key(settings), audience=PORTAL_AUDIENCE, require=("exp", "sub"))
-        return int(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
-        return None
-
-
 def _secure(settings: Settings) -> bool:
     return settings.public_base_url.startswith("https://")
 
 
-def set_session_cookie(response: Response, settings: Settings, customer_id: int, now: datetime) -> None:
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
-        encode_session(settings, customer_id, now),
+        token,
         max_age=settings.portal_session_minutes * 60,
         httponly=True,
         samesite="lax",  # lax: the link in an e-mail or SMS opens the portal signed in

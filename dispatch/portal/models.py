@@ -1,4 +1,4 @@
-"""Portal records: sign-in links and their requests (rate limits), tracking links, customers' complaint photos.
+"""Portal records: sign-in links and their requests (rate limits), sessions, tracking links, complaint photos.
 
 Tokens are never stored: only their SHA-256, so a database dump does not hand out sign-ins or tracking links.
 """
@@ -24,6 +24,25 @@ class PortalLoginLink(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # The keyed hash of the contact it was sent to (None: printed by support): at most a few links are out
+    # per contact at once, so a flood of requests for someone else's phone sends them no more than that.
+    contact_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class PortalSession(Base):
+    """A customer signed in on one browser: the cookie holds a random token, stored here only hashed.
+
+    Signing out revokes the row, so a copied or replayed cookie signs in no more (a JWT alone would keep
+    working for its 7 days)."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
 
 
 class PortalLoginRequest(Base):

@@ -71,8 +71,7 @@ def _settings(request: Request) -> Settings:
 
 
 def _customer(request: Request, session: Session) -> Customer | None:
-    customer_id = auth.decode_session(_settings(request), request.cookies.get(auth.SESSION_COOKIE))
-    return session.get(Customer, customer_id) if customer_id else None
+    return svc.customer_of_session(session, auth.session_token(request), utcnow())
 
 
 def _locale(request: Request, customer: Customer | None = None) -> str:
@@ -230,19 +229,23 @@ async def sign_in_redeem(request: Request, token: str, session: DbSession) -> Re
         return _csrf_failed(request, locale)
     now = utcnow()
     try:
-        customer = await run_in_threadpool(svc.redeem_sign_in, session, token=token, now=now)
+        _customer_in, session_token = await run_in_threadpool(
+            svc.redeem_sign_in, session, settings=_settings(request), token=token, now=now
+        )
     except DomainError as exc:
         return _error_page(request, exc, locale)
     response = RedirectResponse("/portal", status_code=303)
-    auth.set_session_cookie(response, _settings(request), customer.id, now)
+    auth.set_session_cookie(response, _settings(request), session_token)
     return response
 
 
 @router.post("/portal/sign-out")
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, session: DbSession) -> Response:
+    """Ends the session on the server, not only in this browser: the same cookie replayed signs in no more."""
     form = await request.form(max_files=0, max_fields=10)
     if not auth.csrf_ok(request, _settings(request), str(form.get("csrf") or "")):
         return _csrf_failed(request, _locale(request))
+    await run_in_threadpool(svc.end_session, session, auth.session_token(request), utcnow())
     response = _sign_in_redirect()
     auth.clear_session_cookie(response, _settings(request))
     return response

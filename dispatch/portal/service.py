@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal_column, or_, select
+from sqlalchemy import delete, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditEntry
@@ -24,7 +24,7 @@ from dispatch.customers.models import Customer, Equipment, Site
 from dispatch.domain.policy import Policy
 from dispatch.notifications import customer as customer_notices
 from dispatch.notifications.models import Notification
-from dispatch.portal.models import PortalLoginLink, PortalLoginRequest, TicketPhoto
+from dispatch.portal.models import PortalLoginLink, PortalLoginRequest, PortalSession, TicketPhoto
 from dispatch.portal.tokens import new_token, token_hash
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.service import ImpactFacts, IntakeResult, open_complaint
@@ -92,6 +92,7 @@ def issue_sign_in_link(
     now: datetime,
     minutes: int | None = None,
     base_url: str | None = None,
+    contact_hash: str | None = None,
 ) -> str:
     """A one-time sign-in link for the customer (caller commits); the token is stored only hashed."""
     token = new_token()
@@ -100,6 +101,7 @@ def issue_sign_in_link(
             customer_id=customer_id,
             token_hash=token_hash(token),
             expires_at=now + timedelta(minutes=minutes or settings.portal_link_minutes),
+            contact_hash=contact_hash,
         )
     )
     return f"{(base_url or settings.public_base_url).rstrip('/')}/portal/sign-in/{token}"
@@ -127,26 +129,33 @@ def print_sign_in_link(
 def request_sign_in(session: Session, *, settings: Settings, contact: str, client_address: str, now: datetime) -> None:
     """Send a sign-in link to a known phone or e-mail; commits.
 
-    The caller answers the same whether or not the contact is known. Requests are counted per contact and per
-    client address (known or not, so the limit itself reveals nothing); over the limit raises TooManyRequests.
+    The caller answers the same whether or not the contact is known. Limits that hand nobody a lock-out:
+    requests are counted per contact *from one client address* and per client address (known contacts or
+    not, so the limit itself reveals nothing); over either raises TooManyRequests. A flood for someone else's
+    contact from many addresses is not refused, but sends nothing new once a few unused links are out to that
+    contact (`portal_links_outstanding_per_contact`): those links still sign its owner in.
     """
     normalised = normalise_contact(contact)
     if not normalised:
         raise Unprocessable("Give a phone number or an e-mail address.", errors=[FieldError("/contact", "required")])
     hashed = contact_hash(settings, normalised)
+    address = client_address[:64]
     since = now - timedelta(minutes=settings.portal_link_window_minutes)
     recent = select(func.count()).select_from(PortalLoginRequest).where(PortalLoginRequest.requested_at >= since)
-    per_contact = session.scalar(recent.where(PortalLoginRequest.contact_hash == hashed)) or 0
-    per_address = session.scalar(recent.where(PortalLoginRequest.client_address == client_address[:64])) or 0
+    from_here = recent.where(PortalLoginRequest.client_address == address)
+    per_pair = session.scalar(from_here.where(PortalLoginRequest.contact_hash == hashed)) or 0
+    per_address = session.scalar(from_here) or 0
     if (
-        per_contact >= settings.portal_link_requests_per_contact
+        per_pair >= settings.portal_link_requests_per_contact_and_address
         or per_address >= settings.portal_link_requests_per_address
     ):
         raise TooManyRequests("Too many sign-in requests; try again in a few minutes.")
-    session.add(PortalLoginRequest(contact_hash=hashed, client_address=client_address[:64], requested_at=now))
+    session.add(PortalLoginRequest(contact_hash=hashed, client_address=address, requested_at=now))
     channel = "email" if "@" in normalised else "sms"
     for customer in _customers_for_contact(session, normalised):
-        url = issue_sign_in_link(session, settings=settings, customer_id=customer.id, now=now)
+        if _links_out(session, customer.id, hashed, now) >= settings.portal_links_outstanding_per_contact:
+            continue  # enough valid links are on their way to this contact already
+        url = issue_sign_in_link(session, settings=settings, customer_id=customer.id, now=now, contact_hash=hashed)
         customer_notices.queue(
             session,
             kind="sign_in",
@@ -160,8 +169,26 @@ def request_sign_in(session: Session, *, settings: Settings, contact: str, clien
     session.commit()
 
 
-def redeem_sign_in(session: Session, *, token: str, now: datetime) -> Customer:
-    """Use a sign-in link once; commits. Unknown, used and expired links are all simply 'not valid'."""
+def _links_out(session: Session, customer_id: int, hashed_contact: str, now: datetime) -> int:
+    """Unused, unexpired sign-in links sent to this contact for this customer."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(PortalLoginLink)
+            .where(
+                PortalLoginLink.customer_id == customer_id,
+                PortalLoginLink.contact_hash == hashed_contact,
+                PortalLoginLink.used_at.is_(None),
+                PortalLoginLink.expires_at > now,
+            )
+        )
+        or 0
+    )
+
+
+def redeem_sign_in(session: Session, *, settings: Settings, token: str, now: datetime) -> tuple[Customer, str]:
+    """Use a sign-in link once and start a session; commits. Returns the customer and the session's token
+    (for the cookie). Unknown, used and expired links are all simply 'not valid'."""
     if not token or len(token) > 64:
         raise SignInLinkInvalid("This sign-in link is not valid.")
     link = session.scalar(
@@ -172,8 +199,63 @@ def redeem_sign_in(session: Session, *, token: str, now: datetime) -> Customer:
     link.used_at = now
     customer = session.get(Customer, link.customer_id)
     assert customer is not None
+    session_token = new_token()
+    session.add(
+        PortalSession(
+            customer_id=customer.id,
+            token_hash=token_hash(session_token),
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.portal_session_minutes),
+        )
+    )
+    # Sessions past their end are of no use to anyone: they go as new ones start.
+    session.execute(delete(PortalSession).where(PortalSession.expires_at < now - timedelta(days=1)))
     session.commit()
-    return customer
+    return customer, session_token
+
+
+def customer_of_session(session: Session, session_token: str | None, now: datetime) -> Customer | None:
+    """The customer signed in with this cookie: one query, by the token's hash; None when it is unknown,
+    signed out, ended or expired."""
+    if not session_token or len(session_token) > 64:
+        return None
+    return session.scalar(
+        select(Customer)
+        .join(PortalSession, PortalSession.customer_id == Customer.id)
+        .where(
+            PortalSession.token_hash == token_hash(session_token),
+            PortalSession.revoked_at.is_(None),
+            PortalSession.expires_at > now,
+        )
+    )
+
+
+def end_session(session: Session, session_token: str | None, now: datetime) -> None:
+    """Sign out: the cookie's session is revoked on the server (a replayed cookie signs in no more); commits."""
+    if session_token and len(session_token) <= 64:
+        session.execute(
+            update(PortalSession)
+            .where(PortalSession.token_hash == token_hash(session_token), PortalSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    session.commit()
+
+
+def end_customer_sessions(session: Session, *, customer_id: int, now: datetime) -> int:
+    """Sign a customer out on every browser (support: a contact left the company); commits. How many ended."""
+    if session.get(Customer, customer_id) is None:
+        raise NotFound(f"Customer {customer_id} does not exist.")
+    ended = session.execute(
+        update(PortalSession)
+        .where(
+            PortalSession.customer_id == customer_id,
+            PortalSession.revoked_at.is_(None),
+            PortalSession.expires_at > now,
+        )
+        .values(revoked_at=now)
+    ).rowcount
+    session.commit()
+    return int(ended or 0)
 
 
 def check_sign_in_link(session: Session, *, token: str, now: datetime) -> bool:

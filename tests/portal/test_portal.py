@@ -80,7 +80,7 @@ def test_sign_in_request_does_not_reveal_who_is_a_customer_and_is_rate_limited(c
     sent = db_session.scalars(select(Notification).where(Notification.kind == "customer.sign_in")).all()
     assert len(sent) == 1 and sent[0].recipient == "LI@example.com" and "/portal/sign-in/" in sent[0].body
     assert db_session.scalar(select(PortalLoginLink).where(PortalLoginLink.customer_id == account.customer.id))
-    for _ in range(settings.portal_link_requests_per_contact - 1):
+    for _ in range(settings.portal_link_requests_per_contact_and_address - 1):
         client.post("/portal/sign-in", data={"csrf": token, "contact": "li@example.com"})
     limited = client.post("/portal/sign-in", data={"csrf": token, "contact": "li@example.com"})
     assert limited.status_code == 429
