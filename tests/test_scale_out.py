@@ -84,7 +84,7 @@ def test_two_gateways_and_two_workers_open_one_ticket_per_machine_and_fire_each_
     clients = []
     try:
         for log in gw_logs:
-            wait_for(lambda log=log: log.exists() and " subscribed" in log.read_text(), timeout=30, what="gateway")
+            wait_for(lambda log=log: log.exists() and " subscribed" in log.read_text(), timeout=90, what="gateway")
         clients = [device_client(settings, d, p) for d, p in creds]
         t0 = utcnow()
         infos = [

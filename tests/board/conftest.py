@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "board"
 
 
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05, what: str = "") -> Any:
+def wait_for(predicate: Callable[[], Any], *, timeout: float = 60.0, interval: float = 0.05, what: str = "") -> Any:
     """Poll until `predicate()` is truthy; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -86,7 +86,7 @@ def live_server(board_settings: Settings, live_db: Engine) -> Iterator[LiveServe
         except httpx.HTTPError:
             return False
 
-    wait_for(up, timeout=15, what="uvicorn to start")
+    wait_for(up, timeout=60, what="uvicorn to start")
     try:
         yield LiveServer(url=url, settings=board_settings, app=app)
     finally:

@@ -71,7 +71,7 @@ def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
 
 
-def wait_for(check: Callable[[], T], *, timeout: float = 15.0, interval: float = 0.05, what: str = "condition") -> T:
+def wait_for(check: Callable[[], T], *, timeout: float = 60.0, interval: float = 0.05, what: str = "condition") -> T:
     """Poll `check` until it returns something truthy, or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last: T = check()

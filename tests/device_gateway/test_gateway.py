@@ -142,7 +142,7 @@ def test_gateway_killed_mid_stream_loses_nothing_and_duplicates_nothing(settings
     total = 3000
     clients = [device_client(settings, d, p) for d, p in creds]
     try:
-        wait_for(lambda: _subscriptions(log) == 1, timeout=20, what="gateway subscribed")
+        wait_for(lambda: _subscriptions(log) == 1, timeout=60, what="gateway subscribed")
         t0 = utcnow()
         done = threading.Event()
 

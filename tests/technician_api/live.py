@@ -17,7 +17,7 @@ from tests.harness.net import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_until(check: Callable[[], bool], *, timeout: float = 20.0, interval: float = 0.02, what: str = "") -> None:
+def wait_until(check: Callable[[], bool], *, timeout: float = 60.0, interval: float = 0.02, what: str = "") -> None:
     """Poll `check` until it is true or the deadline passes (never a bare sleep)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -74,7 +74,7 @@ def start_api(database_url: str, upload_dir: Path, *, port: int | None = None) -
         except httpx.HTTPError:
             return False
 
-    wait_until(up, timeout=30, what="the API to start")
+    wait_until(up, timeout=120, what="the API to start")
     return api
 
 
