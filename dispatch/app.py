@@ -22,6 +22,7 @@ from dispatch.core.openapi import install_problem_openapi
 from dispatch.core.policy import policy_for
 from dispatch.core.problem import install_problem_handlers
 from dispatch.core.settings import Settings
+from dispatch.customers.api import router as registry_router
 from dispatch.escalation.api import router as escalation_router
 from dispatch.notifications.api import router as notifications_router
 from dispatch.plans.api import router as plans_router
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(workforce_router, prefix=API_PREFIX)
     app.include_router(tickets_router, prefix=API_PREFIX)
+    app.include_router(registry_router, prefix=API_PREFIX)
     app.include_router(escalation_router, prefix=API_PREFIX)
     app.include_router(notifications_router, prefix=API_PREFIX)
     app.include_router(plans_router, prefix=API_PREFIX)

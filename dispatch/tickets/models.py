@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, func, text
@@ -11,6 +11,7 @@ from dispatch.core.db import Base
 from dispatch.core.types import (
     Category,
     Channel,
+    EquipmentType,
     Grade,
     Nature,
     TicketStatus,
@@ -39,6 +40,10 @@ class Ticket(Base):
     # An equipment reported by serial that is not in the registry is recorded as such, not refused.
     reported_serial: Mapped[str | None] = mapped_column(String(100))
     reported_model: Mapped[str | None] = mapped_column(String(100))
+    reported_manufacture_date: Mapped[date | None]
+    reported_equipment_type: Mapped[EquipmentType | None] = mapped_column(
+        enum_column_type(EquipmentType, "ticket_reported_equipment_type")
+    )
     category: Mapped[Category] = mapped_column(enum_column_type(Category, "ticket_category"))
     nature: Mapped[Nature] = mapped_column(enum_column_type(Nature, "ticket_nature"), default=Nature.effective)
     # The four intake questions (domain.md "Intake"): what, what problem (symptom/where/condition), impact, request.
@@ -121,6 +126,9 @@ class Visit(Base):
     # A dispatcher who drops the visit at a time on the board: it may not start before then (with `pinned`).
     pinned_start_at: Mapped[datetime | None]
     service_minutes: Mapped[int] = mapped_column(default=90)
+    # The arrival the technician reported ("cannot make the promised time", new ETA): the re-plan never plans the
+    # visit earlier than this, until the technician or a dispatcher changes it.
+    earliest_arrival_at: Mapped[datetime | None]
     planned_departure_at: Mapped[datetime | None]
     planned_arrival_at: Mapped[datetime | None]
     planned_start_at: Mapped[datetime | None]
