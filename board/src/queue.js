@@ -64,13 +64,15 @@ export function createQueue({ onOpen, firstPages }) {
   function resetAndLoad() { GRADES.forEach((g) => (offsets[g] = 0)); load(); }
 
   function row(t) {
+    // The countdown is the ticket's next clock, as GET /tickets says (on-site, or the department notice, …).
+    const next = t.next_clock;
     const li = h("li", {
-      class: "ticket", tabindex: "0", dataset: { id: t.id, due: t.due_on_site_at, grade: t.grade },
+      class: "ticket", tabindex: "0", dataset: { id: t.id, due: next ? next.due_at : "", clock: next ? next.name : "", grade: t.grade },
       title: reasonsText(t.grade_reasons),
       onclick: () => onOpen(t),
       onkeydown: (e) => { if (e.key === "Enter") onOpen(t); },
     },
-      h("span", { class: "cd", "aria-label": tr("board.queue.time-left") }, countdown(t.due_on_site_at).text),
+      h("span", { class: "cd", "aria-label": tr("board.queue.time-left") }, ""),
       h("span", { class: "who" },
         h("strong", {}, `#${t.id} `, t.customer ? t.customer.name : t.reporter_name || tr("board.queue.unknown-customer")),
         h("small", {}, t.site ? [t.site.name, t.site.region].filter(Boolean).join(" · ") : tr("board.queue.no-site"))),
@@ -88,8 +90,16 @@ export function createQueue({ onOpen, firstPages }) {
   }
 
   function paintRow(li) {
+    const cd = li.querySelector(".cd");
+    if (!li.dataset.due) { // every clock met (the technician is on site): nothing counts down
+      cd.textContent = tr("board.clocks.all-met");
+      li.classList.remove("breached", "soon");
+      return;
+    }
     const c = countdown(li.dataset.due);
-    li.querySelector(".cd").textContent = c.text;
+    const name = li.dataset.clock;
+    cd.textContent = name && name !== "on_site" ? `${word("clock", name)} ${c.text}` : c.text;
+    cd.title = word("clock", name);
     li.classList.toggle("breached", c.seconds < 0);
     li.classList.toggle("soon", c.seconds >= 0 && c.seconds < 3600);
   }

@@ -200,6 +200,28 @@ function confirmationBlock(id, c) {
     c.comment ? h("p", { class: "muted" }, c.comment) : "", pdf);
 }
 
+// The ticket's clocks: due, met when and by whom; the ones a person completes get a "done" action with a note.
+function clocksBlock(t, { onDone }) {
+  const rows = (t.clocks || []).map((c) => {
+    const state = c.done_at
+      ? tr(c.breached ? "board.clocks.done-late" : "board.clocks.done", { at: when(c.done_at), who: c.done_by || "" })
+      : c.breached ? tr("board.clocks.overdue") : tr("board.clocks.pending");
+    const note = h("input", { type: "text", class: "clock-note", "aria-label": tr("board.clocks.note"), placeholder: tr("board.clocks.note") });
+    const action = c.completable ? h("form", { class: "clock-done", dataset: { clock: c.name }, onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await api(`/tickets/${t.id}/clocks/${c.name}/complete`, { method: "POST", body: { note: note.value.trim() || null } });
+        toast(tr("board.clocks.completed", { clock: word("clock", c.name), ticket: t.id }));
+        onDone();
+      } catch (err) { toast(err.message, "error"); }
+    } }, note, h("button", { type: "submit" }, tr("board.clocks.mark-done"))) : "";
+    return h("li", { class: `clock${c.breached ? " breached" : ""}${c.done_at ? " met" : ""}`, dataset: { clock: c.name } },
+      h("strong", {}, word("clock", c.name)), " ", h("small", {}, tr("board.clocks.due", { due: when(c.due_at) })), " ",
+      h("span", { class: "clock-state" }, state), c.note ? h("small", { class: "muted" }, ` — ${c.note}`) : "", action);
+  });
+  return h("section", { class: "clocks", id: "clocks" }, h("h3", {}, tr("board.clocks.title")), h("ul", {}, ...rows));
+}
+
 // The ticket drawer: summary, grade reasons, regrade, and the full timeline (audit, alarms, events, confirmation).
 export function createDrawer({ onChanged }) {
   const panel = h("aside", { class: "drawer", id: "drawer", "aria-label": "Ticket", hidden: true, tabindex: "-1" });
@@ -242,6 +264,7 @@ export function createDrawer({ onChanged }) {
         h("dt", {}, tr("board.drawer.due")), h("dd", {}, when(t.due_on_site_at)),
         h("dt", {}, tr("board.gantt.technician")), h("dd", {}, t.technician ? `${t.technician.name}${t.eta ? `, ${tr("board.move.eta", { eta: when(t.eta) })}` : ""}` : tr("board.unassigned")),
         h("dt", {}, tr("board.drawer.alarms")), h("dd", {}, String(t.alarm_count ?? 0))) : h("p", {}, tr("board.drawer.unavailable")),
+      t ? clocksBlock(t, { onDone: () => { onChanged(); open(id); } }) : "",
       regrade,
       confirmationBlock(id, confirmation?.confirmation),
       h("h3", {}, tr("board.drawer.timeline")),

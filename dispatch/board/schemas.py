@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dispatch.core.types import Category, Channel, DepotKind, Grade, Nature, TicketStatus, VisitStatus
+from dispatch.tickets.schemas import NextClockOut
 
 
 class Ref(BaseModel):
@@ -31,13 +32,6 @@ class EquipmentRef(BaseModel):
     serial_number: str
 
 
-class NextClock(BaseModel):
-    name: str
-    due_at: datetime
-    seconds_left: int
-    breached: bool
-
-
 class QueueItem(BaseModel):
     id: int
     status: TicketStatus
@@ -53,7 +47,7 @@ class QueueItem(BaseModel):
     reported_at: datetime
     due_on_site_at: datetime
     deadlines: dict[str, Any]
-    next_clock: NextClock
+    next_clock: NextClockOut | None = Field(description="The earliest clock still to meet (as GET /tickets says)")
     at_risk: bool
     eta: datetime | None
     technician: Ref | None

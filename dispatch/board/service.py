@@ -18,6 +18,7 @@ from dispatch.core.types import OPEN_TICKET_STATUSES, Grade, TicketStatus, Visit
 from dispatch.customers.models import Customer, Equipment, Site
 from dispatch.devices.models import Alarm
 from dispatch.tickets.models import Ticket, Visit
+from dispatch.tickets.views import department_notice_at, next_clock_out
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
 
 ACTIVE_VISIT = (
@@ -110,6 +111,7 @@ _QUEUE_COLUMNS = (
     Ticket.deadlines,
     Ticket.at_risk,
     Ticket.on_site_at,
+    Ticket.closed_at,
     Ticket.related_ticket_id,
 )
 
@@ -136,6 +138,7 @@ def _queue_rows(session: Session, ids: Any, *, now: datetime, limit: int, offset
         Technician.id.label("technician_id"),
         Technician.name.label("technician_name"),
         alarms.label("alarm_count"),
+        department_notice_at().label("department_notified_at"),
     ]
     order = (GRADE_ORDER, Ticket.due_on_site_at, Ticket.id)
     # Choose the page's ids first (cheap: index columns only), then fetch details for just those rows.
@@ -161,7 +164,6 @@ def _queue_rows(session: Session, ids: Any, *, now: datetime, limit: int, offset
 
 
 def _item(r: Any, now: datetime) -> dict[str, Any]:
-    seconds_left = int((r.due_on_site_at - now).total_seconds())
     return {
         "id": r.id,
         "status": r.status,
@@ -197,12 +199,15 @@ def _item(r: Any, now: datetime) -> dict[str, Any]:
         "reported_at": r.reported_at,
         "due_on_site_at": r.due_on_site_at,
         "deadlines": r.deadlines or {},
-        "next_clock": {
-            "name": "on_site",
-            "due_at": r.due_on_site_at,
-            "seconds_left": seconds_left,
-            "breached": seconds_left < 0 and r.on_site_at is None,
-        },
+        "next_clock": next_clock_out(
+            status=r.status,
+            due_on_site_at=r.due_on_site_at,
+            on_site_at=r.on_site_at,
+            closed_at=r.closed_at,
+            deadlines=r.deadlines,
+            now=now,
+            department_notified_at=r.department_notified_at,
+        ),
         "at_risk": bool(r.at_risk or (r.eta is not None and r.eta > r.due_on_site_at)),
         "eta": r.eta,
         "technician": {"id": r.technician_id, "name": r.technician_name} if r.technician_id is not None else None,

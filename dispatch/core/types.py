@@ -73,6 +73,9 @@ OPEN_TICKET_STATUSES = frozenset(
     }
 )
 
+#: A ticket in one of these is finished: no clock is pending and no escalation needs a person.
+FINISHED_TICKET_STATUSES = frozenset({TicketStatus.closed, TicketStatus.cancelled, TicketStatus.invalid})
+
 
 class VisitStatus(StrEnum):
     planned = "planned"

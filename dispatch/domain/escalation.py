@@ -23,7 +23,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -34,6 +34,9 @@ from dispatch.domain.policy import Grade, Policy
 StepKind = Literal["notify", "report_due"]
 
 PRE_BREACH_PREFIX = "pre_breach@"
+OVERDUE_CLOCK_PREFIX = "clock:"
+#: The audience whose notice meets the "department notified" clock (3 min / 12 h).
+DEPARTMENT_AUDIENCE = "department"
 
 
 @dataclass(frozen=True)
@@ -147,3 +150,59 @@ def pre_breach_step(
     if key in fired_keys or not at_risk(eta, on_site_due_at, now, timedelta(minutes=rule.margin_minutes)):
         return None
     return Step(key, timedelta(0), rule.audience, "notify", rule.message)
+
+
+def overdue_clock_key(name: str, due_at: datetime) -> str:
+    """Fired-key of an overdue-clock step, once per clock and due time (a reopened job's new clock warns again)."""
+    return f"{OVERDUE_CLOCK_PREFIX}{name}@" + due_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def overdue_clock_steps(
+    clocks: Mapping[str, datetime | None],
+    started_at: datetime,
+    now: datetime,
+    policy: Policy,
+    fired_keys: Collection[str] = (),
+) -> list[Step]:
+    """Steps to fire now for clocks the policy escalates (`escalation.overdue_clocks`) that are due and undone.
+
+    `clocks` are the ticket's pending clocks (`sla.pending_clocks`: met ones None). Each step fires once per
+    clock and due time; its `after` is measured from `started_at` so `Step.due_at` is the clock's due time.
+    """
+    require_aware(now, "now")
+    steps = []
+    for name, rule in policy.escalation.overdue_clocks.items():
+        due = clocks.get(name)
+        if due is None or due > now:
+            continue
+        key = overdue_clock_key(name, due)
+        if key not in fired_keys:
+            steps.append(Step(key, due - started_at, rule.audience, "notify", rule.message))
+    return steps
+
+
+def overdue_clock_next_at(
+    clocks: Mapping[str, datetime | None], policy: Policy, fired_keys: Collection[str] = ()
+) -> datetime | None:
+    """When the next escalated clock falls due undone (for the worker's schedule), or None."""
+    pending = [
+        due
+        for name in policy.escalation.overdue_clocks
+        if (due := clocks.get(name)) is not None and overdue_clock_key(name, due) not in fired_keys
+    ]
+    return min(pending, default=None)
+
+
+def routine_keys(ladder: Sequence[Step]) -> set[str]:
+    """The ladder's routine first notice to the department (it meets the "department notified" clock)."""
+    return {s.key for s in ladder if s.audience == DEPARTMENT_AUDIENCE and s.after == timedelta(0)}
+
+
+def needs_person(fired_keys: Collection[str], ladder: Sequence[Step], *, urgent: bool) -> bool:
+    """Whether a ticket's fired escalation needs a person to take it up: for an urgent matter (major, or an
+    emergency: `sla.is_urgent`) from its first notice; otherwise only beyond the routine first notice to the
+    department, which is how every ordinary ticket starts."""
+    if urgent:
+        return bool(fired_keys)
+    routine = routine_keys(ladder)
+    return any(k not in routine for k in fired_keys)

@@ -311,11 +311,20 @@ class PreBreachPolicy(_Model):
     message: str = Field(min_length=1)
 
 
+class OverdueClockPolicy(_Model):
+    """Who is told when a handling clock that a person completes (report back, …) falls due undone."""
+
+    audience: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+
+
 class EscalationPolicy(_Model):
-    """Escalation ladders per grade and the pre-breach rule (domain.md "Handling clocks and escalation")."""
+    """Escalation ladders per grade, the pre-breach rule, and the overdue-clock rules (domain.md "Handling clocks
+    and escalation")."""
 
     ladders: dict[Grade, tuple[LadderStepPolicy, ...]]
     pre_breach: PreBreachPolicy
+    overdue_clocks: dict[str, OverdueClockPolicy] = Field(default_factory=dict)
 
     @field_validator("ladders")
     @classmethod

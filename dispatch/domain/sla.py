@@ -119,6 +119,44 @@ def cannot_meet_notice_due_at(detected_at: datetime, policy: Policy) -> datetime
     return (detected_at + timedelta(hours=policy.clocks.cannot_meet_notice_hours)).astimezone(UTC)
 
 
+#: Clocks a person completes by an action on the ticket (who, when, note): the department's report back, telling
+#: the first responder, and the follow-up verification of a major matter (domain.md "Handling clocks").
+COMPLETABLE_CLOCKS = ("report_back", "first_responder", "follow_up_verification")
+DUE_SUFFIX = "_due_at"
+DONE_SUFFIX = "_done_at"
+
+
+def pending_clocks(
+    *,
+    due_on_site_at: datetime,
+    on_site_at: datetime | None,
+    closed: bool,
+    deadlines: Mapping[str, str | None] | None,
+    met: Mapping[str, datetime | None] | None = None,
+) -> dict[str, datetime | None]:
+    """Every clock of a ticket, with None for the ones met (or not applicable): the one definition that every
+    surface (the tickets API, the board's queue, the escalation worker) reads `next_clock` from.
+
+    `on_site` is met by the first arrival; a clock stored in `deadlines` as `<name>_due_at` is met when
+    `<name>_done_at` is set (the department notified, the customer told of a late arrival, report back, …).
+    Keys without the `_due_at` suffix (`completed_at`, `cannot_meet_reported_at`) are facts, not clocks. `met`
+    gives when clocks were met that are recorded elsewhere (`department_notify`: when the department's notice
+    fired). A closed (or cancelled, invalid) ticket has no pending clock.
+    """
+    if closed:
+        return {}
+    stored = deadlines or {}
+    clocks: dict[str, datetime | None] = {"on_site": due_on_site_at if on_site_at is None else None}
+    for key, value in stored.items():
+        if not key.endswith(DUE_SUFFIX) or not value:
+            continue
+        name = key.removesuffix(DUE_SUFFIX)
+        due = datetime.fromisoformat(value)
+        require_aware(due, key)
+        clocks[name] = None if stored.get(name + DONE_SUFFIX) or (met or {}).get(name) else due
+    return clocks
+
+
 def next_clock(clocks: Mapping[str, datetime | None], now: datetime) -> NextClock | None:
     """The earliest clock still to meet; `None` values are met or not applicable and are skipped.
 

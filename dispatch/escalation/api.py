@@ -11,7 +11,7 @@ from dispatch.core import texts
 from dispatch.core.auth import Principal, require_roles
 from dispatch.core.db import DbSession
 from dispatch.core.deps import AppPolicy, DbId, Now, RequestLocale
-from dispatch.core.types import Grade, Role, TicketStatus
+from dispatch.core.types import FINISHED_TICKET_STATUSES, Grade, Role, TicketStatus
 from dispatch.escalation import service
 from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.tickets.models import Ticket
@@ -74,7 +74,7 @@ def _views(  # type: ignore[no-untyped-def]
             started_at=state.started_at,
             acknowledged_at=state.acknowledged_at,
             resolved_at=state.resolved_at,
-            next_check_at=state.next_check_at,
+            next_check_at=None if t.status in FINISHED_TICKET_STATUSES else state.next_check_at,
             fired=fired.get(t.id, []),
         )
         for state, t in rows
@@ -85,7 +85,15 @@ def _views(  # type: ignore[no-untyped-def]
 def list_escalations(
     session: DbSession,
     _who: Dispatcher,
-    open_only: Annotated[bool, Query(alias="open", description="Only fired and unacknowledged")] = True,
+    policy: AppPolicy,
+    open_only: Annotated[
+        bool,
+        Query(
+            alias="open",
+            description="Only what needs a person: an unacknowledged escalation beyond the routine department "
+            "notice on an open ticket, or an overdue handling clock still undone; never a finished ticket",
+        ),
+    ] = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     *,
@@ -97,8 +105,8 @@ def list_escalations(
         .where(TicketEscalation.fired_keys != [])
     )
     if open_only:
-        query = query.where(TicketEscalation.acknowledged_at.is_(None), TicketEscalation.resolved_at.is_(None))
-    rows = session.execute(query.order_by(Ticket.due_on_site_at).limit(limit).offset(offset)).all()
+        query = query.where(service.needs_person_clause(policy))
+    rows = session.execute(query.order_by(Ticket.due_on_site_at, Ticket.id).limit(limit).offset(offset)).all()
     return _views(session, list(rows), locale)
 
 

@@ -13,14 +13,15 @@ import os
 import socket
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.audit.service import record_event
 from dispatch.core.errors import Conflict, NotFound
 from dispatch.core.policy import policy_for
 from dispatch.core.settings import Settings
-from dispatch.core.types import OPEN_TICKET_STATUSES, TicketStatus
+from dispatch.core.types import FINISHED_TICKET_STATUSES, OPEN_TICKET_STATUSES, Category, Grade, TicketStatus
 from dispatch.domain import escalation as ladder_rules
 from dispatch.domain.policy import Grade as PolicyGrade
 from dispatch.domain.policy import Policy
@@ -28,6 +29,7 @@ from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.notifications import customer as customer_notices
 from dispatch.notifications.service import notify
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.views import clocks_of
 
 log = logging.getLogger("onsite24.escalation")
 
@@ -45,9 +47,26 @@ def _ladder(ticket: Ticket, policy: Policy) -> tuple[ladder_rules.Step, ...]:
     return ladder_rules.ladder_for(PolicyGrade(ticket.grade.value), policy)
 
 
+def _clocks(ticket: Ticket) -> dict[str, datetime | None]:
+    return clocks_of(
+        status=ticket.status,
+        due_on_site_at=ticket.due_on_site_at,
+        on_site_at=ticket.on_site_at,
+        closed_at=ticket.closed_at,
+        deadlines=ticket.deadlines,
+    )
+
+
 def schedule_next_check(state: TicketEscalation, ticket: Ticket, policy: Policy, now: datetime) -> None:
-    """When a worker must look again: the next ladder step, or the pre-breach point while not on site."""
+    """When a worker must look again: the next ladder step, the pre-breach point while not on site, or the due
+    time of a handling clock (report back, …) that is escalated when it falls due undone."""
+    if ticket.status in FINISHED_TICKET_STATUSES or ticket.closed_at is not None:
+        state.next_check_at = None  # a finished ticket needs nobody
+        return
     candidates = []
+    clock_at = ladder_rules.overdue_clock_next_at(_clocks(ticket), policy, state.fired_keys)
+    if clock_at is not None:
+        candidates.append(clock_at)
     step_at = ladder_rules.next_step_at(
         _ladder(ticket, policy), state.started_at, now, state.acknowledged_at, state.fired_keys, state.resolved_at
     )
@@ -61,6 +80,40 @@ def schedule_next_check(state: TicketEscalation, ticket: Ticket, policy: Policy,
                 check = now
             candidates.append(check)
     state.next_check_at = min(candidates) if candidates else None
+
+
+def needs_person_clause(policy: Policy) -> ColumnElement[bool]:
+    """SQL for "this escalation needs a person" (the open list and the board's badge), as
+    `ladder_rules.needs_person` says: an unacknowledged escalation of an open urgent ticket (major or emergency),
+    or beyond the routine first notice to the department for the others; or a fired overdue-clock step whose
+    clock is still undone. A finished ticket never."""
+    routine = sorted({k for grade in PolicyGrade for k in ladder_rules.routine_keys(_grade_ladder(grade, policy))})
+    fired = func.array_to_string(TicketEscalation.fired_keys, " ")
+    undone_clocks = [
+        and_(
+            fired.like(f"%{ladder_rules.OVERDUE_CLOCK_PREFIX}{name}@%"),
+            ~Ticket.deadlines.has_key(f"{name}_done_at"),
+        )
+        for name in policy.escalation.overdue_clocks
+    ]
+    beyond_routine = and_(
+        TicketEscalation.acknowledged_at.is_(None),
+        Ticket.status.in_(OPEN_TICKET_STATUSES),
+        or_(
+            Ticket.grade == Grade.major,
+            Ticket.category == Category.emergency,
+            ~TicketEscalation.fired_keys.contained_by(cast(routine, ARRAY(String(80)))),
+        ),
+    )
+    return and_(
+        Ticket.status.not_in(FINISHED_TICKET_STATUSES),
+        Ticket.closed_at.is_(None),
+        or_(beyond_routine, *undone_clocks),
+    )
+
+
+def _grade_ladder(grade: PolicyGrade, policy: Policy) -> tuple[ladder_rules.Step, ...]:
+    return ladder_rules.ladder_for(grade, policy)
 
 
 def start_ladder(session: Session, ticket: Ticket, policy: Policy, now: datetime) -> TicketEscalation:
@@ -180,6 +233,11 @@ def run_due_escalations(
                     steps.append(pre)
                     if ticket.eta_at is None:
                         customer_notices.unplanned_late(session, ticket, now=now)
+            for overdue in ladder_rules.overdue_clock_steps(
+                _clocks(ticket), state.started_at, now, policy, state.fired_keys
+            ):
+                _fire(session, settings, ticket, state, overdue, now, worker)
+                steps.append(overdue)
             schedule_next_check(state, ticket, policy, now)
             session.commit()
             fired += len(steps)

@@ -11,7 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 class ReturnVisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    outcome: Literal["reached", "unreachable", "complaint"] = "reached"
+    # Required: a call logged without saying how it went would close the ticket as if the customer was reached.
+    outcome: Literal["reached", "unreachable", "complaint"] = Field(
+        description="reached: the customer was spoken to; unreachable: try again; complaint: a new complaint"
+    )
     note: str | None = Field(default=None, max_length=4000)
 
 

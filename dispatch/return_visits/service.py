@@ -70,6 +70,8 @@ def log_return_visit(
     task.done_by_user_id = principal.user_id
     task.outcome = call.outcome
     task.note = call.note
+    if call.outcome != "unreachable":  # the customer was spoken to: the return-visit clock is met
+        ticket.deadlines = {**(ticket.deadlines or {}), "return_visit_done_at": now.isoformat()}
     refused = session.scalar(
         select(ConfirmationLink.jti).where(
             ConfirmationLink.ticket_id == ticket_id, ConfirmationLink.refused_at.is_not(None)

@@ -4,7 +4,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import func, select
 
 from dispatch.audit.models import AuditEntry
@@ -20,6 +20,7 @@ from dispatch.escalation.models import EscalationEvent
 from dispatch.tickets import service
 from dispatch.tickets.models import Ticket, TicketReport
 from dispatch.tickets.schemas import (
+    ClockCompleteIn,
     ComplaintIn,
     ComplaintOut,
     IntakeOut,
@@ -66,6 +67,8 @@ def create_complaint(
         equipment_id=body.equipment_id,
         serial_number=body.equipment.serial_number if body.equipment else None,
         model=body.equipment.model if body.equipment else None,
+        manufacture_date=body.equipment.manufacture_date if body.equipment else None,
+        equipment_type=body.equipment.equipment_type if body.equipment else None,
         site_id=body.site_id,
         reporter_name=body.reporter_name,
         reporter_phone=body.reporter_phone,
@@ -202,6 +205,36 @@ def cancel(
         policy=policy,
         ticket_id=ticket_id,
         reason=body.reason,
+        actor=who.actor,
+        actor_user_id=who.user_id,
+        now=now,
+    )
+    return ticket_views(session, [ticket], now, locale=locale, policy=policy)[0]
+
+
+@router.post(
+    "/tickets/{ticket_id}/clocks/{clock}/complete",
+    response_model=TicketOut,
+    summary="Complete a handling clock: report back, first responder told, follow-up verification",
+)
+def complete_clock(
+    ticket_id: DbId,
+    clock: Annotated[str, Path(max_length=40, description="report_back, first_responder or follow_up_verification")],
+    body: ClockCompleteIn,
+    session: DbSession,
+    policy: AppPolicy,
+    now: Now,
+    who: OfficeStaff,
+    locale: RequestLocale,
+) -> TicketOut:
+    """Records who met the clock and when, with a note, on the ticket and its timeline; the clock's escalation
+    stops. 409 when the clock is not running yet (the job is not completed) or is already done."""
+    ticket = service.complete_clock(
+        session,
+        policy=policy,
+        ticket_id=ticket_id,
+        clock=clock,
+        note=body.note,
         actor=who.actor,
         actor_user_id=who.user_id,
         now=now,

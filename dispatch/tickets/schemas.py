@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -19,9 +19,14 @@ class CustomerRef(BaseModel):
 
 
 class EquipmentRef(BaseModel):
+    """Intake question 1, what has the problem: model, serial number, manufacture date (and, for a machine the
+    registry does not know yet, its type, so the grading rules and the skill match can use it)."""
+
     model_config = _STRICT
     serial_number: str = Field(min_length=1, max_length=100)
     model: str | None = Field(default=None, max_length=100)
+    manufacture_date: date | None = Field(default=None, description="When it left the factory")
+    equipment_type: EquipmentType | None = Field(default=None, description="For a machine not in the registry")
 
 
 class Impact(BaseModel):
@@ -59,8 +64,17 @@ class ComplaintIn(BaseModel):
 
     @model_validator(mode="after")
     def _who_and_what(self) -> ComplaintIn:
-        if self.customer_id is None and self.customer is None and self.equipment_id is None:
-            raise ValueError("give customer_id, customer {name, phone}, or an equipment_id whose owner is known")
+        if (
+            self.customer_id is None
+            and self.customer is None
+            and self.equipment_id is None
+            and self.equipment is None
+            and self.site_id is None
+        ):
+            raise ValueError(
+                "give customer_id, customer {name, phone}, or the equipment (equipment_id or its serial number) "
+                "or site_id whose owner is known"
+            )
         if self.equipment_id is not None and self.equipment is not None:
             raise ValueError("give equipment_id or equipment {serial_number, model}, not both")
         return self
@@ -77,6 +91,23 @@ class NextClockOut(BaseModel):
     due_at: datetime
     seconds_left: int
     breached: bool
+
+
+class ClockOut(BaseModel):
+    """One handling clock of the ticket: when it is due, and when and by whom it was met."""
+
+    name: str = Field(description="on_site, department_notify, report_back, first_responder, …")
+    due_at: datetime
+    done_at: datetime | None
+    done_by: str | None = Field(description="Who completed it (a person's name), when a person did")
+    note: str | None
+    breached: bool = Field(description="Met late, or still undone past its due time")
+    completable: bool = Field(description="A person completes it: POST /tickets/{id}/clocks/{name}/complete")
+
+
+class ClockCompleteIn(BaseModel):
+    model_config = _STRICT
+    note: str | None = Field(default=None, max_length=2000, description="What was reported, to whom")
 
 
 class PartyOut(BaseModel):
@@ -98,6 +129,7 @@ class EquipmentOut(BaseModel):
     equipment_type: EquipmentType
     model: str
     serial_number: str
+    manufacture_date: date | None = None
 
 
 class TicketOut(BaseModel):
@@ -115,6 +147,9 @@ class TicketOut(BaseModel):
     impact: dict[str, Any]
     special_request: str | None
     reported_serial: str | None
+    reported_model: str | None = None
+    reported_manufacture_date: date | None = None
+    reported_equipment_type: EquipmentType | None = None
     customer: PartyOut | None
     site: SiteOut | None
     equipment: EquipmentOut | None
@@ -122,6 +157,7 @@ class TicketOut(BaseModel):
     due_on_site_at: datetime
     deadlines: dict[str, datetime | None]
     next_clock: NextClockOut | None
+    clocks: list[ClockOut] = Field(default_factory=list)
     at_risk: bool
     eta: datetime | None
     technician: PartyOut | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.audit.service import apply_transition, record_event, record_opening
 from dispatch.core import i18n
-from dispatch.core.errors import FieldError, NotFound, Unprocessable
+from dispatch.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from dispatch.core.texts import word
 from dispatch.core.types import (
     OPEN_TICKET_STATUSES,
@@ -230,6 +230,8 @@ def open_complaint(
     equipment_id: int | None = None,
     serial_number: str | None = None,
     model: str | None = None,
+    manufacture_date: date | None = None,
+    equipment_type: EquipmentType | None = None,
     site_id: int | None = None,
     reporter_name: str | None = None,
     reporter_phone: str | None = None,
@@ -269,12 +271,16 @@ def open_complaint(
                 params={"site_id": site_id},
             )
     if customer_id is None and customer_name is None and site is not None:
-        customer_id = site.customer_id
+        customer_id = site.customer_id  # the owner follows from where the machine stands (docs/dispatching.md)
+    if unit is not None and manufacture_date is not None and unit.manufacture_date is None:
+        unit.manufacture_date = manufacture_date  # the registry learns it from the caller
     customer = _resolve_customer(session, customer_id, customer_name, customer_phone)
     prior_count, prior_days = _prior_general(session, unit, reported_at, policy)
     facts = grading.ComplaintFacts(
         category=PolicyCategory(category.value),
-        equipment_type=unit.equipment_type.value if unit is not None else None,
+        equipment_type=unit.equipment_type.value
+        if unit is not None
+        else (equipment_type.value if equipment_type is not None else None),
         injury=impact.injury,
         people_trapped=impact.people_trapped,
         safety_risk=impact.safety_risk,
@@ -355,6 +361,8 @@ def open_complaint(
         reporter_phone=report.reporter_phone,
         reported_serial=serial_number if unit is None else None,
         reported_model=model if unit is None else None,
+        reported_manufacture_date=manufacture_date if unit is None else None,
+        reported_equipment_type=equipment_type if unit is None else None,
         category=category,
         nature=Nature.effective,
         symptom=symptom,
@@ -574,3 +582,56 @@ def list_tickets_query(
                 )
             )
     return query
+
+
+def complete_clock(
+    session: Session,
+    *,
+    policy: Policy,
+    ticket_id: int,
+    clock: str,
+    note: str | None,
+    actor: str,
+    actor_user_id: int,
+    now: datetime,
+) -> Ticket:
+    """Complete a handling clock that a person does (report back, tell the first responder, follow-up verification):
+    who and when go into the ticket's clocks and the audit log, with the note; its escalation stops."""
+    if clock not in sla_rules.COMPLETABLE_CLOCKS:
+        raise Unprocessable(
+            f"'{clock}' is not a clock a person completes.",
+            errors=[FieldError("/clock", "not a completable clock", key="field.not-completable-clock")],
+            key="error.clock.not-completable",
+            params={"clock": clock},
+        )
+    ticket = _locked_ticket(session, ticket_id)
+    deadlines = dict(ticket.deadlines or {})
+    due = deadlines.get(clock + sla_rules.DUE_SUFFIX)
+    if not due:
+        raise Conflict(
+            f"Ticket {ticket_id} has no {clock} clock running (it starts when the job is completed).",
+            key="error.clock.not-running",
+            params={"ticket_id": ticket_id, "clock": clock},
+        )
+    if deadlines.get(clock + sla_rules.DONE_SUFFIX):
+        raise Conflict(
+            f"The {clock} clock of ticket {ticket_id} is already done.",
+            key="error.clock.already-done",
+            params={"ticket_id": ticket_id, "clock": clock},
+        )
+    due_at = datetime.fromisoformat(due)
+    deadlines[clock + sla_rules.DONE_SUFFIX] = now.isoformat()
+    ticket.deadlines = deadlines
+    record_event(
+        session,
+        ticket,
+        action="clock_completed",
+        actor=actor,
+        actor_user_id=actor_user_id,
+        at=now,
+        reason=note,
+        data={"clock": clock, "due_at": due_at.isoformat(), "on_time": now <= due_at},
+    )
+    escalation.reschedule(session, ticket, policy, now)
+    session.commit()
+    return ticket

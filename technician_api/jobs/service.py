@@ -397,7 +397,12 @@ def _cannot_meet_time(
     notice_due = cannot_meet_notice_due_at(at, rules.policy)
     visit.planned_arrival_at = event.new_eta
     deadlines = dict(ticket.deadlines or {})
-    deadlines.update(cannot_meet_reported_at=at.isoformat(), cannot_meet_notice_due_at=notice_due.isoformat())
+    # The customer is told in this transaction (below), so the 2-hour notice clock is met at once.
+    deadlines.update(
+        cannot_meet_reported_at=at.isoformat(),
+        cannot_meet_notice_due_at=notice_due.isoformat(),
+        cannot_meet_notice_done_at=at.isoformat(),
+    )
     ticket.deadlines = deadlines
     breaches = event.new_eta > ticket.due_on_site_at
     if breaches:
