@@ -203,7 +203,7 @@ def test_stream_ends_when_the_sign_in_behind_it_expires(
 ) -> None:
     """An open stream does not outlive the login that opened it: it says so and closes; reopening is refused."""
     user = make_user(live_session, role=Role.dispatcher)
-    access = _short_access_token(live_server.settings, user, seconds=3)
+    access = _short_access_token(live_server.settings, user, seconds=10)
     if via == "bearer":
         reader = StreamReader(f"{live_server.url}/api/v1/events/stream", {"Authorization": f"Bearer {access}"})
     else:
@@ -212,7 +212,7 @@ def test_stream_ends_when_the_sign_in_behind_it_expires(
         reader = StreamReader(f"{live_server.url}/api/v1/events/stream?access_token={r.json()['token']}")
     try:
         wait_for(lambda: "hello" in reader.kinds(), what="hello")
-        wait_for(lambda: "expired" in reader.kinds(), what="the expiry notice", timeout=10)
+        wait_for(lambda: "expired" in reader.kinds(), what="the expiry notice", timeout=40)
         reader._thread.join(5)
         assert not reader._thread.is_alive(), "the server closed the stream"
         again = httpx.post(f"{live_server.url}/api/v1/events/token", headers={"Authorization": f"Bearer {access}"})
