@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -250,11 +251,11 @@ class Problem:
         object.__setattr__(self, "technicians", tuple(self.technicians))
         object.__setattr__(self, "visits", tuple(self.visits))
         tech_ids = [t.id for t in self.technicians]
-        dup = {i for i in tech_ids if tech_ids.count(i) > 1}
+        dup = {i for i, n in Counter(tech_ids).items() if n > 1}
         if dup:
             raise ValueError(f"duplicate technician ids: {sorted(dup)}")
         visit_ids = [v.id for v in self.visits]
-        dup = {i for i in visit_ids if visit_ids.count(i) > 1}
+        dup = {i for i, n in Counter(visit_ids).items() if n > 1}
         if dup:
             raise ValueError(f"duplicate visit ids: {sorted(dup)}")
         known = set(tech_ids)

@@ -10,19 +10,30 @@ it searches cold), another searches cold in parallel as a hedge; the cheaper pla
 
 ``plan_diff(old, new)`` lists who gains and loses which visit, which deadlines improve or worsen,
 and the change in kilometres.
+
+A large plan is re-planned in a *neighbourhood* (issue 16, live re-plan at 100 technicians / 1,000
+visits): the technicians whose routes are still valid as they stand and that no new visit needs are
+locked, their routes only re-timed; the search runs on the few technicians near each visit that needs a
+place (new tickets, visits a broken route gave back) and on those whose routes stopped being valid. The
+model, the matrices and the search are then a few dozen visits, not a thousand: the time went around
+the search (building matrices and the model for every visit), not into it. Small plans, and changes too
+big for a neighbourhood (a burst of new tickets), are searched whole as before.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from routing.model import vehicles_of
-from routing.plan import Plan
-from routing.problem import GRADES, Problem, SolveParams
+from routing.explain import explain_plan
+from routing.model import Vehicle, locations_of, vehicles_of
+from routing.plan import Plan, schedule
+from routing.problem import GRADES, Location, Problem, SolveParams, Visit
 from routing.solve import solve
-from routing.travel import TravelMatrixProvider
+from routing.travel import HaversineProvider, TravelMatrix, TravelMatrixProvider
 
 __all__ = ["Move", "PlanDiff", "most_urgent", "plan_diff", "previous_routes", "replan", "with_previous"]
 
@@ -87,6 +98,84 @@ def previous_routes(previous: Plan, problem: Problem) -> dict[tuple[str, int], l
     return out
 
 
+# Neighbourhood re-plan (see the module docstring). Search settings, not policy: they trade how far a change may
+# ripple against how much the search has to carry.
+NEIGHBOURHOOD_MIN_VISITS = 120  # plans with fewer visits are searched whole
+NEIGHBOURS = 6  # skilled technicians, nearest first, offered each visit that needs a place
+MAX_NEW = 25  # more new visits than this at once (a burst): search the whole plan
+MAX_FREE_SHARE = 0.5  # a neighbourhood with more of the fleet than this is no neighbourhood: search whole
+MAX_OPTIONAL_FREE = 12  # late and waiting visits join the neighbourhood only while it has fewer technicians…
+OPTIONAL_NEIGHBOURS = 2  # …each with its own technician and this many nearest others
+MIN_SEARCH_SHARE = 0.3  # a neighbourhood's search gets at least this share of the time limit
+
+
+@dataclass(frozen=True)
+class _Sliced:
+    """A travel provider that answers from a matrix already priced over a superset of the locations."""
+
+    index: dict[Location, int]
+    full: TravelMatrix
+
+    def matrix(self, locations: Sequence[Location]) -> TravelMatrix:
+        idx = [self.index[loc] for loc in locations]
+        secs, metres = self.full.seconds, self.full.metres
+        return TravelMatrix.trusted(  # slices of a checked matrix
+            tuple(tuple(row[j] for j in idx) for row in (secs[i] for i in idx)),
+            tuple(tuple(row[j] for j in idx) for row in (metres[i] for i in idx)),
+        )
+
+
+def _sliced(locations: list[Location], matrix: TravelMatrix) -> _Sliced:
+    index: dict[Location, int] = {}
+    for i, loc in enumerate(locations):
+        index.setdefault(loc, i)
+    return _Sliced(index, matrix)
+
+
+def _allowed(v: Visit, veh: Vehicle, skills: dict[str, frozenset[str]]) -> bool:
+    return v.required_skills <= skills[veh.tech_id] and (v.pin_technician is None or v.pin_technician == veh.tech_id)
+
+
+def _route_holds(
+    problem: Problem,
+    matrix: TravelMatrix,
+    vehicles: list[Vehicle],
+    k: int,
+    seq: list[int],
+    was_late: set[str],
+    skills: dict[str, frozenset[str]],
+) -> bool:
+    """Is the previous sequence ``seq`` (visit positions) still a valid route for vehicle k as it stands?
+
+    Valid: every visit still allowed (skills, pins), committed visits first, the last service inside the
+    shift, and no visit late that was on time in the previous plan.
+    """
+    veh = vehicles[k]
+    n_veh = len(vehicles)
+    t, loc = veh.start_s, k
+    open_chain = True
+    for p in seq:
+        v = problem.visits[p]
+        if not _allowed(v, veh, skills):
+            return False
+        if v.committed:
+            if not open_chain:
+                return False
+        else:
+            open_chain = False
+        vl = n_veh + p
+        earliest = max(0, problem.seconds(v.earliest_start)) if v.earliest_start else 0
+        start = max(t + matrix.seconds[loc][vl], earliest)
+        if start > problem.seconds(v.deadline) and v.id not in was_late:
+            return False
+        t, loc = start + math.ceil(v.service_minutes * 60), vl
+    return t <= veh.end_s
+
+
+def _urgency(v: Visit) -> tuple[int, object, str]:
+    return (GRADES.index(v.grade), v.deadline, v.id)
+
+
 def replan(
     problem: Problem,
     previous: Plan,
@@ -98,9 +187,132 @@ def replan(
     ``problem`` is the truth now: cancelled or finished visits are simply absent, new ones present,
     technicians carry their in-progress job and current position, committed visits are marked.
     """
+    t0 = time.monotonic()
     params = params or SolveParams()
     stable = with_previous(problem, previous)
-    return solve(stable, params, travel, initial_routes=previous_routes(previous, stable))
+    routes = previous_routes(previous, stable)
+    vehicles = vehicles_of(stable, params)
+    locations = locations_of(stable, vehicles)
+    matrix = (travel or HaversineProvider()).matrix(locations)
+    provider = _sliced(locations, matrix)
+    free = _neighbourhood(stable, previous, params, matrix, vehicles, routes)
+    if free is None:
+        return solve(stable, params, provider, initial_routes=routes)
+
+    techs, chosen = free
+    pos_of = {v.id: p for p, v in enumerate(stable.visits)}
+    sub_visits = [v for v in stable.visits if v.id in chosen]
+    sub = replace(stable, technicians=tuple(t for t in stable.technicians if t.id in techs), visits=tuple(sub_visits))
+    # The search gets the time left, and no more than its share of the limit: a neighbourhood of a few dozen
+    # visits converges long before a search over a whole plan would (which gets the full limit).
+    share = params.time_limit_s * min(1.0, max(MIN_SEARCH_SHARE, len(sub_visits) / NEIGHBOURHOOD_MIN_VISITS))
+    budget = max(MIN_SEARCH_SHARE * params.time_limit_s, min(share, params.time_limit_s - (time.monotonic() - t0)))
+    sub_plan = solve(
+        sub,
+        replace(params, time_limit_s=budget),
+        provider,
+        initial_routes={key: ids for key, ids in routes.items() if key[0] in techs},
+    )
+    solved = {(r.technician_id, r.shift_index): [pos_of[s.visit_id] for s in r.stops] for r in sub_plan.routes}
+    sequences = []
+    for veh in vehicles:
+        key = (veh.tech_id, veh.shift_index)
+        if veh.tech_id in techs:
+            sequences.append(solved.get(key, []))
+        else:
+            sequences.append([pos_of[i] for i in routes.get(key, [])])
+    stats = replace(
+        sub_plan.stats,
+        strategy=f"{sub_plan.stats.strategy} in a neighbourhood of {len(techs)} technicians, {len(sub_visits)} visits",
+    )
+    plan = schedule(stable, params, matrix, vehicles, sequences, stats)
+    plan = explain_plan(stable, params, matrix, vehicles, plan)
+    object.__setattr__(plan, "stats", replace(plan.stats, wall_time_s=round(time.monotonic() - t0, 4)))
+    return plan
+
+
+def _neighbourhood(
+    problem: Problem,
+    previous: Plan,
+    params: SolveParams,
+    matrix: TravelMatrix,
+    vehicles: list[Vehicle],
+    routes: dict[tuple[str, int], list[str]],
+) -> tuple[set[str], set[str]] | None:
+    """The technicians to search again and the visits they carry; None to search the whole plan.
+
+    Locked: a technician whose previous routes hold as they stand (``_route_holds``). Free: technicians
+    whose routes broke, the pinned technician of a visit that needs a place, and the ``NEIGHBOURS``
+    nearest skilled technicians (from where their routes start or pass) of every visit that needs a
+    place — new visits; when nothing is new, as room allows, late visits (with their technician) and the
+    most urgent of those the previous plan left unassigned.
+    """
+    visits = problem.visits
+    if len(visits) < NEIGHBOURHOOD_MIN_VISITS or not vehicles:
+        return None
+    skills = {t.id: t.skills for t in problem.technicians}
+    pos_of = {v.id: p for p, v in enumerate(visits)}
+    was_late = {s.visit_id for r in previous.routes for s in r.stops if s.late}
+    keys = {(veh.tech_id, veh.shift_index): k for k, veh in enumerate(vehicles)}
+    placed: set[str] = set()
+    free: set[str] = set()
+    for key, ids in routes.items():
+        placed.update(ids)
+        k = keys.get(key)
+        if k is None or not _route_holds(problem, matrix, vehicles, k, [pos_of[i] for i in ids], was_late, skills):
+            free.add(key[0])  # the shift is gone or the route broke: its technician is searched again
+    waiting = set(previous.unassigned_ids)
+    new = [v for v in visits if v.id not in placed and v.id not in waiting]
+    if len(new) > MAX_NEW:
+        return None
+
+    n_veh = len(vehicles)
+    # Where each technician's day starts or passes: the places a detour to a new visit would leave from.
+    stops_of: dict[str, list[int]] = {}
+    for k, veh in enumerate(vehicles):
+        stops_of.setdefault(veh.tech_id, []).append(k)
+        stops_of[veh.tech_id] += [n_veh + pos_of[i] for i in routes.get((veh.tech_id, veh.shift_index), [])]
+
+    def nearest(v: Visit, count: int) -> list[str]:
+        if v.pin_technician is not None:
+            return [v.pin_technician]
+        vl, secs = n_veh + pos_of[v.id], matrix.seconds
+        near = sorted(
+            (min(secs[a][vl] for a in stops_of[t.id]), t.id)
+            for t in problem.technicians
+            if t.id in stops_of and v.required_skills <= t.skills
+        )
+        return [tid for _, tid in near[:count]]
+
+    needs = sorted(new, key=_urgency)
+    for v in needs:
+        free.update(nearest(v, NEIGHBOURS))
+    # With nothing new to place (a visit ended or was cancelled, a shift started), and while the neighbourhood
+    # is still small: the late visits (their technician and a few neighbours may do better now) and the most
+    # urgent of the visits the previous plan could not place. Not beside new visits: a late general visit costs
+    # the model more than a dozen moves, and a new major's re-plan would reshuffle others to rescue it.
+    holder = {i: key[0] for key, ids in routes.items() for i in ids}
+    late = sorted((visits[pos_of[i]] for i in was_late if i in holder and holder[i] not in free), key=_urgency)
+    unplaced = sorted((v for v in visits if v.id not in placed and v.id in waiting), key=_urgency)
+    for v in [] if new else (late + unplaced)[:MAX_NEW]:
+        if len(free) >= MAX_OPTIONAL_FREE:
+            break
+        needs.append(v)
+        free.update(nearest(v, OPTIONAL_NEIGHBOURS))
+        if v.id in holder:
+            free.add(holder[v.id])
+    if len(free) > MAX_FREE_SHARE * len(stops_of):
+        return None
+    chosen = {i for key, ids in routes.items() if key[0] in free for i in ids} | {
+        v.id for v in needs if v.id not in holder
+    }
+    # A visit on a free technician's route that is pinned elsewhere frees that technician too (rare: a new pin).
+    for vid in list(chosen):
+        pin = visits[pos_of[vid]].pin_technician
+        if pin is not None and pin not in free:
+            free.add(pin)
+            chosen |= {i for key, ids in routes.items() if key[0] == pin for i in ids}
+    return free, chosen
 
 
 @dataclass(frozen=True)

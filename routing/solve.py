@@ -194,6 +194,7 @@ def _search(
         else:
             warm = "used"
             solution = m.routing.SolveFromAssignmentWithParameters(start, sp)
+            solution = solution or start  # out of time before the first move: the warm start is a plan
     if solution is None:
         solution = m.routing.SolveWithParameters(sp)
     label = f"{strategy}+GLS" + ("+warm" if warm == "used" else "")

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 from routing.problem import Location
 
 __all__ = [
@@ -46,6 +48,15 @@ class TravelMatrix:
     @property
     def size(self) -> int:
         return len(self.seconds)
+
+    @classmethod
+    def trusted(cls, seconds: tuple[tuple[int, ...], ...], metres: tuple[tuple[int, ...], ...]) -> TravelMatrix:
+        """A matrix this package computed itself (integers >= 0 by construction), without the per-row check:
+        checking 1,100 × 1,100 entries twice cost a live re-plan a quarter of a second."""
+        m = object.__new__(cls)
+        object.__setattr__(m, "seconds", seconds)
+        object.__setattr__(m, "metres", metres)
+        return m
 
 
 @runtime_checkable
@@ -82,24 +93,26 @@ class HaversineProvider:
         return math.ceil(self.metres(a, b) / (self.speed_kmh / 3.6) - 1e-9)
 
     def matrix(self, locations: Sequence[Location]) -> TravelMatrix:
+        """All pairs at once with numpy (the same formula and rounding as ``metres``/``seconds``): a re-plan
+        of 1,100 locations spent 2–4 s here in pure Python."""
         n = len(locations)
+        if n == 0:
+            return TravelMatrix((), ())
         mps = self.speed_kmh / 3.6
-        factor = 2 * EARTH_RADIUS_M * self.road_factor
-        lat = [math.radians(p.lat) for p in locations]
-        lon = [math.radians(p.lon) for p in locations]
-        cos_lat = [math.cos(x) for x in lat]
-        metres = [[0] * n for _ in range(n)]
-        seconds = [[0] * n for _ in range(n)]
-        sin, asin, sqrt, ceil = math.sin, math.asin, math.sqrt, math.ceil
-        for i in range(n):
-            la1, lo1, c1 = lat[i], lon[i], cos_lat[i]
-            mrow, srow = metres[i], seconds[i]
-            for j in range(i + 1, n):
-                h = sin((lat[j] - la1) / 2) ** 2 + c1 * cos_lat[j] * sin((lon[j] - lo1) / 2) ** 2
-                d = factor * asin(min(1.0, sqrt(h)))
-                mrow[j] = metres[j][i] = round(d)
-                srow[j] = seconds[j][i] = ceil(d / mps - 1e-9)
-        return TravelMatrix(tuple(map(tuple, seconds)), tuple(map(tuple, metres)))
+        lat = np.radians(np.fromiter((p.lat for p in locations), dtype=np.float64, count=n))
+        lon = np.radians(np.fromiter((p.lon for p in locations), dtype=np.float64, count=n))
+        cos_lat = np.cos(lat)
+        h = (
+            np.sin((lat[None, :] - lat[:, None]) / 2) ** 2
+            + np.outer(cos_lat, cos_lat) * np.sin((lon[None, :] - lon[:, None]) / 2) ** 2
+        )
+        d = 2 * EARTH_RADIUS_M * self.road_factor * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+        d = np.triu(d, 1)
+        d = d + d.T  # exactly symmetric, zero diagonal
+        metres = np.rint(d).astype(np.int64)
+        seconds = np.ceil(d / mps - 1e-9).astype(np.int64)
+        np.fill_diagonal(seconds, 0)
+        return TravelMatrix.trusted(tuple(map(tuple, seconds.tolist())), tuple(map(tuple, metres.tolist())))
 
 
 FetchFn = Callable[[str], str | bytes | dict]
