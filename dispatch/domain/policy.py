@@ -450,7 +450,7 @@ class RoutingPolicy(_Model):
     move_cost: int = Field(ge=0)
     # The live re-plan holds at most this many pending visits (the most urgent; the rest queue) and no more
     # than the shifts can hold, counting a visit as its service time plus this much travel.
-    live_max_visits: int = Field(default=400, ge=1)
+    live_max_visits: int = Field(default=1500, ge=1)
     capacity_travel_minutes: float = Field(default=20, ge=0)
     late_fee: dict[Grade, int]
     late_cost_per_second: dict[Grade, int]

@@ -61,6 +61,16 @@ def _solve(
     return solve(snapshot.problem, params, travel)
 
 
+def plan_live(
+    snapshot: Snapshot, policy: Policy, previous: RoutingPlan | None, *, time_limit: float | None = None, workers: int = 2
+) -> tuple[RoutingPlan, int]:
+    """The worker's live re-plan of a snapshot, between reading the database and writing the plan back: the cut
+    to what the shifts can hold (the rest queued), then a re-plan of ``previous`` (a cold solve without one).
+    Returns the plan and how many visits were queued. bench/replan.py times exactly this."""
+    queued = queue_beyond_capacity(snapshot, policy)
+    return _solve(snapshot, policy, previous, time_limit=time_limit, workers=workers), queued
+
+
 def _document(plan: RoutingPlan, snapshot: Snapshot) -> dict[str, Any]:
     doc = plan_to_json(plan)
     doc["not_plannable"] = {str(k): v for k, v in snapshot.not_plannable.items()}
@@ -197,8 +207,7 @@ def run_live_replan(factory: sessionmaker[Session], settings: Settings, now: dat
         current = live_plan(session)
         previous = plan_from_json(current.document) if current is not None and current.document else None
         snapshot = build_snapshot(session, policy, now)
-        queued = queue_beyond_capacity(snapshot, policy)
-        plan = _solve(snapshot, policy, previous, time_limit=None, workers=2)
+        plan, queued = plan_live(snapshot, policy, previous)
         lock_for_apply(session, snapshot)
         apply_plan(session, snapshot, plan, policy, now, actor="planner")
         if current is not None:

@@ -108,3 +108,43 @@ def test_backlog_beyond_the_shifts_is_queued_most_urgent_first():
     # Within capacity, or with nobody on shift (the plan's own reason says so), nothing is queued.
     assert most_urgent(problem(techs, backlog[:5]), FAST, max_visits=100, travel_minutes=20)[1] == ()
     assert most_urgent(problem([], backlog), FAST, max_visits=3, travel_minutes=20)[1] == ()
+
+
+def _large_live():
+    """A plan large enough for the neighbourhood re-plan: 20 technicians, 130 visits over 40 × 30 km."""
+    techs = [tech(f"t{i:02d}", depot=loc(8 * (i % 5), 8 * (i // 5)), shifts=[(0, 10)]) for i in range(20)]
+    visits = [
+        visit(f"v{j:03d}", loc((j * 37) % 40, (j * 23) % 30), due_h=4 + (j % 6), service_min=20) for j in range(130)
+    ]
+    p = problem(techs, visits)
+    return p, solve(p, SolveParams(time_limit_s=1.0, workers=1))
+
+
+def test_large_replan_moves_few_visits_and_keeps_far_routes_as_they_were():
+    """A new major in a 130-visit plan is placed on time by searching the technicians near it: at most three
+    other visits change technician, and everyone else keeps the same visits in the same order."""
+    p, live = _large_live()
+    major = visit("major", loc(21, 13), due_h=2, grade="major", service_min=30)
+    plan = replan(replace(p, visits=(*p.visits, major)), live, FAST)
+    assert "neighbourhood" in plan.stats.strategy
+    stop = plan.stop("major")
+    assert stop is not None and not stop.late
+    diff = plan_diff(live, plan)
+    assert len([m for m in diff.moves if m.visit_id != "major"]) <= 3
+    assert diff.removed == ()
+    before = {t.id: [s.visit_id for s in live.route_of(t.id)] for t in p.technicians}
+    after = {t.id: [s.visit_id for s in plan.route_of(t.id)] for t in p.technicians}
+    unchanged = [t for t in before if before[t] == after[t]]
+    assert len(unchanged) >= len(p.technicians) - 6
+
+
+def test_large_replan_follows_a_new_pin_across_the_neighbourhood():
+    """A dispatcher pins a planned visit to another technician far away: both routes are searched again and the
+    visit goes to the pinned technician."""
+    p, live = _large_live()
+    owner = live.assignments()
+    vid = next(v.id for v in p.visits if v.id in owner)
+    target = next(t.id for t in p.technicians if t.id != owner[vid])
+    visits = tuple(replace(v, pin_technician=target) if v.id == vid else v for v in p.visits)
+    plan = replan(replace(p, visits=visits), live, FAST)
+    assert plan.assignments().get(vid) == target

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from routing import HaversineProvider, Location
-from routing.simulate import main, run_simulation
+from routing.simulate import check_trace, main, on_time_bound, run_simulation
 
 TZ = timezone(timedelta(hours=8))
 START = datetime(2026, 12, 1, 8, 0, tzinfo=TZ)
@@ -60,49 +59,10 @@ def scenario() -> dict:
 
 
 def _check_trace(sc: dict, trace: list[dict]) -> None:
-    travel = sc["travel"]
-    provider = HaversineProvider(travel["speed_kmh"], travel["road_factor"])
-    techs = {t["id"]: t for t in sc["technicians"]}
-    depots = {d["id"]: Location(d["lat"], d["lon"]) for d in sc["depots"]}
-    comp = {c["id"]: c for c in sc["complaints"]}
-    seen = set()
-    by_tech: dict[str, list[dict]] = {}
-    for rec in trace:
-        by_tech.setdefault(rec["technician_id"], []).append(rec)
-        assert rec["complaint_id"] not in seen
-        seen.add(rec["complaint_id"])
-    for tid, recs in by_tech.items():
-        t = techs[tid]
-        recs.sort(key=lambda r: r["depart_at"])
-        prev = None
-        for rec in recs:
-            c = comp[rec["complaint_id"]]
-            dep, arr = datetime.fromisoformat(rec["depart_at"]), datetime.fromisoformat(rec["arrive_at"])
-            start, end = datetime.fromisoformat(rec["start_at"]), datetime.fromisoformat(rec["end_at"])
-            assert set(c["skills"]) <= set(t["skills"])
-            assert dep >= datetime.fromisoformat(c["reported_at"])
-            shift = next(
-                (a, b)
-                for a, b in ((datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in t["shifts"])
-                if a <= dep < b
-            )
-            assert end <= shift[1]
-            same_shift = prev is not None and datetime.fromisoformat(prev["end_at"]) > shift[0]
-            origin = (
-                Location(comp[prev["complaint_id"]]["lat"], comp[prev["complaint_id"]]["lon"])
-                if same_shift
-                else depots[t["depot"]]
-            )
-            site = Location(c["lat"], c["lon"])
-            assert (arr - dep).total_seconds() == provider.seconds(origin, site)
-            assert start >= arr
-            assert (end - start).total_seconds() == c["service_minutes"] * 60
-            if prev is not None:
-                assert dep >= datetime.fromisoformat(prev["end_at"])
-            prev = rec
+    assert check_trace(sc, trace) == []
 
 
-@pytest.mark.parametrize("policy", ["greedy", "optimizer"])
+@pytest.mark.parametrize("policy", ["greedy", "optimizer", "clairvoyant"])
 def test_trace_obeys_travel_shifts_skills_and_one_visit_at_a_time(policy):
     """Every simulated visit respects travel times, shifts, skills, reports and one job at a time."""
     sc = scenario()
@@ -166,3 +126,47 @@ def test_bad_scenarios_are_refused():
         run_simulation(sc, "greedy")
     with pytest.raises(ValueError, match="policy"):
         run_simulation(scenario(), "random")
+
+
+def test_trace_checker_catches_a_departure_before_the_report():
+    """The checker the benchmarks rely on refuses a trace that leaves for a fault before it is reported."""
+    sc = scenario()
+    trace: list[dict] = []
+    run_simulation(sc, "greedy", trace.append)
+    rec = dict(trace[-1])
+    report = datetime.fromisoformat(next(c for c in sc["complaints"] if c["id"] == rec["complaint_id"])["reported_at"])
+    shift = timedelta(hours=1)
+    early = {k: (datetime.fromisoformat(v) - (datetime.fromisoformat(rec["depart_at"]) - report) - shift).isoformat()
+             for k, v in rec.items() if k.endswith("_at")}  # fmt: skip
+    errors = check_trace(sc, [*trace[:-1], {**rec, **early}])
+    assert any("before the report" in e for e in errors)
+
+
+def test_clairvoyant_plan_leaves_no_earlier_than_each_report_and_is_legal():
+    """Knowing every complaint in advance, the plan still leaves for each only once it is reported, and its
+    trace passes the simulator's checker; the bound is never below what it or the online policy reach."""
+    sc = scenario()
+    trace: list[dict] = []
+    clair = run_simulation(sc, "clairvoyant", trace.append, time_limit_s=0.3)
+    reported = {c["id"]: datetime.fromisoformat(c["reported_at"]) for c in sc["complaints"]}
+    assert trace
+    assert all(datetime.fromisoformat(r["depart_at"]) >= reported[r["complaint_id"]] for r in trace)
+    assert check_trace(sc, trace) == []
+    online = run_simulation(sc, "optimizer", time_limit_s=0.05)
+    bound = on_time_bound(sc)
+    assert bound["on_time"] >= max(clair["on_time"], online["on_time"])
+    for g in ("major", "serious", "general"):
+        assert bound["by_grade"][g]["on_time"] >= clair["by_grade"][g]["on_time"]
+
+
+def test_bound_counts_only_complaints_someone_can_reach_in_time():
+    """A major 300 km away from every depot cannot be on site within 4 hours at 40 km/h: the bound leaves it
+    out, while a nearby one reported during a shift counts; one reported after every shift does not."""
+    sc = scenario()
+    near = {**sc["complaints"][0], "id": "near", "reported_at": iso(1), "grade": "major"}
+    far = {**near, "id": "far", "lat": near["lat"] + 2.7}
+    late = {**near, "id": "after-shifts", "reported_at": iso(40)}
+    sc["complaints"] = [near, far, late]
+    bound = on_time_bound(sc)
+    assert bound["on_time"] == 1
+    assert bound["by_grade"]["major"] == {"tickets": 3, "on_time": 1}
