@@ -22,6 +22,7 @@ big for a neighbourhood (a burst of new tickets), are searched whole as before.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 import time
@@ -102,8 +103,9 @@ def previous_routes(previous: Plan, problem: Problem) -> dict[tuple[str, int], l
 # ripple against how much the search has to carry.
 NEIGHBOURHOOD_MIN_VISITS = 120  # plans with fewer visits are searched whole
 NEIGHBOURS = 6  # skilled technicians, nearest first, offered each visit that needs a place
-MAX_NEW = 25  # more new visits than this at once (a burst): search the whole plan
-MAX_FREE_SHARE = 0.5  # a neighbourhood with more of the fleet than this is no neighbourhood: search whole
+MAX_NEW = 25  # more new visits than this at once (a burst) are placed in batches of this many
+MAX_FREE_SHARE = 0.5  # a neighbourhood with more of the fleet than this is no neighbourhood: search whole…
+WHOLE_SEARCH_MAX_VISITS = 400  # …unless the plan is larger than this (its first solution alone takes seconds)
 MAX_OPTIONAL_FREE = 12  # late and waiting visits join the neighbourhood only while it has fewer technicians…
 OPTIONAL_NEIGHBOURS = 2  # …each with its own technician and this many nearest others
 MIN_SEARCH_SHARE = 0.3  # a neighbourhood's search gets at least this share of the time limit
@@ -195,6 +197,19 @@ def replan(
     locations = locations_of(stable, vehicles)
     matrix = (travel or HaversineProvider()).matrix(locations)
     provider = _sliced(locations, matrix)
+    known = {i for ids in routes.values() for i in ids} | set(previous.unassigned_ids)
+    new = sorted((v for v in stable.visits if v.id not in known), key=_urgency)
+    if len(stable.visits) >= NEIGHBOURHOOD_MIN_VISITS and len(new) > MAX_NEW:
+        # A burst (a storm, a reconnecting gateway): a whole search of a large plan would not even reach its first
+        # solution in the limit. Place the new visits in urgency order, MAX_NEW at a time, each batch a
+        # neighbourhood re-plan of the plan the last one left.
+        plan = previous
+        for i in range(0, len(new), MAX_NEW):
+            later = {v.id for v in new[i + MAX_NEW :]}
+            batch = replace(problem, visits=tuple(v for v in problem.visits if v.id not in later))
+            plan = replan(batch, plan, params, provider)
+        object.__setattr__(plan, "stats", replace(plan.stats, wall_time_s=round(time.monotonic() - t0, 4)))
+        return plan
     free = _neighbourhood(stable, previous, params, matrix, vehicles, routes)
     if free is None:
         return solve(stable, params, provider, initial_routes=routes)
@@ -207,9 +222,12 @@ def replan(
     # visits converges long before a search over a whole plan would (which gets the full limit).
     share = params.time_limit_s * min(1.0, max(MIN_SEARCH_SHARE, len(sub_visits) / NEIGHBOURHOOD_MIN_VISITS))
     budget = max(MIN_SEARCH_SHARE * params.time_limit_s, min(share, params.time_limit_s - (time.monotonic() - t0)))
+    # One warm search, no cold hedge: a cold start of the neighbourhood ignores where everyone was going (it
+    # won 1 re-plan in 4 on a loaded machine, moving 4-7 other visits), and waiting for a helper process that
+    # is still looking for its first solution cost seconds.
     sub_plan = solve(
         sub,
-        replace(params, time_limit_s=budget),
+        replace(params, time_limit_s=budget, workers=1),
         provider,
         initial_routes={key: ids for key, ids in routes.items() if key[0] in techs},
     )
@@ -264,7 +282,7 @@ def _neighbourhood(
     waiting = set(previous.unassigned_ids)
     new = [v for v in visits if v.id not in placed and v.id not in waiting]
     if len(new) > MAX_NEW:
-        return None
+        return None  # (replan batches a burst on a large plan; a small one is searched whole)
 
     n_veh = len(vehicles)
     # Where each technician's day starts or passes: the places a detour to a new visit would leave from.
@@ -273,16 +291,40 @@ def _neighbourhood(
         stops_of.setdefault(veh.tech_id, []).append(k)
         stops_of[veh.tech_id] += [n_veh + pos_of[i] for i in routes.get((veh.tech_id, veh.shift_index), [])]
 
+    # When and where each vehicle is free to leave for something new: after its committed (accepted, en-route)
+    # visits, which stay first.
+    free_at: list[tuple[int, int]] = []
+    for k, veh in enumerate(vehicles):
+        t, here = veh.start_s, k
+        for i in routes.get((veh.tech_id, veh.shift_index), []):
+            v = visits[pos_of[i]]
+            if not v.committed:
+                break
+            vl = n_veh + pos_of[i]
+            access = max(0, problem.seconds(v.earliest_start)) if v.earliest_start else 0
+            t, here = max(t + matrix.seconds[here][vl], access) + math.ceil(v.service_minutes * 60), vl
+        free_at.append((t, here))
+
     def nearest(v: Visit, count: int) -> list[str]:
+        """The skilled technicians a visit is offered to: alternately the nearest to its route (the cheapest
+        detour) and the one who could be there soonest if sent next (what an urgent visit needs)."""
         if v.pin_technician is not None:
             return [v.pin_technician]
         vl, secs = n_veh + pos_of[v.id], matrix.seconds
-        near = sorted(
-            (min(secs[a][vl] for a in stops_of[t.id]), t.id)
-            for t in problem.technicians
-            if t.id in stops_of and v.required_skills <= t.skills
-        )
-        return [tid for _, tid in near[:count]]
+        skilled = [t.id for t in problem.technicians if t.id in stops_of and v.required_skills <= t.skills]
+        near = sorted(skilled, key=lambda tid: (min(secs[a][vl] for a in stops_of[tid]), tid))
+        soon_of: dict[str, int] = {}
+        for k, veh in enumerate(vehicles):
+            t, here = free_at[k]
+            if t + secs[here][vl] + math.ceil(v.service_minutes * 60) <= veh.end_s:
+                soon_of[veh.tech_id] = min(soon_of.get(veh.tech_id, t + secs[here][vl]), t + secs[here][vl])
+        soon = sorted((tid for tid in skilled if tid in soon_of), key=lambda tid: (soon_of[tid], tid))
+        out: list[str] = []
+        for pair in itertools.zip_longest(near, soon):
+            for tid in pair:
+                if tid is not None and tid not in out and len(out) < count:
+                    out.append(tid)
+        return out
 
     needs = sorted(new, key=_urgency)
     for v in needs:
@@ -301,8 +343,8 @@ def _neighbourhood(
         free.update(nearest(v, OPTIONAL_NEIGHBOURS))
         if v.id in holder:
             free.add(holder[v.id])
-    if len(free) > MAX_FREE_SHARE * len(stops_of):
-        return None
+    if len(free) > MAX_FREE_SHARE * len(stops_of) and len(visits) <= WHOLE_SEARCH_MAX_VISITS:
+        return None  # as good as the whole plan, and small enough to search whole
     chosen = {i for key, ids in routes.items() if key[0] in free for i in ids} | {
         v.id for v in needs if v.id not in holder
     }

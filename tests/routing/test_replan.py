@@ -148,3 +148,13 @@ def test_large_replan_follows_a_new_pin_across_the_neighbourhood():
     visits = tuple(replace(v, pin_technician=target) if v.id == vid else v for v in p.visits)
     plan = replan(replace(p, visits=visits), live, FAST)
     assert plan.assignments().get(vid) == target
+
+
+def test_large_replan_places_a_burst_of_new_visits_in_batches():
+    """Thirty new tickets at once on a 130-visit plan (a storm): every one is planned, not left out because a
+    whole search of the large plan ran out of time."""
+    p, live = _large_live()
+    burst = [visit(f"n{i:02d}", loc((i * 11) % 40, (i * 7) % 30), due_h=9, service_min=10) for i in range(30)]
+    plan = replan(replace(p, visits=(*p.visits, *burst)), live, FAST)
+    placed = plan.assignments()
+    assert all(v.id in placed for v in burst)
