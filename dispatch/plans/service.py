@@ -62,7 +62,12 @@ def _solve(
 
 
 def plan_live(
-    snapshot: Snapshot, policy: Policy, previous: RoutingPlan | None, *, time_limit: float | None = None, workers: int = 2
+    snapshot: Snapshot,
+    policy: Policy,
+    previous: RoutingPlan | None,
+    *,
+    time_limit: float | None = None,
+    workers: int = 2,
 ) -> tuple[RoutingPlan, int]:
     """The worker's live re-plan of a snapshot, between reading the database and writing the plan back: the cut
     to what the shifts can hold (the rest queued), then a re-plan of ``previous`` (a cold solve without one).
