@@ -67,6 +67,16 @@ def _skills_phrase(v: Visit) -> str:
     return f"technician with the {', '.join(skills[:-1])} and {skills[-1]} skills"
 
 
+def _earliest(problem: Problem, travel: TravelMatrix, vehicles: list[Vehicle], k: int, p: int) -> tuple[int, bool]:
+    """Earliest service start of visit p by vehicle k sent straight from its start; fits the shift?"""
+    v = problem.visits[p]
+    veh = vehicles[k]
+    arrive = veh.start_s + travel.seconds[k][len(vehicles) + p]
+    earliest = max(0, problem.seconds(v.earliest_start)) if v.earliest_start else 0
+    start = max(arrive, earliest)
+    return start, start + math.ceil(v.service_minutes * 60) <= veh.end_s
+
+
 def _names(problem: Problem) -> dict[str, str]:
     """How a technician is called in reasons: their name, or their id when the input has no name."""
     return {t.id: t.name or t.id for t in problem.technicians}
@@ -88,32 +98,16 @@ def explain_plan(
     unassigned: list[tuple[str, str]] = []
     stop_of = {s.visit_id: s for r in plan.routes for s in r.stops}
 
-    # Per skill set, once: who has it and which vehicles (technician-shifts) they drive. At 1,000 visits and 100
-    # technicians this loop is 100,000 options; it cost a live re-plan most of a second before.
-    skilled_of: dict[frozenset[str], tuple[list[str], list[int]]] = {}
-    starts = [veh.start_s for veh in vehicles]
-    ends = [veh.end_s for veh in vehicles]
-    n_veh = len(vehicles)
-    secs = travel.seconds
     for p, v in enumerate(problem.visits):
         deadline_s = problem.seconds(v.deadline)
         due = fmt_time(v.deadline, now)
-        if v.required_skills not in skilled_of:
-            skilled_of[v.required_skills] = (
-                [t.id for t in problem.technicians if v.required_skills <= t.skills],
-                [k for k, veh in enumerate(vehicles) if v.required_skills <= skills[veh.tech_id]],
-            )
-        skilled_techs, ks = skilled_of[v.required_skills]
-        if v.pin_technician is not None:
-            ks = [k for k in ks if vehicles[k].tech_id == v.pin_technician]
-        # (start_s, fits, vehicle): the earliest service start if sent there first from the route start
-        col = n_veh + p
-        access = max(0, problem.seconds(v.earliest_start)) if v.earliest_start else 0
-        work = math.ceil(v.service_minutes * 60)
-        options: list[tuple[int, bool, int]] = []
-        for k in ks:
-            s = max(starts[k] + secs[k][col], access)
-            options.append((s, s + work <= ends[k], k))
+        skilled_techs = [t.id for t in problem.technicians if v.required_skills <= t.skills]
+        options: list[tuple[int, bool, int]] = []  # (start_s, fits, vehicle)
+        for k, veh in enumerate(vehicles):
+            pinned_ok = v.pin_technician is None or veh.tech_id == v.pin_technician
+            if pinned_ok and v.required_skills <= skills[veh.tech_id]:
+                s, fits = _earliest(problem, travel, vehicles, k, p)
+                options.append((s, fits, k))
         fitting = sorted(o for o in options if o[1])
         stop = stop_of.get(v.id)
 
