@@ -32,6 +32,8 @@ app.add_typer(route_app, name="route")
 app.add_typer(devices_app, name="devices")
 portal_app = typer.Typer(help="The customer portal.", no_args_is_help=True)
 app.add_typer(portal_app, name="portal")
+roads_app = typer.Typer(help="Road networks: OpenStreetMap extracts for road travel times and the map.")
+app.add_typer(roads_app, name="roads")
 
 
 def _settings() -> Settings:
@@ -583,6 +585,61 @@ def portal_end_sessions(
     finally:
         engine.dispose()
     typer.echo(f"customer {customer}: {ended} portal session(s) ended")
+
+
+@roads_app.command("import")
+def roads_import(
+    file: Annotated[Path, typer.Argument(help="An OpenStreetMap extract (.osm.pbf, .osm or .osm.bz2).")],
+    region: Annotated[
+        str | None, typer.Option(help="Region name (default: the file name before its first dot).")
+    ] = None,
+) -> None:
+    """Load a region's roads for travel times and the board's map; replaces the region's network in one step."""
+    settings = _settings()
+    from dispatch.core.clock import utcnow
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.core.policy import policy_for
+    from dispatch.roads.service import OsmFileError, RoadImportBusy, import_roads
+
+    name = region or file.name.split(".")[0].lower()
+    engine = make_engine(settings.database_url, pool_size=2)
+    started = time.perf_counter()
+    try:
+        result = import_roads(
+            make_sessionmaker(engine),
+            path=file,
+            region=name,
+            policy=policy_for(settings),
+            now=utcnow(),
+            progress=lambda msg: typer.echo(msg, err=True),
+        )
+    except (OsmFileError, RoadImportBusy, ValueError) as exc:
+        typer.secho(f"Refused: {exc}. The region's previous road network (if any) is unchanged.", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    typer.secho(
+        f"Region {result.region!r}: {result.edges:,} road edges, {result.vertices:,} junctions "
+        f"(network {result.network_id}) in {time.perf_counter() - started:.1f} s.",
+        fg="green",
+    )
+
+
+@roads_app.command("list")
+def roads_list() -> None:
+    """The regions with an imported road network."""
+    settings = _settings()
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.roads.service import active_networks
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    with make_sessionmaker(engine)() as session:
+        for n in active_networks(session):
+            typer.echo(
+                f"{n.region:<20} network {n.id:<5} {n.edge_count:>9,} edges  {n.source_name}  "
+                f"imported {n.activated_at:%Y-%m-%d %H:%M} UTC"
+            )
+    engine.dispose()
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from dispatch.notifications.models import Notification
 from dispatch.plans.models import Plan, ReplanRequest
 from dispatch.portal.models import PortalLoginLink, PortalLoginRequest, PortalSession, TicketPhoto, TrackingLink
 from dispatch.return_visits.models import ReturnVisitTask
+from dispatch.roads.models import RoadEdge, RoadNetwork, RoadVertex
 from dispatch.tickets.models import Ticket, TicketReport, Visit
 from dispatch.users.models import AccountEvent, LoginFailure, RevokedToken, User
 from dispatch.visits.models import JobEvent, JobPhoto, Part, WorkReport
@@ -45,6 +46,9 @@ __all__ = [
     "ReplanRequest",
     "ReturnVisitTask",
     "RevokedToken",
+    "RoadEdge",
+    "RoadNetwork",
+    "RoadVertex",
     "Site",
     "Technician",
     "TechnicianShift",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Onsite24 needs on a Debian/Ubuntu machine and prepares the local services.
-#   scripts/provision.sh packages   - PostgreSQL + PostGIS, Mosquitto, Chromium (browser tests), Python venv tools
+#   scripts/provision.sh packages   - PostgreSQL + PostGIS + pgRouting, Mosquitto, Chromium (browser tests), Python venv tools
 #   scripts/provision.sh venv       - .venv with the package and its dev tools
 #   scripts/provision.sh board      - the dispatcher board: npm ci (from package-lock.json) and the Vite build
 #   scripts/provision.sh services   - a running PostgreSQL with a PostGIS database, a broker with the product config,
@@ -34,7 +34,7 @@ pg_version() { ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1; }
 packages() {
   command -v apt-get >/dev/null || { echo "This script needs a Debian/Ubuntu machine (apt-get)." >&2; exit 1; }
   apt_install postgresql postgresql-contrib mosquitto mosquitto-clients python3-venv python3-dev gcc openssl
-  apt_install "postgresql-$(pg_version)-postgis-3"
+  apt_install "postgresql-$(pg_version)-postgis-3" "postgresql-$(pg_version)-pgrouting"
   # The PDF report embeds a TrueType CJK font (Chinese and Hangul); Noto CJK is CFF, which reportlab cannot embed.
   apt_install fonts-wqy-zenhei fonts-dejavu-core
   if [ "${WITH_BROWSER:-1}" = 1 ]; then apt_install chromium fonts-noto-cjk; fi
@@ -112,6 +112,8 @@ postgres() {
     as_pg psql -qX -c "CREATE DATABASE onsite24 OWNER onsite24"
   fi
   as_pg psql -qX -d onsite24 -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
+  # Road networks (onsite24 roads import): pgRouting's functions run on the imported road_edges table.
+  as_pg psql -qX -d onsite24 -c "CREATE EXTENSION IF NOT EXISTS pgrouting" >/dev/null
 }
 
 broker() {

@@ -30,6 +30,7 @@ def postgres() -> Iterator[PostgresServer]:
     try:
         server.execute(f"CREATE DATABASE {TEMPLATE_DB}")
         server.execute("CREATE EXTENSION postgis", database=TEMPLATE_DB)
+        server.execute("CREATE EXTENSION pgrouting", database=TEMPLATE_DB)
         from dispatch.core.migrate import upgrade
 
         upgrade(server.url(TEMPLATE_DB))

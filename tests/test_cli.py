@@ -46,6 +46,7 @@ def onsite24(*args: str, env: dict[str, str] | None = None, input_text: str | No
         ["route", "solomon"],
         ["simulate"],
         ["portal", "link"],
+        ["roads", "import"],
     ],
 )
 def test_every_command_has_help(command):

@@ -477,6 +477,32 @@ class RoutingPolicy(_Model):
         return self
 
 
+class RoadsPolicy(_Model):
+    """Road networks (issue 20): which OpenStreetMap classes are routable at what speed, and how far a location
+    may lie from the roads."""
+
+    snap_report_metres: float = Field(gt=0)
+    coverage_metres: float = Field(gt=0)
+    matrix_cache_mb: float = Field(gt=0)
+    speeds_kmh: dict[str, float]
+
+    @field_validator("speeds_kmh")
+    @classmethod
+    def _speeds(cls, speeds: dict[str, float]) -> dict[str, float]:
+        if not speeds:
+            raise ValueError("at least one road class must be routable")
+        bad = sorted(k for k, v in speeds.items() if not v > 0)
+        if bad:
+            raise ValueError(f"speed of {bad[0]!r} must be > 0 km/h")
+        return speeds
+
+    @model_validator(mode="after")
+    def _coverage(self) -> RoadsPolicy:
+        if self.coverage_metres < self.snap_report_metres:
+            raise ValueError("coverage_metres must be at least snap_report_metres")
+        return self
+
+
 class Policy(_Model):
     """The whole policy; build with `load_policy()` or `Policy.model_validate(mapping)`."""
 
@@ -491,6 +517,7 @@ class Policy(_Model):
     repeat: RepeatPolicy
     alarms: AlarmPolicy
     routing: RoutingPolicy
+    roads: RoadsPolicy
 
     def placeholders(self) -> dict[str, Any]:
         """Policy values that reason texts may interpolate (POLICY_PLACEHOLDERS)."""
