@@ -1,7 +1,7 @@
 """road networks: versions of a region's imported OpenStreetMap roads, their vertices and edges
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02 15:00:00+00:00
 
 `onsite24 roads import` loads an extract into a new `road_networks` row (status `loading`), then switches it
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
