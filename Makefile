@@ -5,11 +5,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: i18n demo demo-alarm test provision provision-services venv lint board bench-solomon bench-board clean help
+.PHONY: i18n demo demo-alarm test provision provision-services venv lint board app bench-solomon bench-board clean help
 
 # The dispatcher board: npm packages from board/package-lock.json, built by Vite into the Python package.
 BOARD_OUT := dispatch/board/static/index.html
 BOARD_SRC := $(wildcard board/src/*) board/index.html board/package.json board/package-lock.json board/vite.config.js
+# The technician's phone app: the same, from app/package-lock.json into technician_api/webapp/static (served at /app).
+APP_OUT := technician_api/webapp/static/index.html
+APP_SRC := $(wildcard app/src/* app/src/locales/* app/public/*) app/index.html app/package.json app/package-lock.json \
+	app/vite.config.js
 
 help:
 	@echo "make demo   - install, migrate, seed the demo region and run API, board, gateway and worker"
@@ -17,6 +21,7 @@ help:
 	@echo "make test   - install and run the whole test suite (real PostGIS and Mosquitto, started by the tests)"
 	@echo "make lint   - ruff and the import contracts"
 	@echo "make board  - build the dispatcher board (npm ci && npm run build in board/) when missing or stale"
+	@echo "make app    - build the technician app (npm ci && npm run build in app/) when missing or stale"
 
 provision:
 	VENV=$(VENV) scripts/provision.sh packages
@@ -30,7 +35,12 @@ board: $(BOARD_OUT)
 $(BOARD_OUT): $(BOARD_SRC)
 	scripts/provision.sh board
 
-demo: provision-services board
+app: $(APP_OUT)
+
+$(APP_OUT): $(APP_SRC)
+	scripts/provision.sh app
+
+demo: provision-services board app
 	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 demo
 
 # While `make demo` runs, in a second terminal: a tower crane raises a critical alarm (a major ticket in a second).
@@ -38,7 +48,7 @@ demo-alarm:
 	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 devices simulate \
 		--devices 1 --faults crane-critical --provision --duration 5
 
-test: provision board
+test: provision board app
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -63,4 +73,5 @@ i18n: venv
 	$(PY) -m pytest -q tests/test_i18n.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache board/node_modules dispatch/board/static
+	rm -rf $(VENV) .pytest_cache .ruff_cache board/node_modules dispatch/board/static app/node_modules \
+		technician_api/webapp/static

@@ -33,6 +33,7 @@ from dispatch.users.api import router as users_router
 from dispatch.workforce.api import router as workforce_router
 from technician_api.api import public_router as customer_router
 from technician_api.api import router as technician_router
+from technician_api.webapp.static import install_app
 
 API_PREFIX = "/api/v1"
 # Phones on a poor signal (a crane cab, a basement machine room) pay per byte: a 20-job page of about 44 KB of
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.include_router(portal_router)
     app.mount("/portal/static", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     install_board(app)
+    install_app(app)
     return app
 
 

@@ -3,6 +3,7 @@
 #   scripts/provision.sh packages   - PostgreSQL + PostGIS + pgRouting, Mosquitto, Chromium (browser tests), Python venv tools
 #   scripts/provision.sh venv       - .venv with the package and its dev tools
 #   scripts/provision.sh board      - the dispatcher board: npm ci (from package-lock.json) and the Vite build
+#   scripts/provision.sh app        - the technician app (app/): the same, built into technician_api/webapp/static
 #   scripts/provision.sh services   - a running PostgreSQL with a PostGIS database, a broker with the product config,
 #                                     and .onsite24/env with the generated local secrets
 # Every step checks first and is safe to repeat.
@@ -55,18 +56,23 @@ venv() {
   fi
 }
 
-board() {
-  command -v npm >/dev/null || { echo "npm is needed to build the board (apt-get install nodejs npm)." >&2; exit 1; }
-  if [ ! -d board/node_modules ] || [ board/package-lock.json -nt board/node_modules/.package-lock.json ]; then
-    say "installing the board's npm packages (from package-lock.json)"
+# npm packages of a front end (its folder) from its package-lock.json, then its Vite build.
+npm_build() {
+  local dir=$1 what=$2 out=$3
+  command -v npm >/dev/null || { echo "npm is needed to build the $what (apt-get install nodejs npm)." >&2; exit 1; }
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing the $what's npm packages (from package-lock.json)"
     # npm 11.19 `npm ci` refuses a lock file whose other-platform optional packages (rollup, esbuild) it
     # pruned itself; `npm install --no-save` then installs the same locked versions without rewriting it.
-    (cd board && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null \
+    (cd "$dir" && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null \
                    || npm install --no-save --no-audit --no-fund --loglevel=error; })
   fi
-  say "building the board into dispatch/board/static"
-  (cd board && npm run --silent build)
+  say "building the $what into $out"
+  (cd "$dir" && npm run --silent build)
 }
+
+board() { npm_build board board dispatch/board/static; }
+app() { npm_build app "technician app" technician_api/webapp/static; }
 
 ensure_env() {
   mkdir -p "$STATE"
@@ -135,7 +141,8 @@ case "${1:-all}" in
   packages) packages ;;
   venv) venv ;;
   board) board ;;
+  app) app ;;
   services) ensure_env; postgres; broker ;;
-  all) packages; venv; board; ensure_env; postgres; broker ;;
-  *) echo "usage: $0 [packages|venv|board|services|all]" >&2; exit 2 ;;
+  all) packages; venv; board; app; ensure_env; postgres; broker ;;
+  *) echo "usage: $0 [packages|venv|board|app|services|all]" >&2; exit 2 ;;
 esac

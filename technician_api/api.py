@@ -9,11 +9,13 @@ from fastapi import APIRouter
 from technician_api.confirmation.api import public_router
 from technician_api.confirmation.api import router as confirmation_router
 from technician_api.jobs.api import router as jobs_router
+from technician_api.mobile.api import router as mobile_router
 from technician_api.sync.api import router as sync_router
 
 router = APIRouter()
 router.include_router(jobs_router)
 router.include_router(sync_router)
+router.include_router(mobile_router)
 router.include_router(confirmation_router)
 
 __all__ = ["public_router", "router"]

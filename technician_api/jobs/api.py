@@ -195,6 +195,26 @@ def get_photo(photo_id: str, session: DbSession, who: AnyUser, storage: AppStora
     )
 
 
+@router.get(
+    "/jobs/{job_id}/customer-photos/{photo_id}",
+    summary="A photo the customer attached to the complaint behind my job (from the portal)",
+)
+def get_customer_photo(
+    job_id: int, photo_id: str, session: DbSession, me: TechnicianCaller, storage: AppStorage
+) -> Response:
+    photo = photo_service.read_customer_photo(session, storage, principal=me, visit_id=job_id, photo_id=photo_id[:40])
+    return Response(
+        content=photo.data,
+        media_type=photo.content_type,
+        headers={
+            "Cache-Control": "private, max-age=3600",
+            "ETag": f'"{photo.sha256[:32]}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline",
+        },
+    )
+
+
 @router.get("/parts", response_model=list[PartOut], summary="The parts list for work reports")
 def list_parts(session: DbSession, _who: AnyUser) -> list[PartOut]:
     return [

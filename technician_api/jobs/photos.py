@@ -14,6 +14,7 @@ from dispatch.core.errors import FieldError, NotFound, Unprocessable
 from dispatch.core.types import Role, VisitStatus
 from dispatch.photos.images import sniff_image_type
 from dispatch.photos.storage import Storage
+from dispatch.portal.models import TicketPhoto
 from dispatch.tickets.models import Visit
 from dispatch.visits.models import JobPhoto
 from technician_api.jobs.service import lock_own_visit
@@ -34,6 +35,13 @@ def upload_photo(session: Session, storage: Storage, *, principal: Principal, vi
             key="error.photo.not-on-site",
             params={"state": visit.status.value},
         )
+    # The same picture sent again for the same job (a phone retrying an upload whose answer it never got)
+    # is the photo already stored: the app may resend safely, nothing is counted twice.
+    digest = hashlib.sha256(data).hexdigest()
+    same = session.scalar(select(JobPhoto).where(JobPhoto.visit_id == visit.id, JobPhoto.sha256 == digest).limit(1))
+    if same is not None:
+        session.rollback()  # the visit's lock
+        return same
     content_type = sniff_image_type(data)
     if content_type is None:
         raise Unprocessable(
@@ -50,7 +58,7 @@ def upload_photo(session: Session, storage: Storage, *, principal: Principal, vi
         ticket_id=visit.ticket_id,
         content_type=content_type,
         size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
         storage_key=key,
         uploaded_by_user_id=principal.user_id,
     )
@@ -80,3 +88,15 @@ def read_photo(session: Session, storage: Storage, *, principal: Principal, phot
         if principal.technician_id is None or owner != principal.technician_id:
             raise NotFound("Photo not found.", key="error.photo.not-found")
     return PhotoBytes(photo.content_type, storage.get(photo.storage_key), photo.sha256)
+
+
+def read_customer_photo(
+    session: Session, storage: Storage, *, principal: Principal, visit_id: int, photo_id: str
+) -> PhotoBytes:
+    """A photo the customer attached to the complaint behind one of the caller's jobs; otherwise 404."""
+    assert principal.technician_id is not None
+    visit = session.scalar(select(Visit).where(Visit.id == visit_id, Visit.technician_id == principal.technician_id))
+    photo = session.get(TicketPhoto, photo_id)
+    if visit is None or photo is None or photo.ticket_id != visit.ticket_id:
+        raise NotFound("Photo not found.", key="error.photo.not-found")
+    return PhotoBytes(content_type=photo.content_type, data=storage.get(photo.storage_key), sha256=photo.sha256)

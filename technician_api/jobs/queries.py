@@ -31,6 +31,7 @@ HISTORY_PER_EQUIPMENT = 3
 ALARMS_PER_EQUIPMENT = 10
 SYMPTOM_CHARS = 280
 HISTORY_SYMPTOM_CHARS = 120
+CUSTOMER_PHOTOS = 20  # the portal's most per complaint (settings.portal_max_photos allows up to 20)
 
 _JOB_JSON = f"""
 json_build_object(
@@ -42,7 +43,12 @@ json_build_object(
   'sequence', v.sequence, 'eta', v.planned_arrival_at, 'planned_start_at', v.planned_start_at,
   'planned_end_at', v.planned_end_at, 'due_on_site_at', t.due_on_site_at,
   'symptom', left(t.symptom, {SYMPTOM_CHARS}), 'working_condition', t.working_condition,
-  'special_request', t.special_request,
+  'special_request', t.special_request, 'location_detail', t.location_detail, 'impact', t.impact,
+  'reported_model', t.reported_model, 'reported_serial', t.reported_serial,
+  'customer_photos', (SELECT coalesce(json_agg('/api/v1/jobs/' || v.id || '/customer-photos/' || p.id
+          ORDER BY p.created_at), '[]')
+        FROM (SELECT p.id, p.created_at FROM ticket_photos p WHERE p.ticket_id = t.id
+              ORDER BY p.created_at LIMIT {CUSTOMER_PHOTOS}) p),
   'site', CASE WHEN s.id IS NULL THEN NULL ELSE json_build_object(
       'id', s.id, 'name', s.name, 'address', s.address,
       'lat', ST_Y(s.location::geometry), 'lon', ST_X(s.location::geometry),

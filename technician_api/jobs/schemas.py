@@ -173,6 +173,13 @@ class JobOut(BaseModel):
     symptom: str
     working_condition: str | None
     special_request: str | None
+    # The rest of the intake's four answers: where on the machine, the impact facts, what the caller read off
+    # the nameplate (when the equipment is not registered), and the customer's own photos from the portal.
+    location_detail: str | None = None
+    impact: dict[str, Any] = Field(default_factory=dict)
+    reported_model: str | None = None
+    reported_serial: str | None = None
+    customer_photos: list[str] = Field(default_factory=list, description="URLs, for the job's technician only")
     site: SiteOut | None
     contact: ContactOut
     equipment: EquipmentOut | None
