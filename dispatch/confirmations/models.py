@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text, func
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,3 +52,11 @@ class Confirmation(Base):
     outcome: Mapped[str] = mapped_column(String(20))  # confirmed | reopened
     document_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Is the relationship kept, and what should improve: {"product", "process", "people"} -> the customer's words.
+    relationship_kept: Mapped[bool | None]
+    improvements: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    # How it was signed: "link" (the customer's one-time link) or "device" (on the technician's phone, sent by
+    # the app with its idempotency key, possibly long after; `signed_at` is then the phone's time).
+    channel: Mapped[str] = mapped_column(String(20), default="link", server_default="link")
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    submitted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -25,7 +25,7 @@ from dispatch.audit.service import change_status
 from dispatch.confirmations.models import Confirmation, ConfirmationLink
 from dispatch.confirmations.schemas import DIMENSIONS, ConfirmationIn
 from dispatch.confirmations.tokens import LinkClaims, LinkInvalid, LinkUsed, decode_link, encode_link, expiry, new_jti
-from dispatch.core.errors import FieldError, NotFound, Unprocessable
+from dispatch.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus
 from dispatch.customers.models import Equipment, Site
@@ -191,6 +191,10 @@ def canonical_document(conf: Confirmation) -> dict[str, Any]:
         "user_agent": conf.user_agent,
         "work_report": conf.work_report,
         "signature_sha256": hashlib.sha256(conf.signature_png).hexdigest(),
+        # Answers added later enter the document only when given, so older confirmations keep their seal.
+        **({"relationship_kept": conf.relationship_kept} if conf.relationship_kept is not None else {}),
+        **({"improvements": dict(conf.improvements)} if conf.improvements else {}),
+        **({"channel": conf.channel} if conf.channel and conf.channel != "link" else {}),
     }
 
 
@@ -220,6 +224,96 @@ def submit_confirmation(
 ) -> Confirmation:
     """Store the signed form and act on it (confirm, or reopen + return visit + department head); one commit."""
     link = open_link(session, settings=settings, token=token, now=now, lock=True)
+    return _record(
+        session,
+        settings=settings,
+        link=link,
+        form=form,
+        signed_at=now,
+        ip=ip,
+        user_agent=user_agent,
+        now=now,
+        return_visit_due_at=return_visit_due_at,
+    )
+
+
+def submit_on_device(
+    session: Session,
+    *,
+    settings: Settings,
+    visit_id: int,
+    form: ConfirmationIn,
+    signed_at: datetime | None,
+    idempotency_key: str,
+    submitted_by_user_id: int,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+    return_visit_due_at: datetime,
+) -> tuple[Confirmation, bool]:
+    """The form filled in and signed on the technician's phone, sent when it had a signal: the same record,
+    seal and consequences as the customer's link (it uses the visit's open link). `(confirmation, duplicate)`:
+    the same key again answers the stored confirmation and changes nothing. The caller checks the visit is
+    the technician's own. The phone's signing time is kept unless it is ahead of the server."""
+    stored = session.scalar(select(Confirmation).where(Confirmation.idempotency_key == idempotency_key))
+    if stored is not None:
+        if stored.visit_id != visit_id:
+            raise Conflict("This key was used for another job.", key="error.confirmation.key-reused")
+        return stored, True
+    link = session.scalar(
+        select(ConfirmationLink)
+        .where(
+            ConfirmationLink.visit_id == visit_id,
+            ConfirmationLink.used_at.is_(None),
+            ConfirmationLink.revoked_at.is_(None),
+        )
+        .order_by(ConfirmationLink.issued_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if link is None:
+        # The same form sent twice at once: the other request held the link and has committed it by now.
+        stored = session.scalar(select(Confirmation).where(Confirmation.idempotency_key == idempotency_key))
+        if stored is not None and stored.visit_id == visit_id:
+            return stored, True
+        if session.scalar(select(Confirmation.id).where(Confirmation.visit_id == visit_id).limit(1)) is not None:
+            raise LinkUsed("This confirmation has already been submitted. Thank you.", key="error.link.used")
+        raise Conflict(
+            "There is nothing to confirm yet: complete the job first.", key="error.confirmation.not-completed"
+        )
+    when = min(signed_at, now) if signed_at is not None else now
+    conf = _record(
+        session,
+        settings=settings,
+        link=link,
+        form=form,
+        signed_at=when,
+        ip=ip,
+        user_agent=user_agent,
+        now=now,
+        return_visit_due_at=return_visit_due_at,
+        channel="device",
+        idempotency_key=idempotency_key,
+        submitted_by_user_id=submitted_by_user_id,
+    )
+    return conf, False
+
+
+def _record(
+    session: Session,
+    *,
+    settings: Settings,
+    link: ConfirmationLink,
+    form: ConfirmationIn,
+    signed_at: datetime,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+    return_visit_due_at: datetime,
+    channel: str = "link",
+    idempotency_key: str | None = None,
+    submitted_by_user_id: int | None = None,
+) -> Confirmation:
     signature = decode_signature(form.signature)
     ticket = session.scalar(select(Ticket).where(Ticket.id == link.ticket_id).with_for_update())
     assert ticket is not None
@@ -235,17 +329,24 @@ def submit_confirmation(
         signer_name=form.signer_name,
         signer_role=form.signer_role,
         signature_png=signature,
-        signed_at=now,
+        signed_at=signed_at,
         ip=ip,
         user_agent=(user_agent or "")[:500] or None,
         work_report=work_report_view(session, link.visit_id),
         outcome="reopened" if unsatisfied else "confirmed",
         document_sha256="",
+        relationship_kept=form.relationship_kept,
+        improvements=form.improvements(),
+        channel=channel,
+        idempotency_key=idempotency_key,
+        submitted_by_user_id=submitted_by_user_id,
     )
     conf.document_sha256 = document_hash(conf)
     link.used_at = now
     session.add(conf)
     audit = {"visit_id": link.visit_id, "satisfied": form.satisfied, "ratings": ratings, "signer": form.signer_name}
+    if channel != "link":
+        audit |= {"channel": channel, "signed_at": signed_at.isoformat()}
     if unsatisfied:
         low = [k for k, v in ratings.items() if v <= LOW_RATING]
         reason = "customer not satisfied" if not form.satisfied else f"low rating: {', '.join(low)}"

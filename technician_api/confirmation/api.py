@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -14,7 +14,14 @@ from starlette.concurrency import run_in_threadpool
 
 from dispatch.confirmations import service as svc
 from dispatch.confirmations.models import ConfirmationLink
-from dispatch.confirmations.schemas import ConfirmationIn, ConfirmationOut, ConfirmationStatus, VerifyOut
+from dispatch.confirmations.schemas import (
+    ConfirmationIn,
+    ConfirmationOut,
+    ConfirmationStatus,
+    DeviceConfirmationIn,
+    DeviceConfirmationOut,
+    VerifyOut,
+)
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
 from dispatch.core.deps import LANG_COOKIE, RequestLocale
@@ -29,7 +36,8 @@ from dispatch.service_reports.pdf import render_report
 from dispatch.service_reports.service import gather_report
 from dispatch.tickets.models import Ticket
 from technician_api.confirmation import pages
-from technician_api.deps import AppRules, OfficeStaff, ReportReaders
+from technician_api.deps import AppRules, OfficeStaff, ReportReaders, TechnicianCaller
+from technician_api.jobs.service import lock_own_visit
 
 router = APIRouter(tags=["confirmation"])
 public_router = APIRouter(tags=["customer"], include_in_schema=True)
@@ -144,6 +152,8 @@ async def confirm_submit(request: Request, token: str, session: DbSession, rules
     values = dict(raw)
     if isinstance(raw.get("satisfied"), str):
         raw["satisfied"] = raw["satisfied"] == "yes"
+    if isinstance(raw.get("relationship_kept"), str):
+        raw["relationship_kept"] = {"yes": True, "no": False}.get(raw["relationship_kept"])
     now = utcnow()
     try:
         try:
@@ -262,6 +272,9 @@ def get_confirmation(ticket_id: int, session: DbSession, _who: OfficeStaff) -> C
             document_sha256=conf.document_sha256,
             signature_png="data:image/png;base64," + base64.b64encode(conf.signature_png).decode(),
             work_report=conf.work_report,
+            relationship_kept=conf.relationship_kept,
+            improvements=conf.improvements,
+            channel=conf.channel,
         )
     except NotFound:
         conf_out = None
@@ -311,3 +324,49 @@ def report_pdf(
     """In the reader's language (their setting, ?lang=, Accept-Language); times in the site's zone."""
     data = gather_report(session, storage, ticket_id=ticket_id, now=utcnow())
     return _pdf(render_report(data, locale, request.app.state.policy), ticket_id, locale)
+
+
+@router.post(
+    "/jobs/{job_id}/confirmation",
+    response_model=DeviceConfirmationOut,
+    status_code=201,
+    summary="The customer's confirmation, filled in and signed on my phone (sent from the app's outbox)",
+    responses={200: {"model": DeviceConfirmationOut, "description": "The same key again: the stored result"}},
+)
+def post_device_confirmation(
+    request: Request,
+    job_id: int,
+    form: DeviceConfirmationIn,
+    session: DbSession,
+    me: TechnicianCaller,
+    rules: AppRules,
+    idempotency_key: Annotated[str, Header(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")],
+) -> Response:
+    """The same record, seal and consequences as the customer's one-time link (unsatisfied reopens the ticket);
+    after `completed` only. Send it with the `Idempotency-Key` the app keeps with it: a resend answers 200 with
+    the stored confirmation and changes nothing. `signed_at` is the phone's time (kept unless in the future)."""
+    assert me.technician_id is not None
+    now = utcnow()
+    lock_own_visit(session, visit_id=job_id, technician_id=me.technician_id)
+    conf, duplicate = svc.submit_on_device(
+        session,
+        settings=request.app.state.settings,
+        visit_id=job_id,
+        form=form,
+        signed_at=form.signed_at,
+        idempotency_key=idempotency_key,
+        submitted_by_user_id=me.user_id,
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        now=now,
+        return_visit_due_at=rules.calendar.add_working_days(now, rules.policy.clocks.return_visit_working_days),
+    )
+    out = DeviceConfirmationOut(
+        ticket_id=conf.ticket_id,
+        visit_id=conf.visit_id,
+        outcome=conf.outcome,
+        signed_at=conf.signed_at,
+        document_sha256=conf.document_sha256,
+        duplicate=duplicate,
+    )
+    return Response(out.model_dump_json(), media_type="application/json", status_code=200 if duplicate else 201)
