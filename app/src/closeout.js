@@ -1,6 +1,6 @@
 // Close-out on site: the customer fills in the service-feedback form and signs on this phone (kept in the
 // outbox like everything else, so it works with no signal), or the technician hands over the one-time link.
-import { actionText, effective, render, state } from "./main.js";
+import { actionText, effective, reloadRows, render, state } from "./main.js";
 import { langPicker } from "./main.js";
 import { t, when } from "./i18n.js";
 import * as outbox from "./outbox.js";
@@ -118,6 +118,7 @@ function signForm(job) {
     }
     form.querySelector("#close-submit").disabled = true;
     await outbox.enqueueConfirmation(job.id, body);
+    await reloadRows();
     render();
   });
   return form;

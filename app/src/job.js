@@ -287,10 +287,16 @@ function pendingList(eff) {
         " ",
         h("span", { class: "muted" }, clock(r.device_at)),
         " · ",
-        r.state === "waiting" ? t("outbox.waiting") : h("span", { class: "refusal" }, t("outbox.refused"), ": ", r.detail || r.reason),
+        r.state === "waiting" ? t("outbox.waiting") : h("span", { class: "refusal" }, t("outbox.refused"), ": ", refusal(r)),
       ),
     ),
   );
+}
+
+/** Why the office refused a row, in the technician's words: what happened to the job, else the server's text. */
+export function refusal(r) {
+  if (r.reason === "job_reassigned" || r.reason === "job_not_found") return t(`refused.${r.reason}`);
+  return r.detail || r.reason;
 }
 
 export function rowLabel(r) {

@@ -190,7 +190,10 @@ async function prefetchCustomerPhotos() {
 }
 
 // ---- new major job alert ----------------------------------------------------------------------------------------
+const alerted = new Set();
 function alertMajor(job) {
+  if (alerted.has(job.id)) return; // once per job, however many refreshes see it arrive
+  alerted.add(job.id);
   const title = t("alert.major.title");
   const body = `${job.site?.name || ""} · ${job.symptom || ""}`.slice(0, 180);
   state.alerts.push({ id: job.id, title, body });
@@ -207,6 +210,12 @@ function alertMajor(job) {
   } else if (navigator.vibrate) {
     navigator.vibrate([400, 150, 400, 150, 800]);
   }
+}
+
+/** The outbox as stored now (after this phone added to it), before drawing a screen that depends on it. */
+export async function reloadRows() {
+  state.rows = await outbox.rows();
+  paintBar();
 }
 
 export function dismissAlert(id) {

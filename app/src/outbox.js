@@ -11,7 +11,10 @@ import { blobGet, outboxAdd, outboxAll, outboxPrune, outboxPut } from "./db.js";
 
 const MAX_BATCH = 500; // the server's limit per batch
 const KEEP_SENT_MS = 3 * 24 * 3600 * 1000;
-const RETRY_MS = 15000;
+// After a failed send: try again soon, then less often (a phone in a dead spot should not drain its battery).
+const RETRY_FIRST_MS = 2000;
+const RETRY_MAX_MS = 60000;
+let retryMs = RETRY_FIRST_MS;
 
 let lastSeq = 0;
 function nextSeq() {
@@ -167,6 +170,7 @@ async function sendAll() {
       }
       status.lastError = null;
       status.lastSyncAt = Date.now();
+      retryMs = RETRY_FIRST_MS;
       await outboxPrune(KEEP_SENT_MS);
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
@@ -174,7 +178,8 @@ async function sendAll() {
       } else {
         status.lastError = e;
         clearTimeout(retryTimer);
-        retryTimer = setTimeout(kick, RETRY_MS);
+        retryTimer = setTimeout(kick, retryMs);
+        retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       }
     } finally {
       status.sending = false;

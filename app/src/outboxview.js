@@ -2,8 +2,8 @@
 import { signOut, state, langPicker, render } from "./main.js";
 import { clock, t } from "./i18n.js";
 import * as outbox from "./outbox.js";
-import { rowLabel } from "./job.js";
-import { h } from "./ui.js";
+import { refusal, rowLabel } from "./job.js";
+import { add, h } from "./ui.js";
 
 export function renderOutbox(main) {
   main.dataset.screen = "outbox";
@@ -22,12 +22,13 @@ export function renderOutbox(main) {
         ? h(
             "div",
             { class: "refusal" },
-            h("span", { class: "reason", dataset: { reason: r.reason || "" } }, r.detail || r.reason),
+            h("span", { class: "reason", dataset: { reason: r.reason || "" } }, refusal(r)),
             h("button", { type: "button", class: "btn ghost small dismiss", onclick: () => outbox.dismiss(r) }, t("outbox.dismiss")),
           )
         : null,
     );
-  main.append(
+  add(
+    main,
     h("h1", {}, t("outbox.title")),
     h(
       "p",

@@ -1,5 +1,5 @@
 // The work report that completes the job: cause, work done, parts, time spent, follow-up, photos.
-import { effective, state } from "./main.js";
+import { effective, reloadRows, state } from "./main.js";
 import { blobGet, kvGet } from "./db.js";
 import { t } from "./i18n.js";
 import * as outbox from "./outbox.js";
@@ -97,6 +97,7 @@ export function renderReport(main, id) {
     }
     form.querySelector("#report-submit").disabled = true;
     await outbox.enqueueEvent(job.id, "completed", { report });
+    await reloadRows();
     toast(navigator.onLine ? t("outbox.sending") : t("outbox.saved-offline"));
     location.hash = `#/job/${job.id}/close`;
   });

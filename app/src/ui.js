@@ -14,6 +14,12 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Append children, leaving out null/false/undefined (the DOM's own append would write "null"). */
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 function append(el, children) {
   for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;

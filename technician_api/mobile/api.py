@@ -6,20 +6,22 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from dispatch.board.hub import EventHub
-from dispatch.core.auth import Principal, live_principal
+from dispatch.core.auth import Principal, decode_access_token, live_principal, oauth2_scheme
 from dispatch.core.clock import utcnow
 from dispatch.core.db import DbSession
 from dispatch.core.deps import RequestLocale
-from dispatch.core.errors import Unauthorized
+from dispatch.core.errors import Forbidden, Unauthorized
 from dispatch.core.i18n import tag
 from dispatch.core.settings import Settings
+from dispatch.core.types import Role
 from dispatch.users.models import User
 from technician_api.deps import AppRules, TechnicianCaller
 from technician_api.mobile import service
@@ -66,15 +68,31 @@ def my_day(session: DbSession, me: TechnicianCaller) -> DayOut:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def my_stream(request: Request, me: TechnicianCaller) -> StreamingResponse:
-    """Open it with the bearer token in the header (fetch), not in a URL. It ends when the sign-in ends."""
-    assert me.technician_id is not None
-    technician_id = me.technician_id
+async def my_stream(request: Request, bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> StreamingResponse:
+    """Open it with the bearer token in the header (fetch), not in a URL. It ends when the sign-in ends.
+
+    The caller is checked with a short session of its own (not the request's): a database session held for
+    the life of a stream would keep a transaction open for hours."""
     settings: Settings = request.app.state.settings
+    if not bearer:
+        raise Unauthorized("Log in first: send 'Authorization: Bearer <token>'.", key="error.auth.missing")
+    claimed = decode_access_token(settings, bearer)
+
+    def check() -> Principal:
+        with request.app.state.sessionmaker() as session:
+            try:
+                return live_principal(session, claimed)[0]
+            finally:
+                session.rollback()
+
+    me = await run_in_threadpool(check)
+    if me.role is not Role.technician or me.technician_id is None:
+        raise Forbidden("The job stream is for technicians.", key="error.auth.no-technician")
+    technician_id = me.technician_id
     hub: EventHub = request.app.state.event_hub
     sub, _backlog = hub.subscribe(None, user_id=me.user_id, token_id=me.token_id)
     heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", 15.0))
-    session_ends = me.expires_at or utcnow()
+    session_ends = claimed.expires_at or utcnow()
     recheck_every = settings.stream_session_check_seconds
     loop = asyncio.get_running_loop()
     next_check = loop.time() + recheck_every
@@ -87,14 +105,10 @@ async def my_stream(request: Request, me: TechnicianCaller) -> StreamingResponse
                 session.rollback()
 
     def still_signed_in_now() -> bool:
-        with request.app.state.sessionmaker() as session:
-            try:
-                principal: Principal = live_principal(session, me)[0]
-                return principal.technician_id == technician_id
-            except Unauthorized:
-                return False
-            finally:
-                session.rollback()
+        try:
+            return check().technician_id == technician_id
+        except Unauthorized:
+            return False
 
     async def still_signed_in() -> bool:
         nonlocal next_check

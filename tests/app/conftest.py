@@ -57,15 +57,25 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def phone(browser: Any, *, locale: str = "en-US", geolocation: dict[str, float] | None = None, **extra: Any) -> Any:
-    """A fresh phone (its own storage, service workers and IndexedDB)."""
-    options: dict[str, Any] = {**PHONE, "locale": locale, **extra}
-    if geolocation is not None:
-        options["geolocation"] = geolocation
-        options["permissions"] = ["geolocation"]
-    context = browser.new_context(**options)
-    context.set_default_timeout(10_000)
-    return context
+@pytest.fixture
+def phone(browser: Any, built_app: Path) -> Iterator[Any]:
+    """`phone(locale=..., geolocation=...)`: a fresh phone (its own storage, service worker and IndexedDB),
+    closed after the test (also when it fails, so no stream outlives the server)."""
+    contexts: list[Any] = []
+
+    def make(*, locale: str = "en-US", geolocation: dict[str, float] | None = None, **extra: Any) -> Any:
+        options: dict[str, Any] = {**PHONE, "locale": locale, **extra}
+        if geolocation is not None:
+            options["geolocation"] = geolocation
+            options["permissions"] = ["geolocation"]
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:

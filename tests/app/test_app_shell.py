@@ -8,20 +8,12 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.app.conftest import phone, screenshot
+from tests.app.conftest import screenshot
+from tests.app.phone import sign_in, wait_for_worker
 from tests.app.world import make_day
 from tests.board.conftest import LiveServer
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: Any, server: LiveServer, username: str) -> None:
-    page.goto(f"{server.url}/app/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("#screen[data-loaded='true']")
 
 
 def test_app_is_served_with_its_manifest_and_worker(live_server: LiveServer, built_app: Any) -> None:
@@ -41,14 +33,12 @@ def test_app_is_served_with_its_manifest_and_worker(live_server: LiveServer, bui
     assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
 
 
-def test_today_then_job_then_offline_restart(
-    browser: Any, built_app: Any, live_server: LiveServer, live_session: Session
-) -> None:
+def test_today_then_job_then_offline_restart(phone: Any, live_server: LiveServer, live_session: Session) -> None:
     """Sign in on a phone: the major job comes first, the route in order with ETAs and time left; the job screen
     has the intake answers, equipment, history, alarm, customer photo, hours, tap-to-call and navigation. With the
     network cut, the app starts again from its own cache and still shows the jobs."""
     day = make_day(live_session, live_server.settings)
-    context = phone(browser)
+    context = phone()
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -84,8 +74,7 @@ def test_today_then_job_then_offline_restart(
     screenshot(page, "job-en", full_page=True)
 
     # The service worker holds the shell: no network at all, a fresh start, the same jobs.
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)", timeout=15000)
+    wait_for_worker(page)
     context.set_offline(True)
     page.goto(f"{live_server.url}/app/")
     page.wait_for_selector("#screen[data-loaded='true']")
@@ -93,4 +82,3 @@ def test_today_then_job_then_offline_restart(
     assert page.locator("#net").get_attribute("data-state") == "offline"
     screenshot(page, "today-offline-en")
     assert not errors, errors
-    context.close()

@@ -19,6 +19,7 @@ from dispatch.photos.storage import storage_from_settings
 from dispatch.portal.models import TicketPhoto
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.users.models import User
+from dispatch.visits.models import Part
 from dispatch.workforce.models import Technician
 from tests.factories import make_depot, make_site, make_technician, make_ticket, make_user, make_visit
 
@@ -112,5 +113,6 @@ def make_day(session: Session, settings: Settings) -> Day:
             storage_key=key,
         )
     )
+    session.add(Part(code=f"GB-{secrets.token_hex(3)}", name="Hoist gearbox", unit="pc", equipment_type="tower_crane"))
     session.commit()
     return Day(user, tech, tickets, visits)

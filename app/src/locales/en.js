@@ -147,6 +147,8 @@ export default {
   "outbox.waiting-title": "Waiting",
   "outbox.sent-title": "Sent",
   "outbox.dismiss": "OK",
+  "refused.job_reassigned": "The job was given to another technician while you were offline.",
+  "refused.job_not_found": "This job is not yours (any more).",
   "settings.title": "Settings",
   "settings.sign-out": "Sign out",
   "settings.sign-out-note": "What is waiting stays on this phone and is sent after you sign in again.",

@@ -147,6 +147,8 @@ export default {
   "outbox.waiting-title": "대기 중",
   "outbox.sent-title": "전송됨",
   "outbox.dismiss": "확인",
+  "refused.job_reassigned": "오프라인인 동안 이 작업이 다른 기술자에게 배정되었습니다.",
+  "refused.job_not_found": "이 작업은 (더 이상) 내 작업이 아닙니다.",
   "settings.title": "설정",
   "settings.sign-out": "로그아웃",
   "settings.sign-out-note": "대기 중인 항목은 이 휴대폰에 남아 다시 로그인하면 전송됩니다.",

@@ -147,6 +147,8 @@ export default {
   "outbox.waiting-title": "等待中",
   "outbox.sent-title": "已发送",
   "outbox.dismiss": "知道了",
+  "refused.job_reassigned": "您离线期间，此工单已改派给其他技师。",
+  "refused.job_not_found": "此工单（已）不属于您。",
   "settings.title": "设置",
   "settings.sign-out": "退出登录",
   "settings.sign-out-note": "待发送的记录保留在本机，重新登录后发送。",
