@@ -31,9 +31,9 @@ from dispatch.portal.pages import router as portal_router
 from dispatch.tickets.api import router as tickets_router
 from dispatch.users.api import router as users_router
 from dispatch.workforce.api import router as workforce_router
+from technician_api.api import install_app
 from technician_api.api import public_router as customer_router
 from technician_api.api import router as technician_router
-from technician_api.webapp.static import install_app
 
 API_PREFIX = "/api/v1"
 # Phones on a poor signal (a crane cab, a basement machine room) pay per byte: a 20-job page of about 44 KB of
