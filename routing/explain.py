@@ -102,13 +102,16 @@ def explain_plan(
         deadline_s = problem.seconds(v.deadline)
         due = fmt_time(v.deadline, now)
         skilled_techs = [t.id for t in problem.technicians if v.required_skills <= t.skills]
-        options: list[tuple[int, bool, int]] = []  # (start_s, fits, vehicle)
+        # Every skilled technician's earliest start, whatever the pin: what "an alternative" and "nobody is on
+        # shift" are true of. `options` are the ones the visit may go to (its pinned technician's, when pinned).
+        skilled_options: list[tuple[int, bool, int]] = []  # (start_s, fits, vehicle)
         for k, veh in enumerate(vehicles):
-            pinned_ok = v.pin_technician is None or veh.tech_id == v.pin_technician
-            if pinned_ok and v.required_skills <= skills[veh.tech_id]:
+            if v.required_skills <= skills[veh.tech_id]:
                 s, fits = _earliest(problem, travel, vehicles, k, p)
-                options.append((s, fits, k))
+                skilled_options.append((s, fits, k))
+        options = [o for o in skilled_options if v.pin_technician is None or vehicles[o[2]].tech_id == v.pin_technician]
         fitting = sorted(o for o in options if o[1])
+        skilled_fitting = sorted(o for o in skilled_options if o[1])
         stop = stop_of.get(v.id)
 
         needed = sorted(v.required_skills)
@@ -140,11 +143,11 @@ def explain_plan(
             if stop.late:
                 late_s = stop.late_minutes * 60
                 out.say("late", f"due {due}: {fmt_duration(late_s)} late", due_at=due_at, late_s=late_s)
-                _late_cause(problem, vehicles, v, fitting, deadline_s, due, out)
+                _late_cause(problem, vehicles, v, skilled_options, skilled_fitting, deadline_s, due, out)
             else:
                 spare_s = stop.slack_minutes * 60
                 out.say("spare", f"due {due}: {fmt_duration(spare_s)} to spare", due_at=due_at, spare_s=spare_s)
-            alts = [o for o in fitting if vehicles[o[2]].tech_id != tech]
+            alts = [o for o in skilled_fitting if vehicles[o[2]].tech_id != tech]
             if alts:
                 s, _, k = alts[0]
                 other = vehicles[k].tech_id
@@ -156,6 +159,12 @@ def explain_plan(
                     eta_at=_iso(problem.at(s)),
                     start_kind=vehicles[k].start_kind,
                     visits=load.get(other, 0),
+                )
+            elif any(vehicles[k].tech_id != tech for _, _, k in skilled_options):
+                out.say(
+                    "no-alternative-fits",
+                    "the other technicians with the skills have no room for it in their shifts",
+                    skills=needed,
                 )
             else:
                 out.say("no-alternative", "no alternative technician could do it")
@@ -192,7 +201,7 @@ def explain_plan(
                     hours=params.horizon_h,
                 )
         elif not fitting:
-            if all(vehicles[k].start_s > deadline_s for _, _, k in options):
+            if all(vehicles[k].start_s > deadline_s for _, _, k in skilled_options):
                 reason = out.say(
                     "no-shift-before-due",
                     f"no {who} is on shift before {due}, and the work does not fit in any later shift",
@@ -240,11 +249,14 @@ def _late_cause(
     problem: Problem,
     vehicles: list[Vehicle],
     v: Visit,
+    options: list[tuple[int, bool, int]],
     fitting: list[tuple[int, bool, int]],
     deadline_s: int,
     due: str,
     out: _Lines,
 ) -> str:
+    """Why a planned visit is late, true of every technician with the skills (`options`, `fitting`: their earliest
+    starts, whether the work fits their shift), not only of the one it is pinned or committed to."""
     now = problem.now
     who = _skills_phrase(v)
     skills = sorted(v.required_skills)
@@ -255,7 +267,7 @@ def _late_cause(
         )
     s, _, k = fitting[0]
     if s > deadline_s:
-        if all(vehicles[kk].start_s > deadline_s for _, _, kk in fitting):
+        if all(vehicles[kk].start_s > deadline_s for _, _, kk in options):
             return out.say("late.no-shift", f"no {who} is on shift before {due}", skills=skills, due_at=due_at)
         return out.say(
             "late.earliest",
@@ -266,6 +278,18 @@ def _late_cause(
             name=_names(problem)[vehicles[k].tech_id],
             due_at=due_at,
             late_s=s - deadline_s,
+        )
+    keeper = v.pin_technician
+    if keeper is not None and vehicles[k].tech_id != keeper:
+        # The pin (a dispatcher's, or the technician's acceptance) is what makes it late, not a lack of people.
+        names = _names(problem)
+        return out.say(
+            "late.pinned",
+            f"kept with {names.get(keeper, keeper)} (pinned or accepted); {names[vehicles[k].tech_id]} could be there "
+            f"by {fmt_time(problem.at(s), now)}",
+            pinned=names.get(keeper, keeper),
+            name=names[vehicles[k].tech_id],
+            eta_at=_iso(problem.at(s)),
         )
     return out.say(
         "late.others-busy",
