@@ -356,6 +356,7 @@ class SyncPolicy(_Model):
 
     future_tolerance_seconds: float = Field(ge=0)
     before_en_route_tolerance_seconds: float = Field(ge=0)
+    before_history_tolerance_seconds: float = Field(default=5, ge=0)
     max_offline_hours: float = Field(gt=0)
     max_travel_speed_kmh: float = Field(gt=0)
 

@@ -9,7 +9,7 @@ so an implausible clock never makes the promise look kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -92,3 +92,19 @@ def sla_arrival_time(
     if en_route_at is not None:
         at = max(at, en_route_at)
     return ArrivalTime(at.astimezone(UTC), "device")
+
+
+def history_contradiction(
+    at: datetime, history: Sequence[tuple[str, datetime | None]], tolerance: timedelta
+) -> tuple[str, datetime] | None:
+    """The latest fact of the ticket's history (what, when) that `at` comes before, or None when `at` fits.
+
+    `history` lists what must have happened before a technician acts on the job (opened, assigned, …); an event
+    whose device time is earlier than one of them is a wrong phone clock, refused with this fact as the reason
+    (issue 18: "accepted 06:34:58" before "opened 06:35:58"). `tolerance` (policy
+    `sync.before_history_tolerance_seconds`) absorbs a clock a few seconds behind.
+    """
+    require_aware(at, "at")
+    known = [(what, when) for what, when in history if when is not None]
+    late = [(what, when) for what, when in known if at < when - tolerance]
+    return max(late, key=lambda item: item[1]) if late else None

@@ -172,6 +172,9 @@ def build_snapshot(
         not_before = (extra_starts or {}).get(ticket.id)
         if not_before is None and visit is not None and visit.pinned and visit.pinned_start_at is not None:
             not_before = visit.pinned_start_at
+        if visit is not None and visit.earliest_arrival_at is not None:
+            # The arrival the technician reported ("cannot make the promised time"): the plan never promises earlier.
+            not_before = max(not_before or visit.earliest_arrival_at, visit.earliest_arrival_at)
         earliest = next_access(site.access_hours or {}, site.timezone, max(now, not_before or now))
         if earliest is None:
             not_plannable[ticket.id] = "the site's access hours never open in the next 7 days"

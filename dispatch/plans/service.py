@@ -152,13 +152,18 @@ def apply_plan(
                         action="visit_reassigned",
                         actor=actor,
                         at=now,
-                        data={"from_technician": visit.technician_id, "to_technician": tech_id},
+                        reason=" ".join(plan.reasons.get(stop.visit_id, ()))[:1000] or None,
+                        data={"visit_id": visit.id, "from_technician": visit.technician_id, "to_technician": tech_id},
                     )
+                    visit.earliest_arrival_at = None  # the first technician's reported arrival no longer holds
                 visit.technician_id = tech_id
                 if visit.status is VisitStatus.planned:
                     visit.status = VisitStatus.assigned
             visit.sequence = order
-            visit.planned_arrival_at = stop.arrival
+            # The solver's arrival is the drive's; a technician who reported a later arrival arrives then (the
+            # model already starts the work no earlier, see plans.builder).
+            arrival = max(stop.arrival, visit.earliest_arrival_at or stop.arrival)
+            visit.planned_arrival_at = arrival
             visit.planned_start_at = stop.start
             visit.planned_end_at = stop.end
             if ticket.status in (TicketStatus.new, TicketStatus.reopened):
@@ -173,8 +178,8 @@ def apply_plan(
                 )
             ticket.assigned_technician_id = tech_id
             if newly_assigned:
-                customer_notices.technician_assigned(session, ticket, technician_id=tech_id, eta=stop.arrival, now=now)
-            update_eta(session, ticket, stop.arrival, policy, now)
+                customer_notices.technician_assigned(session, ticket, technician_id=tech_id, eta=arrival, now=now)
+            update_eta(session, ticket, arrival, policy, now)
     for ticket_id, ticket in snapshot.tickets.items():
         if ticket_id in planned:
             continue
@@ -262,23 +267,77 @@ def request_draft(
     return draft
 
 
-def diff_json(old: RoutingPlan | None, new: RoutingPlan) -> dict[str, Any]:
+def _unplanned(plan: RoutingPlan, not_plannable: dict[str, Any] | None) -> set[str]:
+    """Tickets a plan leaves without a technician: the solver's unassigned and those it could not even take
+    (no site, access hours never open, queued beyond the shifts)."""
+    return {str(v) for v, _why in plan.unassigned} | {str(t) for t in (not_plannable or {})}
+
+
+def _stop_json(plan: RoutingPlan, visit_id: str) -> dict[str, Any] | None:
+    stop = plan.stop(visit_id)
+    if stop is None:
+        return None
+    return {"eta": stop.arrival.isoformat(), "late_minutes": round(stop.late_minutes, 1)}
+
+
+def diff_json(
+    old: RoutingPlan | None,
+    new: RoutingPlan,
+    *,
+    names: dict[str, str] | None = None,
+    old_not_plannable: dict[str, Any] | None = None,
+    new_not_plannable: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What applying `new` over `old` changes, as the board shows it: who moves (with names), when each moved or
+    re-timed visit arrives before and after against its deadline, which deadlines are now kept or lost, and how
+    many tickets are left without a technician (the solver's unassigned plus the not plannable)."""
     if old is None:
         old = RoutingPlan(now=new.now, routes=(), unassigned=(), objective=type(new.objective)(), stats=new.stats)
     d = plan_diff(old, new)
+    named = names or {}
+
+    def change(m: Any) -> dict[str, Any]:
+        before, after = _stop_json(old, m.visit_id), _stop_json(new, m.visit_id)
+        stop = new.stop(m.visit_id) or old.stop(m.visit_id)
+        return {
+            **asdict(m),
+            "ticket_id": stop.ticket_id if stop else m.visit_id,
+            "from_name": named.get(m.from_technician or "", m.from_technician),
+            "to_name": named.get(m.to_technician or "", m.to_technician),
+            "deadline": stop.deadline.isoformat() if stop else None,
+            "before": before,
+            "after": after,
+        }
+
+    def deadline(visit_id: str) -> dict[str, Any]:
+        stop = new.stop(visit_id) or old.stop(visit_id)
+        return {
+            "visit_id": visit_id,
+            "ticket_id": stop.ticket_id if stop else visit_id,
+            "deadline": stop.deadline.isoformat() if stop else None,
+            "before": _stop_json(old, visit_id),
+            "after": _stop_json(new, visit_id),
+        }
+
+    unplanned_before = _unplanned(old, old_not_plannable)
+    unplanned_after = _unplanned(new, new_not_plannable)
     return {
-        "moves": [asdict(m) for m in d.moves],
-        "added": [asdict(m) for m in d.added],
-        "removed": [asdict(m) for m in d.removed],
+        "moves": [change(m) for m in d.moves],
+        "added": [change(m) for m in d.added],
+        "removed": [change(m) for m in d.removed],
         "deadlines_gained": list(d.deadlines_gained),
         "deadlines_lost": list(d.deadlines_lost),
+        "deadlines_kept_now": [deadline(v) for v in d.deadlines_gained],
+        "deadlines_missed_now": [deadline(v) for v in d.deadlines_lost],
         "eta_changes_min": d.eta_changes_min,
         "km_delta": d.km_delta,
         "gains": d.gains,
+        "gains_by_name": {named.get(k, k): n for k, n in d.gains.items()},
         "late_before": old.objective.late_visits,
         "late_after": new.objective.late_visits,
-        "unassigned_before": old.objective.unassigned_visits,
-        "unassigned_after": new.objective.unassigned_visits,
+        "unassigned_before": len(unplanned_before),
+        "unassigned_after": len(unplanned_after),
+        "unassigned_tickets_after": sorted(unplanned_after, key=lambda t: (len(t), t)),
     }
 
 
@@ -312,7 +371,17 @@ def run_drafts(factory: sessionmaker[Session], settings: Settings, now: datetime
                 live = plan_from_json(current.document) if current is not None and current.document else None
                 draft.document = _document(plan, snapshot)
                 draft.fingerprint = plan.fingerprint()
-                draft.diff = diff_json(live, plan)
+                names = {t.id: t.name or t.id for t in snapshot.problem.technicians}
+                names.update(
+                    {str(i): n for i, n in session.execute(select(Technician.id, Technician.name))}
+                )
+                draft.diff = diff_json(
+                    live,
+                    plan,
+                    names=names,
+                    old_not_plannable=(current.document or {}).get("not_plannable") if current is not None else None,
+                    new_not_plannable=draft.document.get("not_plannable"),
+                )
                 draft.status = "ready"
                 draft.computed_at = now
             session.commit()
@@ -546,6 +615,21 @@ def pin(
         session.add(visit)
     visit.pinned = technician_id is not None
     visit.pinned_start_at = start_at
+    if start_at is not None:
+        visit.earliest_arrival_at = None  # the dispatcher chose the time: it replaces the technician's reported one
+    if technician_id is not None and visit.technician_id not in (None, technician_id):
+        # A change of who goes, in the same transaction as the pin (the re-plan then finds it already done).
+        record_event(
+            session,
+            ticket,
+            action="visit_reassigned",
+            actor=actor,
+            actor_user_id=user_id,
+            at=now,
+            reason="pinned on the board",
+            data={"visit_id": visit.id, "from_technician": visit.technician_id, "to_technician": technician_id},
+        )
+        visit.earliest_arrival_at = None  # another technician: the first one's reported arrival no longer holds
     if technician_id is not None:
         visit.technician_id = technician_id
     record_event(

@@ -17,6 +17,7 @@ from dispatch.core.i18n import gettext as _
 from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
 from dispatch.devices.models import Alarm
 from dispatch.escalation.models import EscalationEvent
+from dispatch.notifications.models import Notification
 from dispatch.tickets import service
 from dispatch.tickets.models import Ticket, TicketReport
 from dispatch.tickets.schemas import (
@@ -32,6 +33,8 @@ from dispatch.tickets.schemas import (
     TimelineEntry,
 )
 from dispatch.tickets.views import ticket_views
+from dispatch.visits.models import JobPhoto
+from dispatch.workforce.models import Technician
 
 router = APIRouter(tags=["tickets"])
 Intake = Annotated[Principal, require_roles(Role.agent, Role.dispatcher)]
@@ -242,6 +245,18 @@ def complete_clock(
     return ticket_views(session, [ticket], now, locale=locale, policy=policy)[0]
 
 
+def _technician_names(session: DbSession, audits: list[AuditEntry]) -> dict[int, str]:
+    ids: set[int] = set()
+    for a in audits:
+        for key in ("from_technician", "to_technician", "technician_id"):
+            value = (a.data or {}).get(key)
+            if isinstance(value, int):
+                ids.add(value)
+    if not ids:
+        return {}
+    return {i: n for i, n in session.execute(select(Technician.id, Technician.name).where(Technician.id.in_(ids)))}
+
+
 @router.get("/tickets/{ticket_id}/timeline", response_model=list[TimelineEntry], summary="Everything that happened")
 def timeline(
     ticket_id: DbId,
@@ -255,13 +270,55 @@ def timeline(
     _get(session, ticket_id)
     word = partial(texts.word, locale=locale)
     entries: list[TimelineEntry] = []
-    for a in session.scalars(
-        select(AuditEntry).where(AuditEntry.ticket_id == ticket_id).order_by(AuditEntry.id).limit(limit)
-    ):
+    audits = list(
+        session.scalars(
+            select(AuditEntry).where(AuditEntry.ticket_id == ticket_id).order_by(AuditEntry.id).limit(limit)
+        )
+    )
+    names = _technician_names(session, audits)
+    for a in audits:
         action = texts.audit_action(a.action, locale)
         moved = f"{word('status', a.from_status) or '—'} → {word('status', a.to_status)}"
         title = action if a.from_status == a.to_status else f"{action}: {moved}"
-        entries.append(TimelineEntry(at=a.at, kind="audit", title=title, detail=a.reason, actor=a.actor, data=a.data))
+        data = a.data or {}
+        if a.action == "visit_reassigned":
+            # Every change of who goes reads as one, with the people's names (a board pin or the planner's move).
+            title = _(
+                "timeline.reassigned",
+                locale,
+                before=names.get(data.get("from_technician"), "—"),
+                after=names.get(data.get("to_technician"), "—"),
+            )
+        elif a.action in ("assign", "pinned") and data.get("technician_id") in names:
+            title = f"{title} · {names[data['technician_id']]}"
+        entries.append(TimelineEntry(at=a.at, kind="audit", title=title, detail=a.reason, actor=a.actor, data=data))
+    for n in session.scalars(
+        select(Notification).where(Notification.ticket_id == ticket_id).order_by(Notification.id).limit(limit)
+    ):
+        entries.append(
+            TimelineEntry(
+                at=n.created_at,
+                kind="notification",
+                title=_(
+                    "timeline.notification",
+                    locale,
+                    audience=word("audience", n.audience) if n.audience else (n.recipient or "—"),
+                    channel=word("notice-channel", n.channel),
+                ),
+                detail=n.subject,
+                data={"kind": n.kind, "channel": n.channel, "status": n.status},
+            )
+        )
+    for p in session.scalars(select(JobPhoto).where(JobPhoto.ticket_id == ticket_id).order_by(JobPhoto.created_at)):
+        entries.append(
+            TimelineEntry(
+                at=p.created_at,
+                kind="photo",
+                title=_("timeline.photo", locale),
+                actor=f"user:{p.uploaded_by_user_id}" if p.uploaded_by_user_id else None,
+                data={"photo_id": p.id, "visit_id": p.visit_id, "url": f"/api/v1/photos/{p.id}"},
+            )
+        )
     for r in session.scalars(select(TicketReport).where(TicketReport.ticket_id == ticket_id).limit(limit)):
         entries.append(
             TimelineEntry(

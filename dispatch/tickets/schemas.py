@@ -214,7 +214,7 @@ class ReasonIn(BaseModel):
 
 class TimelineEntry(BaseModel):
     at: datetime
-    kind: str  # audit | report | alarm | escalation | notification
+    kind: str  # audit | report | alarm | escalation | notification | photo
     title: str
     detail: str | None = None
     actor: str | None = None

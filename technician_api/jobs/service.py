@@ -8,16 +8,17 @@ row and commits once. Offline sync calls it once per event, so each event is its
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from dispatch.audit.models import AuditEntry
 from dispatch.audit.service import change_status, record_event
 from dispatch.confirmations.models import Confirmation, ConfirmationLink
 from dispatch.confirmations.service import issue_link
-from dispatch.core.errors import FieldError, IllegalTransition, NotFound, Unprocessable
+from dispatch.core.errors import Conflict, FieldError, IllegalTransition, NotFound, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus, VisitStatus
 from dispatch.domain.geo import GeoPoint
@@ -29,8 +30,9 @@ from dispatch.domain.lifecycle import (
     visit_transition,
 )
 from dispatch.domain.policy import Grade as DomainGrade
+from dispatch.domain.policy import Policy
 from dispatch.domain.sla import cannot_meet_notice_due_at, on_completion_deadlines
-from dispatch.domain.sync import sla_arrival_time
+from dispatch.domain.sync import history_contradiction, sla_arrival_time
 from dispatch.notifications import customer as customer_notices
 from dispatch.plans.requests import request_replan
 from dispatch.return_visits.models import ReturnVisitTask
@@ -97,8 +99,11 @@ def apply_event(
     visit = lock_own_visit(session, visit_id=visit_id, technician_id=actor.technician_id)
     ticket = session.scalar(select(Ticket).where(Ticket.id == visit.ticket_id).with_for_update())
     assert ticket is not None
-    # The phone's clock decides when it happened, but never later than we heard of it.
+    # The phone's clock decides when it happened, but never later than we heard of it, and never before what the
+    # ticket's own history says came first (an accept before the job was assigned is a wrong clock, not a fact).
     at = min(event.device_at, received_at) if event.device_at else received_at
+    if event.device_at is not None:
+        _refuse_contradicting_time(session, visit=visit, ticket=ticket, at=at, kind=event.kind, policy=rules.policy)
     result: dict[str, Any] = {}
 
     if event.kind == SIGNATURE_REFUSED:
@@ -189,6 +194,39 @@ def apply_event(
     )
     session.commit()
     return result
+
+
+class DeviceTimeContradicts(Conflict):
+    """The event's device time is before something the ticket's history says happened first."""
+
+    code = "device-time-contradicts-history"
+    title = "The device time contradicts the ticket's history"
+
+
+def _refuse_contradicting_time(
+    session: Session, *, visit: Visit, ticket: Ticket, at: datetime, kind: str, policy: Policy
+) -> None:
+    """Refuse a device time earlier than the job's assignment to this technician (or the ticket's opening)."""
+    assigned_at = session.scalar(
+        select(func.max(AuditEntry.at)).where(
+            AuditEntry.ticket_id == ticket.id,
+            AuditEntry.action.in_(("assign", "visit_reassigned", "reassign")),
+        )
+    )
+    history = [("opened", ticket.received_at), ("reported", ticket.reported_at), ("assigned", visit.created_at)]
+    if assigned_at is not None:
+        history.append(("assigned", assigned_at))
+    found = history_contradiction(at, history, timedelta(seconds=policy.sync.before_history_tolerance_seconds))
+    if found is None:
+        return
+    what, when = found
+    raise DeviceTimeContradicts(
+        f"The device time {at.isoformat()} of '{kind}' is before the job was {what} ({when.isoformat()}): "
+        "check the phone's clock.",
+        key="error.job.device-time-before-history",
+        params={"kind": kind, "device_at": at.isoformat(), "what": what, "at": when.isoformat()},
+        extra={"device_at": at.isoformat(), "contradicts": what, "history_at": when.isoformat()},
+    )
 
 
 # --- per-kind handlers: set the visit's and ticket's facts; return extra data for the audit row -------
@@ -396,6 +434,10 @@ def _cannot_meet_time(
     assert event.new_eta is not None
     notice_due = cannot_meet_notice_due_at(at, rules.policy)
     visit.planned_arrival_at = event.new_eta
+    # The technician's word is a fact the re-plan keeps: never planned earlier than this (plans.builder), until the
+    # technician reports again or a dispatcher pins the visit.
+    visit.earliest_arrival_at = event.new_eta
+    ticket.eta_at = event.new_eta  # every surface shows the technician's word at once, not the plan's old ETA
     deadlines = dict(ticket.deadlines or {})
     # The customer is told in this transaction (below), so the 2-hour notice clock is met at once.
     deadlines.update(

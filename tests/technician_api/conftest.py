@@ -44,9 +44,9 @@ def make_job(session: Session, settings, *, technician: Technician | None = None
     site, unit = make_site(session, lat=SITE_LAT, lon=SITE_LON)
     site.contact_name, site.contact_phone = "Site manager Wang", "13800000001"
     site.access_hours = {"mon": [["07:00", "19:00"]]}
-    ticket = make_ticket(
-        session, status=TicketStatus.assigned, equipment=unit, reported_at=utcnow() - timedelta(hours=1)
-    )
+    opened = utcnow() - timedelta(hours=8)  # before every queued event the tests send (the oldest: 6 h ago)
+    ticket = make_ticket(session, status=TicketStatus.assigned, equipment=unit, reported_at=opened)
+    ticket.received_at = opened
     visit = make_visit(
         session,
         ticket=ticket,
@@ -54,6 +54,7 @@ def make_job(session: Session, settings, *, technician: Technician | None = None
         sequence=sequence,
         planned_start_at=utcnow() + timedelta(hours=sequence),
     )
+    visit.created_at = opened + timedelta(minutes=1)
     session.commit()
     return Job(user, tech, site, unit, ticket, visit, auth_header(settings, user))
 
