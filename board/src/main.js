@@ -8,6 +8,7 @@ import { createQueue } from "./queue.js";
 import { createGantt } from "./gantt.js";
 import { prefetchQueue } from "./queue.js";
 import { createDrawer, createEscalations, optimise, proposeMove, modal } from "./steer.js";
+import { openIntake } from "./intake.js";
 
 const app = document.getElementById("app");
 const VIEWS = ["queue", "gantt", "map", "reports"];
@@ -76,6 +77,7 @@ async function start() {
   const runOptimise = () =>
     optimise({ onChanged: refreshAll, technicianName: (id) => gantt.technicians().find((t) => t.id === id)?.name });
   const views = { queue, gantt };
+  const newCall = () => openIntake({ onOpened: (ticket) => { refreshAll(); openTicket(ticket.id); } });
   // Map (Leaflet) and reports (Chart.js) are separate chunks, loaded the first time they are shown.
   const lazy = {
     map: () => import("./map.js").then((m) => m.createMap({ tileUrl: config.tile_url, onOpenTicket: openTicket })),
@@ -97,6 +99,7 @@ async function start() {
   const header = h("header", { class: "top" },
     h("strong", { class: "brand" }, "Onsite24"), tabs,
     h("div", { class: "actions" },
+      h("button", { type: "button", id: "intake-button", title: t("board.intake.open-title"), onclick: () => newCall() }, t("board.intake.button")),
       h("button", { type: "button", id: "optimise-button", title: t("board.optimise.title"), onclick: () => runOptimise() }, t("board.optimise.button")),
       escalations.button, liveDot,
       h("span", { class: "user" }, `${config.user.name} · ${word("role", config.role)}`),
@@ -160,7 +163,7 @@ async function start() {
 
   const help = () => modal(t("board.shortcuts.title"), h("dl", { class: "shortcuts" },
     ...[["1 2 3 4", "views"], ["/", "search"], ["j / k", "next"], ["Enter", "open"], ["M", "move"], ["O", "optimise"],
-      ["E", "escalations"], ["R", "reload"], ["Esc", "close"], ["?", "help"]]
+      ["N", "intake"], ["E", "escalations"], ["R", "reload"], ["Esc", "close"], ["?", "help"]]
       .flatMap(([k, d]) => [h("dt", {}, h("kbd", {}, k)), h("dd", {}, t(`board.shortcuts.${d}`))])), [{ label: t("board.close"), primary: true }]);
 
   document.addEventListener("keydown", (e) => {
@@ -171,6 +174,7 @@ async function start() {
     else if (k === "j" || k === "k") { if (current === "queue") queue.moveFocus(k === "j" ? 1 : -1); }
     else if (k === "o" || k === "O") runOptimise();
     else if (k === "e" || k === "E") escalations.show();
+    else if (k === "n" || k === "N") newCall();
     else if (k === "r" || k === "R") refresh(current);
     else if (k === "Escape") drawer.close();
     else if (k === "?") help();

@@ -2,6 +2,7 @@
 import { api, optional } from "./api.js";
 import { GRADES, gradeLabel, h, when, now, num, reasonsText, toast } from "./util.js";
 import { t as tr, word } from "./i18n.js";
+import { recordSite } from "./intake.js";
 
 const notRunning = () => tr("board.plan.not-running");
 
@@ -92,6 +93,15 @@ export async function proposeMove(visit, technician, at, technicians, { onChange
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Deadlines a draft keeps or loses, with their times (older drafts carry ids only).
+function deadlineList(detailed, ids) {
+  if (detailed && detailed.length) {
+    return h("ul", {}, ...detailed.map((d) => h("li", {}, tr("board.plan.deadline-detail", {
+      ticket: d.ticket_id, due: when(d.deadline), before: d.before ? when(d.before.eta) : "–", after: d.after ? when(d.after.eta) : "–" }))));
+  }
+  return (ids || []).map((t) => `#${t}`).join(" ") || tr("board.none");
+}
+
 // Optimise: ask for a draft (the worker computes it), wait for it, show the diff, apply or discard.
 export async function optimise({ onChanged, technicianName }) {
   let draft;
@@ -122,13 +132,16 @@ export async function optimise({ onChanged, technicianName }) {
   const summary = h("dl", { class: "diff-summary" },
     h("dt", {}, tr("board.plan.moves")), h("dd", { id: "diff-moves" }, String((diff.moves || []).length)),
     h("dt", {}, tr("board.plan.added-dropped")), h("dd", {}, `${(diff.added || []).length} / ${(diff.removed || []).length}`),
-    h("dt", {}, tr("board.plan.gained")), h("dd", { class: "gain" }, (diff.deadlines_gained || []).map((t) => `#${t}`).join(" ") || tr("board.none")),
-    h("dt", {}, tr("board.plan.lost")), h("dd", { class: "loss" }, (diff.deadlines_lost || []).map((t) => `#${t}`).join(" ") || tr("board.none")),
+    h("dt", {}, tr("board.plan.gained")), h("dd", { class: "gain", id: "diff-gained" }, deadlineList(diff.deadlines_kept_now, diff.deadlines_gained)),
+    h("dt", {}, tr("board.plan.lost")), h("dd", { class: "loss", id: "diff-lost" }, deadlineList(diff.deadlines_missed_now, diff.deadlines_lost)),
     h("dt", {}, tr("board.plan.late")), h("dd", {}, `${diff.late_before ?? "?"} → ${diff.late_after ?? "?"}`),
     h("dt", {}, tr("board.unassigned")), h("dd", {}, `${diff.unassigned_before ?? "?"} → ${diff.unassigned_after ?? "?"}`),
     h("dt", {}, tr("board.plan.driving")), h("dd", {}, tr("board.plan.km", { km: `${km > 0 ? "+" : ""}${num(Number(km))}` })));
-  const list = h("ul", { class: "moves" }, ...moves.slice(0, 200).map((m) => h("li", {},
-    tr("board.plan.move", { ticket: m.visit_id, from: name(m.from_technician), to: name(m.to_technician) }))));
+  const list = h("ul", { class: "moves", id: "diff-move-list" }, ...moves.slice(0, 200).map((m) => h("li", {},
+    m.deadline !== undefined
+      ? tr("board.plan.move-detail", { ticket: m.ticket_id ?? m.visit_id, from: m.from_name ?? name(m.from_technician), to: m.to_name ?? name(m.to_technician),
+        before: m.before ? when(m.before.eta) : "–", after: m.after ? when(m.after.eta) : "–", due: when(m.deadline) })
+      : tr("board.plan.move", { ticket: m.visit_id, from: name(m.from_technician), to: name(m.to_technician) }))));
   modal(tr("board.plan.draft", { id: draft.id }), h("div", { id: "draft-preview" }, summary, list), [
     { label: tr("board.plan.apply"), primary: true, run: async (close) => {
       try {
@@ -258,7 +271,8 @@ export function createDrawer({ onChanged }) {
         h("dt", {}, tr("board.drawer.grade")), h("dd", {}, h("span", { class: `badge ${t.grade}` }, gradeLabel(t.grade)), " ", h("small", {}, reasonsText(t.grade_reasons))),
         h("dt", {}, tr("board.drawer.status")), h("dd", {}, word("status", t.status)),
         h("dt", {}, tr("board.drawer.customer")), h("dd", {}, t.customer?.name || "–"),
-        h("dt", {}, tr("board.drawer.site")), h("dd", {}, t.site ? `${t.site.name}, ${t.site.address || ""}` : "–"),
+        h("dt", {}, tr("board.drawer.site")), h("dd", {}, t.site ? `${t.site.name}, ${t.site.address || ""}` : h("span", {},
+          tr("board.drawer.no-site"), " ", h("button", { type: "button", id: "record-site", onclick: () => recordSite(t, { onDone: () => { onChanged(); open(id); } }) }, tr("board.drawer.record-site")))),
         h("dt", {}, tr("board.drawer.equipment")), h("dd", {}, t.equipment ? `${word("equipment", t.equipment.equipment_type)} ${t.equipment.model} ${t.equipment.serial_number}` : "–"),
         h("dt", {}, tr("board.drawer.symptom")), h("dd", {}, t.symptom || "–"),
         h("dt", {}, tr("board.drawer.due")), h("dd", {}, when(t.due_on_site_at)),

@@ -8,7 +8,7 @@ rather than a 422 document.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from dispatch.core.deps import LANG_COOKIE, MAX_ID
 from dispatch.core.errors import DomainError, NotFound, Unauthorized, Unprocessable
 from dispatch.core.policy import policy_for
 from dispatch.core.settings import Settings
-from dispatch.core.types import Category
+from dispatch.core.types import Category, EquipmentType
 from dispatch.customers.models import Customer
 from dispatch.notifications import customer as customer_notices
 from dispatch.photos.deps import get_storage
@@ -271,6 +271,8 @@ def _complaint_form(
         customer=customer,
         status=status,
         equipment=svc.customer_equipment(session, customer.id),
+        sites=svc.customer_sites(session, customer.id),
+        equipment_types=[e.value for e in EquipmentType],
         categories=[c.value for c in Category],
         impacts=svc.IMPACT_FIELDS,
         values=values or {"equipment_id": request.query_params.get("equipment", "")},
@@ -320,8 +322,30 @@ async def complaint_submit(request: Request, session: DbSession) -> Response:
     errors: dict[str, str] = {}
     required = i18n.gettext("portal.complaint.required", locale)
     raw_equipment = values.get("equipment_id", "")
-    if not raw_equipment.isdigit() or not 1 <= int(raw_equipment) <= MAX_ID:
+    serial = values.get("serial_number", "").strip()
+    unlisted = raw_equipment in ("", "new") and bool(serial)
+    if not unlisted and (not raw_equipment.isdigit() or not 1 <= int(raw_equipment) <= MAX_ID):
         errors["equipment_id"] = required
+    equipment_type, manufacture_date, site_id = None, None, None
+    if unlisted:
+        for name, limit in (("serial_number", 100), ("model", 100), ("site_address", 400)):
+            if len(values.get(name, "")) > limit:
+                errors[name] = i18n.gettext("portal.complaint.too_long", locale, n=limit)
+        try:
+            equipment_type = EquipmentType(values["equipment_type"]) if values.get("equipment_type") else None
+        except ValueError:
+            errors["equipment_type"] = required
+        try:
+            manufacture_date = (
+                date.fromisoformat(values["manufacture_date"]) if values.get("manufacture_date") else None
+            )
+        except ValueError:
+            errors["manufacture_date"] = i18n.gettext("portal.complaint.bad_date", locale)
+        raw_site = values.get("site_id", "")
+        if raw_site.isdigit() and 1 <= int(raw_site) <= MAX_ID:
+            site_id = int(raw_site)
+        elif not values.get("site_address", "").strip():
+            errors["site_id"] = i18n.gettext("portal.complaint.where_required", locale)
     symptom = values.get("symptom", "").strip()
     if not symptom:
         errors["symptom"] = required
@@ -342,7 +366,13 @@ async def complaint_submit(request: Request, session: DbSession) -> Response:
             lambda: _complaint_form(request, session, customer, locale, values=values, errors=errors, status=422)
         )
     complaint = svc.WebComplaint(
-        equipment_id=int(raw_equipment),
+        equipment_id=None if unlisted else int(raw_equipment),
+        serial_number=serial if unlisted else None,
+        model=values.get("model", "").strip() or None if unlisted else None,
+        equipment_type=equipment_type,
+        manufacture_date=manufacture_date,
+        site_id=site_id,
+        site_address=values.get("site_address", "").strip() or None if unlisted else None,
         category=category,
         symptom=symptom,
         location_detail=values.get("location_detail", "").strip() or None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, literal_column, or_, select, update
@@ -19,7 +19,7 @@ from dispatch.audit.models import AuditEntry
 from dispatch.core import i18n
 from dispatch.core.errors import DomainError, FieldError, NotFound, Unprocessable
 from dispatch.core.settings import Settings
-from dispatch.core.types import Category, Channel, TicketStatus
+from dispatch.core.types import Category, Channel, EquipmentType, TicketStatus
 from dispatch.customers.models import Customer, Equipment, Site
 from dispatch.domain.policy import Policy
 from dispatch.notifications import customer as customer_notices
@@ -416,13 +416,22 @@ def grade_label(grade: str, locale: str) -> str:
 
 @dataclass(frozen=True)
 class WebComplaint:
-    equipment_id: int
+    """A customer's web complaint: one of their machines, or one not registered yet (serial, model, type, manufacture
+    date, and where it stands: one of their sites, or an address the office turns into a site)."""
+
+    equipment_id: int | None
     category: Category
     symptom: str
     location_detail: str | None
     working_condition: str | None
     impact: ImpactFacts
     special_request: str | None
+    serial_number: str | None = None
+    model: str | None = None
+    equipment_type: EquipmentType | None = None
+    manufacture_date: date | None = None
+    site_id: int | None = None
+    site_address: str | None = None
 
 
 def submit_complaint(
@@ -440,8 +449,31 @@ def submit_complaint(
 
     `photos` are (id, content type, bytes) already checked by the caller; `store` is the photo store.
     """
-    owned = {e.id for e, _s in customer_equipment(session, customer.id)}
-    if complaint.equipment_id not in owned:
+    units = customer_equipment(session, customer.id)
+    owned = {e.id for e, _s in units}
+    equipment_id = complaint.equipment_id
+    site_id = None
+    location_detail = complaint.location_detail
+    if equipment_id is None:
+        # A machine not in the list: the customer's own registered one by its serial, else recorded as reported.
+        serial = (complaint.serial_number or "").strip()
+        if not serial:
+            raise Unprocessable("Choose a machine or give its serial number.", errors=[FieldError("/equipment_id", "")])
+        registered = session.scalar(select(Equipment).where(func.upper(Equipment.serial_number) == serial.upper()))
+        if registered is not None and registered.id not in owned:
+            # Someone else's machine: never attach to (or tell about) another customer's ticket.
+            raise Unprocessable("Choose one of your machines.", errors=[FieldError("/serial_number", "not yours")])
+        if registered is not None:
+            equipment_id = registered.id
+        elif complaint.site_id is not None:
+            own_sites = set(session.scalars(select(Site.id).where(Site.customer_id == customer.id)))
+            if complaint.site_id not in own_sites:
+                raise Unprocessable("Choose one of your sites.", errors=[FieldError("/site_id", "not your site")])
+            site_id = complaint.site_id
+        elif complaint.site_address:
+            # No site yet: the address travels with the ticket; the office records the site so it can be planned.
+            location_detail = "; ".join(x for x in (complaint.site_address, location_detail) if x)
+    elif equipment_id not in owned:
         raise Unprocessable("Choose one of your machines.", errors=[FieldError("/equipment_id", "not your equipment")])
     keys = []
     for photo_id, content_type, data in photos:
@@ -460,10 +492,15 @@ def submit_complaint(
             symptom=complaint.symptom,
             impact=complaint.impact,
             customer_id=customer.id,
-            equipment_id=complaint.equipment_id,
+            equipment_id=equipment_id,
+            serial_number=complaint.serial_number if equipment_id is None else None,
+            model=complaint.model if equipment_id is None else None,
+            equipment_type=complaint.equipment_type if equipment_id is None else None,
+            manufacture_date=complaint.manufacture_date,
+            site_id=site_id,
             reporter_name=customer.name,
             reporter_phone=customer.phone,
-            location_detail=complaint.location_detail,
+            location_detail=location_detail,
             working_condition=complaint.working_condition,
             special_request=complaint.special_request,
             public_base_url=settings.public_base_url,

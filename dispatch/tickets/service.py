@@ -395,7 +395,8 @@ def open_complaint(
     request_replan(session, reason=f"new {grade.value} ticket", ticket_id=ticket.id)
     _tell_received(session, ticket, now, public_base_url)
     if unit is None and serial_number:
-        message_key = "intake.opened.unknown-serial"
+        # Without a site the ticket cannot be planned: the agent is told to record it now, not left to find out.
+        message_key = "intake.opened.unknown-serial" if site is not None else "intake.opened.unknown-serial-no-site"
         message_params: dict[str, Any] = {"ticket_id": ticket.id, "serial": serial_number}
     else:
         due = _local(ticket.due_on_site_at, site.timezone if site else "UTC")

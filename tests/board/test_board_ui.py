@@ -270,7 +270,8 @@ def test_optimise_previews_a_draft_and_apply_changes_the_gantt(
 
     page.wait_for_selector("#draft-preview")
     preview = page.locator("#draft-preview").inner_text()
-    assert f"Ticket #{ticket.id}: unassigned → {tech.name}" in preview
+    # Who, and when against the deadline (not ids and counts only).
+    assert f"#{ticket.id}: unassigned → {tech.name}, ETA – → " in preview and ", due " in preview
     screenshot(page, "optimise-preview")
     page.locator("dialog.modal button.primary").click()  # Apply
     page.wait_for_selector(f".row[data-technician='{tech.id}'] .work[data-ticket='{ticket.id}']")
