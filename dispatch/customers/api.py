@@ -52,6 +52,7 @@ def search_registry(
 
 @router.post("/customers", response_model=CustomerOut, status_code=201, summary="Register a customer")
 def create_customer(body: CustomerIn, session: DbSession, _who: Intake, settings: AppSettings) -> CustomerOut:
+    """A new customer (name, phone, e-mail, language) taken on the call; their language defaults to the site's."""
     return service.register_customer(session, body=body, default_language=tag(settings.default_locale))
 
 

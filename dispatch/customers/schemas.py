@@ -16,7 +16,10 @@ _PHONE = r"^[0-9+() -]+$"
 
 
 class CustomerIn(BaseModel):
-    model_config = _STRICT
+    model_config = ConfigDict(
+        **_STRICT,
+        json_schema_extra={"examples": [{"name": "Xiangjiang Builders", "phone": "13912345678", "language": "zh-CN"}]},
+    )
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(default=None, min_length=3, max_length=40, pattern=_PHONE)
     email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
@@ -35,7 +38,23 @@ class SiteIn(BaseModel):
     """A site registered on the call: its owner (an existing customer or a new one), address, position, access
     hours in site-local time ({"mon": [["07:00", "19:00"]], …}; empty = open around the clock) and a contact."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(
+        **_STRICT,
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer": {"name": "Xiangjiang Builders", "phone": "13912345678"},
+                    "name": "Riverside tower block 3",
+                    "address": "18 Riverside Road, Yuelu district, Changsha",
+                    "region": "Changsha",
+                    "position": {"lat": 28.21, "lon": 112.97},
+                    "access_hours": {"mon": [["07:00", "19:00"]], "sat": [["08:00", "12:00"]]},
+                    "contact_name": "Foreman Li",
+                    "contact_phone": "13900001111",
+                }
+            ]
+        },
+    )
     customer_id: int | None = Field(default=None, ge=1)
     customer: CustomerIn | None = None
     name: str = Field(min_length=1, max_length=200)
@@ -73,7 +92,20 @@ class SiteIn(BaseModel):
 class EquipmentIn(BaseModel):
     """A machine registered on the call (intake question 1: model, serial number, manufacture date)."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(
+        **_STRICT,
+        json_schema_extra={
+            "examples": [
+                {
+                    "site_id": 12,
+                    "equipment_type": "tower_crane",
+                    "model": "ZJ5510",
+                    "serial_number": "ZJ5510-050",
+                    "manufacture_date": "2024-02-05",
+                }
+            ]
+        },
+    )
     site_id: int = Field(ge=1)
     equipment_type: EquipmentType
     model: str = Field(min_length=1, max_length=100)
@@ -86,7 +118,7 @@ class TicketSiteIn(BaseModel):
     """Record where a ticket's machine stands (a ticket opened for an unknown serial), and optionally which
     registered machine it is; the ticket can then be planned."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(**_STRICT, json_schema_extra={"examples": [{"site_id": 12, "equipment_id": 40}]})
     site_id: int = Field(ge=1)
     equipment_id: int | None = Field(default=None, ge=1)
 

@@ -372,9 +372,7 @@ def run_drafts(factory: sessionmaker[Session], settings: Settings, now: datetime
                 draft.document = _document(plan, snapshot)
                 draft.fingerprint = plan.fingerprint()
                 names = {t.id: t.name or t.id for t in snapshot.problem.technicians}
-                names.update(
-                    {str(i): n for i, n in session.execute(select(Technician.id, Technician.name))}
-                )
+                names.update({str(i): n for i, n in session.execute(select(Technician.id, Technician.name))})
                 draft.diff = diff_json(
                     live,
                     plan,

@@ -106,7 +106,9 @@ class ClockOut(BaseModel):
 
 
 class ClockCompleteIn(BaseModel):
-    model_config = _STRICT
+    model_config = ConfigDict(
+        **_STRICT, json_schema_extra={"examples": [{"note": "Told the site manager the gearbox was replaced."}]}
+    )
     note: str | None = Field(default=None, max_length=2000, description="What was reported, to whom")
 
 
