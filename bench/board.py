@@ -62,7 +62,7 @@ def seed(session_factory: sessionmaker, rng: random.Random) -> tuple[object, lis
             for d in (0, 1):
                 start = day + timedelta(days=d, hours=0 + rng.choice([0, 1, 2]))
                 s.add(TechnicianShift(technician_id=t.id, starts_at=start, ends_at=start + timedelta(hours=10)))
-        grades = [Grade.major] * 80 + [Grade.serious] * 320 + [Grade.general] * 600
+        grades = [Grade.MAJOR] * 80 + [Grade.SERIOUS] * 320 + [Grade.GENERAL] * 600
         tickets = []
         for g in grades:
             _site, unit = make_site(
@@ -211,7 +211,7 @@ def main() -> None:
                             if (!(li.dataset.id in window.__seen)) window.__seen[li.dataset.id] = Date.now();
                         }).observe(document.querySelector('#view-queue'), {childList: true, subtree: true}); }"""
                     )
-                    ticket = make_ticket(s, grade=Grade.major, reported_at=utcnow() - timedelta(hours=4, minutes=50))
+                    ticket = make_ticket(s, grade=Grade.MAJOR, reported_at=utcnow() - timedelta(hours=4, minutes=50))
                     s.commit()
                     committed = time.time() * 1000
                     page.wait_for_function(f"window.__seen && window.__seen['{ticket.id}']", timeout=10_000)

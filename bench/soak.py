@@ -65,8 +65,7 @@ from dispatch.core.migrate import upgrade  # noqa: E402
 from dispatch.core.settings import Settings  # noqa: E402
 from dispatch.core.types import Role  # noqa: E402
 from dispatch.domain import escalation as ladder_rules  # noqa: E402
-from dispatch.domain.policy import Grade as PolicyGrade  # noqa: E402
-from dispatch.domain.policy import load_policy  # noqa: E402
+from dispatch.domain.policy import Grade, load_policy  # noqa: E402
 from tests.harness.broker import MosquittoBroker  # noqa: E402
 from tests.harness.net import free_port  # noqa: E402
 from tests.harness.postgres import PostgresServer, destroy_postgres, start_postgres  # noqa: E402
@@ -1122,7 +1121,7 @@ class Soak:
             twice += len(keys) - len(set(keys))
             if set(keys) != set(fired_keys or []):
                 mismatch += 1
-            ladder = ladder_rules.ladder_for(PolicyGrade(grade), self.policy)
+            ladder = ladder_rules.ladder_for(Grade(grade), self.policy)
             missing = ladder_rules.due_steps(ladder, started, now, acked, set(keys), resolved)
             if missing:
                 skipped += len(missing)

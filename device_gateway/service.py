@@ -36,15 +36,16 @@ from dispatch.customers.models import Equipment, Site
 from dispatch.devices.models import AlarmFault, DeadLetter, Device, DeviceWatch
 from dispatch.domain.alarms import map_alarm
 from dispatch.tickets.models import Ticket, Visit
-from dispatch.tickets.service import ImpactFacts, intake_lock_keys, lock_names, open_complaint
+from dispatch.tickets.schemas import Impact
+from dispatch.tickets.service import intake_lock_keys, lock_names, open_complaint
 
 log = logging.getLogger("onsite24.gateway")
 
 # Statuses in which no technician has left for the site yet: a clear may still resolve the ticket itself.
 NOT_YET_DEPARTED = frozenset({TicketStatus.new, TicketStatus.assigned, TicketStatus.accepted, TicketStatus.reopened})
-GRADE_RANK = {Grade.general: 0, Grade.serious: 1, Grade.major: 2}
+GRADE_RANK = {Grade.GENERAL: 0, Grade.SERIOUS: 1, Grade.MAJOR: 2}
 SEVERITY_RANK = {"warning": 0, "minor": 1, "major": 2, "critical": 3}
-PROMISE_HOURS = {Grade.major: 4, Grade.serious: 12, Grade.general: 24}
+PROMISE_HOURS = {Grade.MAJOR: 4, Grade.SERIOUS: 12, Grade.GENERAL: 24}
 
 
 @dataclass(frozen=True)
@@ -428,7 +429,7 @@ def _apply_alarm(
             fault.ticket_id = ticket.id
             result.tickets_opened.append(ticket.id)
         elif fault.flapping:
-            _at_least(session, tickets.get(fault.ticket_id), Grade.serious, rule="alarm_flapping", now=now, actor=actor)
+            _at_least(session, tickets.get(fault.ticket_id), Grade.SERIOUS, rule="alarm_flapping", now=now, actor=actor)
         return fault
 
     # state == "cleared"
@@ -445,7 +446,7 @@ def _apply_alarm(
         fault.flapping = True
         fault.flapping_since = now
         if is_open:
-            _at_least(session, tickets.get(fault.ticket_id), Grade.serious, rule="alarm_flapping", now=now, actor=actor)
+            _at_least(session, tickets.get(fault.ticket_id), Grade.SERIOUS, rule="alarm_flapping", now=now, actor=actor)
     if not is_open or fault.ticket_id is None:
         return fault
     ticket = tickets.get(fault.ticket_id)
@@ -625,7 +626,7 @@ def _device_complaint(
 ) -> Ticket:
     rules = policy.rules
     mapping = map_alarm(str(equipment.equipment_type), code, severity, data, rules)
-    impact = ImpactFacts(**{k: bool(v) for k, v in mapping.impact.items() if k in ImpactFacts.__dataclass_fields__})
+    impact = Impact.from_facts(mapping.impact)
     result = open_complaint(
         session,
         policy=rules,

@@ -19,7 +19,8 @@ from dispatch.core.types import Category, Channel, DepotKind, EquipmentType, Rol
 from dispatch.customers.models import Customer, Equipment, EquipmentSiteMove, Site
 from dispatch.domain.policy import Policy, load_policy
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.service import ImpactFacts, open_complaint
+from dispatch.tickets.schemas import Impact
+from dispatch.tickets.service import open_complaint
 from dispatch.users.models import User
 from dispatch.users.service import create_user
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
@@ -252,39 +253,39 @@ def _seed_open_complaints(session: Session, rng: random.Random, now: datetime, p
     samples = [
         (
             EquipmentType.construction_hoist,
-            Category.equipment,
+            Category.EQUIPMENT,
             "Hoist gearbox gear broken",
-            ImpactFacts(equipment_down=True),
+            Impact(equipment_down=True),
             "Replace the gearbox",
         ),
-        (EquipmentType.tower_crane, Category.equipment, "Cab air conditioning noisy", ImpactFacts(), None),
+        (EquipmentType.tower_crane, Category.EQUIPMENT, "Cab air conditioning noisy", Impact(), None),
         (
             EquipmentType.elevator,
-            Category.emergency,
+            Category.EMERGENCY,
             "People trapped in the elevator, car 2",
-            ImpactFacts(people_trapped=True, equipment_down=True),
+            Impact(people_trapped=True, equipment_down=True),
             None,
         ),
-        (EquipmentType.elevator, Category.equipment, "Door closes slowly", ImpactFacts(degraded=True), None),
+        (EquipmentType.elevator, Category.EQUIPMENT, "Door closes slowly", Impact(degraded=True), None),
         (
             EquipmentType.base_station,
-            Category.equipment,
+            Category.EQUIPMENT,
             "One sector down, coverage weak",
-            ImpactFacts(degraded=True),
+            Impact(degraded=True),
             None,
         ),
         (
             EquipmentType.tower_crane,
-            Category.equipment,
+            Category.EQUIPMENT,
             "Slewing brake slips in wind",
-            ImpactFacts(safety_risk=True, equipment_down=True),
+            Impact(safety_risk=True, equipment_down=True),
             "Stop work until checked",
         ),
         (
             EquipmentType.facility,
-            Category.service_quality,
+            Category.SERVICE_QUALITY,
             "Chiller repair last week did not hold",
-            ImpactFacts(degraded=True),
+            Impact(degraded=True),
             None,
         ),
     ]

@@ -102,19 +102,19 @@ def make_site(
 def make_ticket(
     session: Session,
     *,
-    grade: Grade = Grade.general,
+    grade: Grade = Grade.GENERAL,
     reported_at: datetime = BASE_TIME,
     status: TicketStatus = TicketStatus.new,
     equipment: Equipment | None = None,
 ) -> Ticket:
     if equipment is None:
         _site, equipment = make_site(session)
-    hours = {Grade.major: 4, Grade.serious: 12, Grade.general: 24}[grade]
+    hours = {Grade.MAJOR: 4, Grade.SERIOUS: 12, Grade.GENERAL: 24}[grade]
     ticket = Ticket(
         channel=Channel.phone,
         site_id=equipment.site_id,
         equipment_id=equipment.id,
-        category=Category.equipment,
+        category=Category.EQUIPMENT,
         symptom="test",
         grade=grade,
         reported_at=reported_at,
@@ -158,7 +158,8 @@ def open_trapped_complaint(
 ) -> Ticket:
     """A phone complaint about people trapped in a lift (a major ticket whose escalation ladder starts at once),
     through the real intake service, on a new site."""
-    from dispatch.tickets.service import ImpactFacts, open_complaint
+    from dispatch.tickets.schemas import Impact
+    from dispatch.tickets.service import open_complaint
 
     _site, lift = make_site(session, equipment_type=EquipmentType.elevator)
     return open_complaint(
@@ -168,9 +169,9 @@ def open_trapped_complaint(
         actor="test",
         actor_user_id=None,
         channel=Channel.phone,
-        category=Category.emergency,
+        category=Category.EMERGENCY,
         symptom="People trapped",
-        impact=ImpactFacts(people_trapped=True),
+        impact=Impact(people_trapped=True),
         equipment_id=lift.id,
         reported_at=reported_at or now,
     ).ticket

@@ -30,7 +30,7 @@ ACTIVE_VISIT = (
     VisitStatus.paused,
 )
 IN_PROGRESS_VISIT = (VisitStatus.en_route, VisitStatus.on_site)
-GRADE_ORDER = case({Grade.major.value: 0, Grade.serious.value: 1, Grade.general.value: 2}, value=Ticket.grade)
+GRADE_ORDER = case({Grade.MAJOR.value: 0, Grade.SERIOUS.value: 1, Grade.GENERAL.value: 2}, value=Ticket.grade)
 MAP_SITE_CAP = 3000
 SIDE_LIST_CAP = 100
 
@@ -455,7 +455,7 @@ def map_data(session: Session, *, start: datetime, end: datetime) -> dict[str, A
         .order_by(worst, Site.id)
         .limit(MAP_SITE_CAP + 1)
     ).all()
-    grades = [Grade.major, Grade.serious, Grade.general]
+    grades = [Grade.MAJOR, Grade.SERIOUS, Grade.GENERAL]
     sites = [
         {
             "site_id": r[0],

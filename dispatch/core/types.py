@@ -5,6 +5,26 @@ from enum import StrEnum
 from geoalchemy2 import Geography
 from sqlalchemy import Enum as SAEnum
 
+# A complaint's grade and category are domain words: defined once, in the pure policy module, and named here
+# for the models and schemas that store and show them.
+from dispatch.domain.policy import Category, Grade
+
+__all__ = [
+    "OPEN_TICKET_STATUSES",
+    "Category",
+    "Channel",
+    "DepotKind",
+    "EquipmentType",
+    "Grade",
+    "Nature",
+    "Role",
+    "TicketStatus",
+    "VisitStatus",
+    "enum_column_type",
+    "point_type",
+    "polygon_type",
+]
+
 
 class Role(StrEnum):
     admin = "admin"
@@ -29,23 +49,10 @@ class Channel(StrEnum):
     device = "device"
 
 
-class Category(StrEnum):
-    equipment = "equipment"
-    service_attitude = "service_attitude"
-    service_quality = "service_quality"
-    emergency = "emergency"
-
-
 class Nature(StrEnum):
     effective = "effective"
     communication = "communication"
     invalid = "invalid"
-
-
-class Grade(StrEnum):
-    major = "major"
-    serious = "serious"
-    general = "general"
 
 
 class TicketStatus(StrEnum):

@@ -15,6 +15,7 @@ from typing import Any
 from dispatch.domain.calendar import require_aware
 from dispatch.domain.conditions import condition_holds
 from dispatch.domain.grading import ComplaintFacts
+from dispatch.domain.impact import Impact
 from dispatch.domain.lifecycle import allowed_actions
 from dispatch.domain.policy import Category, Policy, Severity
 
@@ -47,7 +48,7 @@ class AlarmMapping:
             flapping=flapping,
             prior_general_complaints=prior_general_complaints,
             days_since_last_general_complaint=days_since_last_general_complaint,
-            **dict(self.impact),
+            impact=Impact.from_facts(self.impact),
         )
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from dispatch.domain.conditions import condition_holds
+from dispatch.domain.impact import Impact
 from dispatch.domain.policy import Category, Grade, GradeRule, GradingPolicy, Policy, Severity
 
 OVERRIDE_RULE = "override"
@@ -31,12 +32,7 @@ class ComplaintFacts:
 
     category: Category
     equipment_type: str | None = None
-    injury: bool = False
-    people_trapped: bool = False
-    safety_risk: bool = False
-    equipment_down: bool = False
-    site_stopped: bool = False
-    degraded: bool = False
+    impact: Impact = field(default_factory=Impact)
     alarm_severity: Severity | None = None
     alarm_code: str | None = None
     prior_general_complaints: int = 0
@@ -45,7 +41,14 @@ class ComplaintFacts:
 
     def as_mapping(self) -> dict[str, Any]:
         """Facts by name, enum values as plain strings (what grade-rule conditions test)."""
-        return {k: (v.value if isinstance(v, Category | Severity) else v) for k, v in asdict(self).items()}
+        values: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, Impact):
+                values.update(v.facts())
+            else:
+                values[f.name] = v.value if isinstance(v, Category | Severity) else v
+        return values
 
 
 @dataclass(frozen=True)

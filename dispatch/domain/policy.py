@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from dispatch.domain.conditions import Condition
+from dispatch.domain.impact import IMPACT_FACTS
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "policy.toml"
 
@@ -67,16 +68,6 @@ class Severity(StrEnum):
     MINOR = "minor"
     WARNING = "warning"
 
-
-#: Facts about the impact of a fault: the intake's "how big is the impact" answers, also set by alarms.
-IMPACT_FACTS: tuple[str, ...] = (
-    "injury",
-    "people_trapped",
-    "safety_risk",
-    "equipment_down",
-    "site_stopped",
-    "degraded",
-)
 
 #: Every fact a grade rule may test; these are the fields of `grading.ComplaintFacts`.
 GRADING_FACTS: tuple[str, ...] = (

@@ -23,7 +23,6 @@ from dispatch.core.policy import policy_for
 from dispatch.core.settings import Settings
 from dispatch.core.types import FINISHED_TICKET_STATUSES, OPEN_TICKET_STATUSES, Category, Grade, TicketStatus
 from dispatch.domain import escalation as ladder_rules
-from dispatch.domain.policy import Grade as PolicyGrade
 from dispatch.domain.policy import Policy
 from dispatch.escalation.models import EscalationEvent, TicketEscalation
 from dispatch.notifications import customer as customer_notices
@@ -44,7 +43,7 @@ _BEFORE_ARRIVAL = {
 
 
 def _ladder(ticket: Ticket, policy: Policy) -> tuple[ladder_rules.Step, ...]:
-    return ladder_rules.ladder_for(PolicyGrade(ticket.grade.value), policy)
+    return ladder_rules.ladder_for(Grade(ticket.grade), policy)
 
 
 def _clocks(ticket: Ticket) -> dict[str, datetime | None]:
@@ -87,7 +86,7 @@ def needs_person_clause(policy: Policy) -> ColumnElement[bool]:
     `ladder_rules.needs_person` says: an unacknowledged escalation of an open urgent ticket (major or emergency),
     or beyond the routine first notice to the department for the others; or a fired overdue-clock step whose
     clock is still undone. A finished ticket never."""
-    routine = sorted({k for grade in PolicyGrade for k in ladder_rules.routine_keys(_grade_ladder(grade, policy))})
+    routine = sorted({k for grade in Grade for k in ladder_rules.routine_keys(_grade_ladder(grade, policy))})
     fired = func.array_to_string(TicketEscalation.fired_keys, " ")
     undone_clocks = [
         and_(
@@ -100,8 +99,8 @@ def needs_person_clause(policy: Policy) -> ColumnElement[bool]:
         TicketEscalation.acknowledged_at.is_(None),
         Ticket.status.in_(OPEN_TICKET_STATUSES),
         or_(
-            Ticket.grade == Grade.major,
-            Ticket.category == Category.emergency,
+            Ticket.grade == Grade.MAJOR,
+            Ticket.category == Category.EMERGENCY,
             ~TicketEscalation.fired_keys.contained_by(cast(routine, ARRAY(String(80)))),
         ),
     )
@@ -112,7 +111,7 @@ def needs_person_clause(policy: Policy) -> ColumnElement[bool]:
     )
 
 
-def _grade_ladder(grade: PolicyGrade, policy: Policy) -> tuple[ladder_rules.Step, ...]:
+def _grade_ladder(grade: Grade, policy: Policy) -> tuple[ladder_rules.Step, ...]:
     return ladder_rules.ladder_for(grade, policy)
 
 

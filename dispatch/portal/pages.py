@@ -32,6 +32,7 @@ from dispatch.core.policy import policy_for
 from dispatch.core.settings import Settings
 from dispatch.core.types import Category, EquipmentType
 from dispatch.customers.models import Customer
+from dispatch.domain.impact import IMPACT_FACTS
 from dispatch.notifications import customer as customer_notices
 from dispatch.photos.deps import get_storage
 from dispatch.photos.images import sniff_image_type
@@ -42,7 +43,7 @@ from dispatch.portal.tracking import ticket_for_token
 from dispatch.service_reports.pdf import render_report
 from dispatch.service_reports.service import gather_report
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.service import ImpactFacts
+from dispatch.tickets.schemas import Impact
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 HERE = Path(__file__).resolve().parent
@@ -274,7 +275,7 @@ def _complaint_form(
         sites=svc.customer_sites(session, customer.id),
         equipment_types=[e.value for e in EquipmentType],
         categories=[c.value for c in Category],
-        impacts=svc.IMPACT_FIELDS,
+        impacts=IMPACT_FACTS,
         values=values or {"equipment_id": request.query_params.get("equipment", "")},
         errors=errors or {},
         max_photos=_settings(request).portal_max_photos,
@@ -353,7 +354,7 @@ async def complaint_submit(request: Request, session: DbSession) -> Response:
         category = Category(values.get("category", "equipment"))
     except ValueError:
         errors["category"] = required
-        category = Category.equipment
+        category = Category.EQUIPMENT
     for name in ("symptom", "location_detail", "working_condition", "impact_description", "special_request"):
         if len(values.get(name, "")) > TEXT_LIMIT:
             errors[name] = i18n.gettext("portal.complaint.too_long", locale, n=TEXT_LIMIT)
@@ -377,8 +378,8 @@ async def complaint_submit(request: Request, session: DbSession) -> Response:
         symptom=symptom,
         location_detail=values.get("location_detail", "").strip() or None,
         working_condition=values.get("working_condition", "").strip() or None,
-        impact=ImpactFacts(
-            **{f: values.get(f) == "on" for f in svc.IMPACT_FIELDS},
+        impact=Impact(
+            **{f: values.get(f) == "on" for f in IMPACT_FACTS},
             description=values.get("impact_description", "").strip() or None,
         ),
         special_request=values.get("special_request", "").strip() or None,

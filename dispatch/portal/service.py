@@ -27,13 +27,13 @@ from dispatch.notifications.models import Notification
 from dispatch.portal.models import PortalLoginLink, PortalLoginRequest, PortalSession, TicketPhoto
 from dispatch.portal.tokens import new_token, token_hash
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.service import ImpactFacts, IntakeResult, open_complaint
+from dispatch.tickets.schemas import Impact
+from dispatch.tickets.service import IntakeResult, open_complaint
 from dispatch.workforce.models import Technician
 
 MAX_CONTACT_LENGTH = 200
 # Statuses after the repair: the confirmation link and the PDF report are offered then.
 DONE = frozenset({TicketStatus.resolved, TicketStatus.confirmed, TicketStatus.closed})
-IMPACT_FIELDS = ("injury", "people_trapped", "safety_risk", "equipment_down", "site_stopped", "degraded")
 
 
 class SignInLinkInvalid(DomainError):
@@ -424,7 +424,7 @@ class WebComplaint:
     symptom: str
     location_detail: str | None
     working_condition: str | None
-    impact: ImpactFacts
+    impact: Impact
     special_request: str | None
     serial_number: str | None = None
     model: str | None = None

@@ -63,7 +63,7 @@ def create_complaint(
         channel=body.channel,
         category=body.category,
         symptom=body.symptom,
-        impact=service.ImpactFacts(**body.impact.model_dump()),
+        impact=body.impact,
         customer_id=body.customer_id,
         customer_name=body.customer.name if body.customer else None,
         customer_phone=body.customer.phone if body.customer else None,

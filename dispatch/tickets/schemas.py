@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from dispatch.core.types import Category, Channel, EquipmentType, Grade, Nature, TicketStatus
+from dispatch.domain import impact
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -29,16 +30,10 @@ class EquipmentRef(BaseModel):
     equipment_type: EquipmentType | None = Field(default=None, description="For a machine not in the registry")
 
 
-class Impact(BaseModel):
-    """Question 3, how big the impact is, as facts the grading rules read."""
+class Impact(impact.Impact):
+    """Question 3, how big the impact is: the six facts the grading rules read, and the caller's own words."""
 
     model_config = _STRICT
-    injury: bool = False
-    people_trapped: bool = False
-    safety_risk: bool = False
-    equipment_down: bool = False
-    site_stopped: bool = False
-    degraded: bool = False
     description: str | None = Field(default=None, max_length=2000)
 
 

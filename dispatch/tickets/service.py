@@ -32,30 +32,15 @@ from dispatch.core.types import (
 from dispatch.customers.models import Customer, Equipment, Site
 from dispatch.domain import grading
 from dispatch.domain import sla as sla_rules
-from dispatch.domain.policy import Category as PolicyCategory
-from dispatch.domain.policy import Grade as PolicyGrade
 from dispatch.domain.policy import Policy, Severity
 from dispatch.escalation import service as escalation
 from dispatch.notifications import customer as customer_notices
 from dispatch.plans.requests import request_replan
 from dispatch.portal.tracking import issue_tracking_link, tracking_url
 from dispatch.tickets.models import Ticket, TicketReport
+from dispatch.tickets.schemas import Impact
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class ImpactFacts:
-    injury: bool = False
-    people_trapped: bool = False
-    safety_risk: bool = False
-    equipment_down: bool = False
-    site_stopped: bool = False
-    degraded: bool = False
-    description: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
 
 
 @dataclass(frozen=True)
@@ -185,7 +170,7 @@ def _prior_general(
     times = session.scalars(
         select(Ticket.reported_at).where(
             Ticket.equipment_id == unit.id,
-            Ticket.grade == Grade.general,
+            Ticket.grade == Grade.GENERAL,
             Ticket.nature != Nature.invalid,
             Ticket.reported_at >= since,
             Ticket.reported_at < reported_at,
@@ -223,7 +208,7 @@ def open_complaint(
     channel: Channel,
     category: Category,
     symptom: str,
-    impact: ImpactFacts,
+    impact: Impact,
     customer_id: int | None = None,
     customer_name: str | None = None,
     customer_phone: str | None = None,
@@ -277,16 +262,11 @@ def open_complaint(
     customer = _resolve_customer(session, customer_id, customer_name, customer_phone)
     prior_count, prior_days = _prior_general(session, unit, reported_at, policy)
     facts = grading.ComplaintFacts(
-        category=PolicyCategory(category.value),
+        category=category,
         equipment_type=unit.equipment_type.value
         if unit is not None
         else (equipment_type.value if equipment_type is not None else None),
-        injury=impact.injury,
-        people_trapped=impact.people_trapped,
-        safety_risk=impact.safety_risk,
-        equipment_down=impact.equipment_down,
-        site_stopped=impact.site_stopped,
-        degraded=impact.degraded,
+        impact=impact,
         alarm_severity=Severity(alarm_severity) if alarm_severity else None,
         alarm_code=alarm_code,
         prior_general_complaints=prior_count,
@@ -294,7 +274,7 @@ def open_complaint(
         flapping=flapping,
     )
     decision = grading.grade_with_policy(facts, policy)
-    grade = Grade(decision.grade.value)
+    grade = decision.grade
     # `params` let the reason be written in each reader's language later (dispatch.core.texts).
     reasons = [
         {"rule": r.rule, "grade": r.grade.value, "text": r.text, "params": dict(r.params)} for r in decision.reasons
@@ -311,7 +291,7 @@ def open_complaint(
         symptom=symptom,
         location_detail=location_detail,
         working_condition=working_condition,
-        impact=impact.as_dict(),
+        impact=impact.model_dump(),
         special_request=special_request,
         computed_grade=grade,
         taken_by_id=actor_user_id,
@@ -330,7 +310,7 @@ def open_complaint(
             reason=f"{channel.value} complaint linked: {symptom[:200]}",
             data={"channel": channel.value, "computed_grade": grade.value},
         )
-        if PolicyGrade(grade.value).rank > PolicyGrade(existing.grade.value).rank and not existing.grade_overridden:
+        if grade.rank > Grade(existing.grade).rank and not existing.grade_overridden:
             _set_grade(
                 session,
                 existing,
@@ -349,9 +329,7 @@ def open_complaint(
             session.commit()
         return IntakeResult(existing, report, True, message_key, message_params)
 
-    deadlines = sla_rules.compute_deadlines(
-        reported_at, PolicyGrade(grade.value), PolicyCategory(category.value), policy
-    )
+    deadlines = sla_rules.compute_deadlines(reported_at, grade, category, policy)
     ticket = Ticket(
         channel=channel,
         customer_id=customer.id if customer is not None else None,
@@ -368,7 +346,7 @@ def open_complaint(
         symptom=symptom,
         location_detail=location_detail,
         working_condition=working_condition,
-        impact=impact.as_dict(),
+        impact=impact.model_dump(),
         special_request=special_request,
         grade=grade,
         grade_reasons=reasons,
@@ -429,9 +407,7 @@ def _set_grade(
     ticket.grade = grade
     ticket.grade_reasons = reasons
     ticket.grade_overridden = ticket.grade_overridden or overridden
-    deadlines = sla_rules.compute_deadlines(
-        ticket.reported_at, PolicyGrade(grade.value), PolicyCategory(ticket.category.value), policy
-    )
+    deadlines = sla_rules.compute_deadlines(ticket.reported_at, grade, Category(ticket.category), policy)
     ticket.due_on_site_at = deadlines.on_site_due_at
     ticket.deadlines = {**ticket.deadlines, "department_notify_due_at": deadlines.department_notify_due_at.isoformat()}
     record_event(

@@ -20,7 +20,7 @@ from dispatch.confirmations.models import Confirmation, ConfirmationLink
 from dispatch.confirmations.service import issue_link
 from dispatch.core.errors import Conflict, FieldError, IllegalTransition, NotFound, Unprocessable
 from dispatch.core.settings import Settings
-from dispatch.core.types import TicketStatus, VisitStatus
+from dispatch.core.types import Grade, TicketStatus, VisitStatus
 from dispatch.domain.geo import GeoPoint
 from dispatch.domain.lifecycle import (
     TICKET_ACTION_FOR_VISIT_EVENT,
@@ -29,7 +29,6 @@ from dispatch.domain.lifecycle import (
     visit_allowed_actions,
     visit_transition,
 )
-from dispatch.domain.policy import Grade as DomainGrade
 from dispatch.domain.policy import Policy
 from dispatch.domain.sla import cannot_meet_notice_due_at, on_completion_deadlines
 from dispatch.domain.sync import history_contradiction, sla_arrival_time
@@ -346,7 +345,7 @@ def _completed(
         at = visit.arrived_at  # a phone clock that says "done before arrival" never shortens the clocks
     visit.completed_at = at
     ticket.resolved_at = at
-    clocks = on_completion_deadlines(at, DomainGrade(ticket.grade.value), rules.policy, rules.calendar)
+    clocks = on_completion_deadlines(at, Grade(ticket.grade), rules.policy, rules.calendar)
     deadlines = dict(ticket.deadlines or {})
     deadlines.update(
         completed_at=clocks.completed_at.isoformat(),

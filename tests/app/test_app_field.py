@@ -94,7 +94,7 @@ def test_a_new_major_job_alerts_with_a_banner_and_a_notification(
 
     _site, lift = make_site(live_session, lat=SITE_LAT + 0.2, lon=SITE_LON)
     ticket = make_ticket(
-        live_session, grade=Grade.major, equipment=lift, reported_at=utcnow(), status=TicketStatus.assigned
+        live_session, grade=Grade.MAJOR, equipment=lift, reported_at=utcnow(), status=TicketStatus.assigned
     )
     ticket.symptom = "People trapped in the lift car"
     visit = make_visit(

@@ -52,9 +52,9 @@ def make_day(session: Session, settings: Settings) -> Day:
     user.full_name = "Li Wei"
     now = utcnow()
     plans = [  # (grade, sequence, hours reported ago, lat)
-        (Grade.general, 0, 2, SITE_LAT),
-        (Grade.serious, 1, 1, SITE_LAT + 0.05),
-        (Grade.major, 2, 0.5, SITE_LAT + 0.1),
+        (Grade.GENERAL, 0, 2, SITE_LAT),
+        (Grade.SERIOUS, 1, 1, SITE_LAT + 0.05),
+        (Grade.MAJOR, 2, 0.5, SITE_LAT + 0.1),
     ]
     tickets, visits = [], []
     for i, (grade, seq, ago, lat) in enumerate(plans):
@@ -67,7 +67,7 @@ def make_day(session: Session, settings: Settings) -> Day:
         unit.manufacture_date = date(2019, 2, 5)
         earlier = make_ticket(
             session,
-            grade=Grade.general,
+            grade=Grade.GENERAL,
             equipment=unit,
             reported_at=now - timedelta(days=40),
             status=TicketStatus.closed,

@@ -26,10 +26,10 @@ def _dispatcher(db_session: Session, settings: Settings) -> dict[str, str]:
 def test_queue_groups_by_grade_and_orders_by_time_left(client: TestClient, db_session: Session, settings) -> None:
     """Within a grade the least time left comes first; counts per grade come with every page."""
     now = utcnow()
-    late = make_ticket(db_session, grade=Grade.general, reported_at=now - timedelta(hours=23))
-    early = make_ticket(db_session, grade=Grade.general, reported_at=now - timedelta(hours=1))
-    major = make_ticket(db_session, grade=Grade.major, reported_at=now - timedelta(hours=1))
-    make_ticket(db_session, grade=Grade.general, status=TicketStatus.closed)
+    late = make_ticket(db_session, grade=Grade.GENERAL, reported_at=now - timedelta(hours=23))
+    early = make_ticket(db_session, grade=Grade.GENERAL, reported_at=now - timedelta(hours=1))
+    major = make_ticket(db_session, grade=Grade.MAJOR, reported_at=now - timedelta(hours=1))
+    make_ticket(db_session, grade=Grade.GENERAL, status=TicketStatus.closed)
     db_session.add(
         Alarm(device_id="d1", alarm_id="a1", ticket_id=major.id, code="BRAKE", severity="critical", state="active")
     )
@@ -75,7 +75,7 @@ def test_schedule_shows_shifts_visits_and_late_or_unassigned_work(
     db_session.add(
         TechnicianShift(technician_id=tech.id, starts_at=now - timedelta(hours=2), ends_at=now + timedelta(hours=6))
     )
-    ticket = make_ticket(db_session, grade=Grade.major, reported_at=now - timedelta(hours=3))
+    ticket = make_ticket(db_session, grade=Grade.MAJOR, reported_at=now - timedelta(hours=3))
     db_session.add(
         Visit(
             ticket_id=ticket.id,
@@ -87,7 +87,7 @@ def test_schedule_shows_shifts_visits_and_late_or_unassigned_work(
             planned_end_at=now + timedelta(hours=3),
         )
     )
-    lonely = make_ticket(db_session, grade=Grade.serious)
+    lonely = make_ticket(db_session, grade=Grade.SERIOUS)
     db_session.flush()
     body = client.get(
         "/api/v1/board/schedule",
@@ -103,8 +103,8 @@ def test_schedule_shows_shifts_visits_and_late_or_unassigned_work(
 def test_map_has_sites_by_worst_grade_technicians_and_depots(client: TestClient, db_session: Session, settings) -> None:
     """The map shows each site with open tickets once, coloured by its worst grade."""
     site, unit = make_site(db_session, lat=28.1, lon=112.8)
-    make_ticket(db_session, grade=Grade.general, equipment=unit)
-    make_ticket(db_session, grade=Grade.serious, equipment=unit)
+    make_ticket(db_session, grade=Grade.GENERAL, equipment=unit)
+    make_ticket(db_session, grade=Grade.SERIOUS, equipment=unit)
     tech = make_technician(db_session)
     tech.last_position = WKTElement("POINT(112.9 28.3)", srid=4326)
     db_session.flush()
@@ -119,11 +119,11 @@ def test_map_has_sites_by_worst_grade_technicians_and_depots(client: TestClient,
 def test_on_time_report_and_csv_match_the_tickets(client: TestClient, db_session: Session, settings) -> None:
     """The on-time report counts a ticket on time when it was on site by its deadline; CSV has the same rows."""
     now = utcnow()
-    kept = make_ticket(db_session, grade=Grade.major, reported_at=now - timedelta(days=2))
+    kept = make_ticket(db_session, grade=Grade.MAJOR, reported_at=now - timedelta(days=2))
     kept.on_site_at = kept.reported_at + timedelta(hours=3)
-    missed = make_ticket(db_session, grade=Grade.major, reported_at=now - timedelta(days=2))
+    missed = make_ticket(db_session, grade=Grade.MAJOR, reported_at=now - timedelta(days=2))
     missed.on_site_at = missed.reported_at + timedelta(hours=5)
-    make_ticket(db_session, grade=Grade.general, reported_at=now - timedelta(hours=1))  # not decided yet
+    make_ticket(db_session, grade=Grade.GENERAL, reported_at=now - timedelta(hours=1))  # not decided yet
     db_session.flush()
     headers = _dispatcher(db_session, settings)
     body = client.get("/api/v1/reports/on-time", headers=headers).json()
@@ -149,8 +149,8 @@ def test_queue_groups_gives_first_page_of_every_grade_in_one_answer(
 ) -> None:
     """The board's first paint needs one request: the most urgent tickets of each grade, with totals."""
     now = utcnow()
-    generals = [make_ticket(db_session, grade=Grade.general, reported_at=now - timedelta(hours=h)) for h in (1, 5, 3)]
-    major = make_ticket(db_session, grade=Grade.major, reported_at=now)
+    generals = [make_ticket(db_session, grade=Grade.GENERAL, reported_at=now - timedelta(hours=h)) for h in (1, 5, 3)]
+    major = make_ticket(db_session, grade=Grade.MAJOR, reported_at=now)
     body = client.get(
         "/api/v1/board/queue/groups", params={"limit": 2}, headers=_dispatcher(db_session, settings)
     ).json()

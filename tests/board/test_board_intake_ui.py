@@ -86,7 +86,7 @@ def test_report_back_is_marked_done_from_the_drawer(page: Any, live_server: Live
     done = utcnow() - timedelta(minutes=30)
     # On site (open, so it is in the queue), with the completion clocks the technician API starts.
     ticket = make_ticket(
-        live_session, grade=Grade.general, reported_at=done - timedelta(hours=3), status=TicketStatus.on_site
+        live_session, grade=Grade.GENERAL, reported_at=done - timedelta(hours=3), status=TicketStatus.on_site
     )
     ticket.on_site_at = done - timedelta(hours=1)
     ticket.deadlines = {

@@ -38,9 +38,9 @@ def test_dispatcher_logs_in_and_queue_orders_by_time_left_with_countdown(
     """A dispatcher logs in and sees each grade's tickets, least time left first, counting down."""
     user = make_user(live_session, role=Role.dispatcher)
     now = utcnow()
-    later = make_ticket(live_session, grade=Grade.general, reported_at=now - timedelta(hours=1))
-    sooner = make_ticket(live_session, grade=Grade.general, reported_at=now - timedelta(hours=20))
-    major = make_ticket(live_session, grade=Grade.major, reported_at=now - timedelta(hours=5))  # breached
+    later = make_ticket(live_session, grade=Grade.GENERAL, reported_at=now - timedelta(hours=1))
+    sooner = make_ticket(live_session, grade=Grade.GENERAL, reported_at=now - timedelta(hours=20))
+    major = make_ticket(live_session, grade=Grade.MAJOR, reported_at=now - timedelta(hours=5))  # breached
     live_session.commit()
 
     page.goto(f"{live_server.url}/board")
@@ -78,7 +78,7 @@ def test_major_ticket_from_intake_appears_live_without_reload(
     """A "people trapped" complaint recorded by an agent shows up as major in the open board, no reload."""
     user = make_user(live_session, role=Role.dispatcher)
     agent = make_user(live_session, role=Role.agent)
-    make_ticket(live_session, grade=Grade.general)
+    make_ticket(live_session, grade=Grade.GENERAL)
     _site, lift = make_site(live_session, equipment_type=EquipmentType.elevator)
     live_session.commit()
     open_board(page, live_server, token_for(live_server.settings, user))
@@ -129,7 +129,7 @@ def test_map_renders_points_and_routes_without_a_tile_server(
     tech = make_technician(live_session)
     for lat in (28.1, 28.3):
         _site, unit = make_site(live_session, lat=lat, lon=112.9)
-        ticket = make_ticket(live_session, grade=Grade.major, equipment=unit, reported_at=utcnow())
+        ticket = make_ticket(live_session, grade=Grade.MAJOR, equipment=unit, reported_at=utcnow())
         live_session.add(
             Visit(ticket_id=ticket.id, technician_id=tech.id, status=VisitStatus.assigned, planned_start_at=utcnow())
         )
@@ -182,9 +182,9 @@ def test_schedule_shows_blocks_and_a_dragged_visit_is_refused_or_pinned(
     lifts_only = make_technician(live_session, skills=["elevator"], depot=depot)
     for t in (alice, bob, lifts_only):
         _shift(live_session, t.id, now)
-    ticket = make_ticket(live_session, grade=Grade.major, reported_at=now - timedelta(hours=3))
+    ticket = make_ticket(live_session, grade=Grade.MAJOR, reported_at=now - timedelta(hours=3))
     _assigned_visit(live_session, ticket.id, alice.id, now, arrive_in=timedelta(hours=2))
-    unplanned = make_ticket(live_session, grade=Grade.serious)
+    unplanned = make_ticket(live_session, grade=Grade.SERIOUS)
     live_session.commit()
     open_board(page, live_server, token_for(live_server.settings, user), view="gantt")
     row = page.locator(f".row[data-technician='{alice.id}']")
@@ -226,7 +226,7 @@ def test_a_visit_dropped_at_a_time_is_pinned_to_start_no_earlier(
     bob = make_technician(live_session, skills=["tower_crane"], depot=depot)
     for t in (alice, bob):
         _shift(live_session, t.id, now)
-    ticket = make_ticket(live_session, grade=Grade.general, reported_at=now - timedelta(minutes=30))
+    ticket = make_ticket(live_session, grade=Grade.GENERAL, reported_at=now - timedelta(minutes=30))
     _assigned_visit(live_session, ticket.id, alice.id, now, arrive_in=timedelta(hours=1))
     live_session.commit()
     open_board(page, live_server, token_for(live_server.settings, user), view="gantt")
@@ -255,7 +255,7 @@ def test_optimise_previews_a_draft_and_apply_changes_the_gantt(
     now = utcnow().replace(microsecond=0)
     tech = make_technician(live_session, skills=["tower_crane"])
     _shift(live_session, tech.id, now)
-    ticket = make_ticket(live_session, grade=Grade.serious, reported_at=now - timedelta(hours=1))
+    ticket = make_ticket(live_session, grade=Grade.SERIOUS, reported_at=now - timedelta(hours=1))
     live_session.commit()
     open_board(page, live_server, token_for(live_server.settings, user), view="gantt")
     assert page.locator(f".row[data-technician='{tech.id}'] .work").count() == 0
@@ -283,7 +283,7 @@ def test_dispatcher_acknowledges_an_escalation_reads_the_timeline_and_regrades(
     """An escalated major ticket is acknowledged from the board, its timeline read, its grade overridden."""
     user = make_user(live_session, role=Role.dispatcher)
     now = utcnow()
-    ticket = make_ticket(live_session, grade=Grade.major, reported_at=now - timedelta(minutes=10))
+    ticket = make_ticket(live_session, grade=Grade.MAJOR, reported_at=now - timedelta(minutes=10))
     live_session.add(TicketEscalation(ticket_id=ticket.id, started_at=now, fired_keys=["notify_department"]))
     live_session.add(
         EscalationEvent(
@@ -321,7 +321,7 @@ def test_dispatcher_acknowledges_an_escalation_reads_the_timeline_and_regrades(
     page.locator("#drawer form.regrade button").click()
     page.wait_for_selector(f"#toasts .toast:has-text('Ticket #{ticket.id} regraded to serious')")
     live_session.expire_all()
-    assert live_session.get(Ticket, ticket.id).grade is Grade.serious
+    assert live_session.get(Ticket, ticket.id).grade is Grade.SERIOUS
 
 
 def test_reports_show_numbers_that_match_the_database(
@@ -331,10 +331,10 @@ def test_reports_show_numbers_that_match_the_database(
     user = make_user(live_session, role=Role.dispatcher)
     now = utcnow()
     for i, hours_to_site in enumerate([2, 3, 6]):  # major: 4 h promise → two on time, one late
-        t = make_ticket(live_session, grade=Grade.major, reported_at=now - timedelta(days=3, hours=i))
+        t = make_ticket(live_session, grade=Grade.MAJOR, reported_at=now - timedelta(days=3, hours=i))
         t.on_site_at = t.reported_at + timedelta(hours=hours_to_site)
     _s, lift = make_site(live_session, equipment_type=EquipmentType.elevator)
-    make_ticket(live_session, grade=Grade.general, equipment=lift, reported_at=now - timedelta(hours=2))
+    make_ticket(live_session, grade=Grade.GENERAL, equipment=lift, reported_at=now - timedelta(hours=2))
     live_session.commit()
     on_time, decided = live_session.execute(
         text(

@@ -133,8 +133,8 @@ def test_row_changes_publish_themselves_once_per_kind_on_commit(
     reader = StreamReader(f"{live_server.url}/api/v1/events/stream", {"Authorization": f"Bearer {dispatcher_token}"})
     try:
         wait_for(lambda: "hello" in reader.kinds(), what="hello")
-        first = make_ticket(live_session, grade=Grade.major)
-        second = make_ticket(live_session, grade=Grade.general)
+        first = make_ticket(live_session, grade=Grade.MAJOR)
+        second = make_ticket(live_session, grade=Grade.GENERAL)
         tech = make_technician(live_session)
         live_session.commit()
         wait_for(lambda: "ticket.created" in reader.kinds(), what="ticket.created")
@@ -147,7 +147,7 @@ def test_row_changes_publish_themselves_once_per_kind_on_commit(
         wait_for(lambda: "ticket.updated" in reader.kinds(), what="ticket.updated")
         updated = next(e for e in reader.events if e["kind"] == "ticket.updated")
         assert updated["ids"] == [second.id] and updated["major"] is False
-        make_ticket(live_session, grade=Grade.serious)
+        make_ticket(live_session, grade=Grade.SERIOUS)
         live_session.rollback()
         publish(live_session, "marker", {})
         live_session.commit()

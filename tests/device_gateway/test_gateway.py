@@ -47,7 +47,7 @@ def test_device_alarm_over_mqtt_opens_graded_ticket_repeats_attach_and_clear_res
         wait_for(lambda: alarm_count(live_db) == 3, what="three stored alarms")
         with Session(live_db) as s:
             ticket = s.scalars(select(Ticket)).one()
-            assert ticket.grade is Grade.major
+            assert ticket.grade is Grade.MAJOR
             assert timedelta(hours=3, minutes=59) < ticket.due_on_site_at - t0 <= timedelta(hours=4, seconds=5)
             assert s.scalars(select(AlarmFault)).one().count == 3
         crane.publish(f"devices/{device}/alarms", alarm(state="cleared", at=t0 + timedelta(seconds=9)), qos=1)

@@ -44,7 +44,7 @@ def test_critical_raise_opens_major_ticket_with_four_hour_deadline(db_session):
     result = _ingest(db_session, _alarm_msg(unit, severity="critical"))
     assert result.stored == 1 and len(result.tickets_opened) == 1
     ticket = db_session.get(Ticket, result.tickets_opened[0])
-    assert ticket.grade is Grade.major and ticket.status is TicketStatus.new
+    assert ticket.grade is Grade.MAJOR and ticket.status is TicketStatus.new
     assert ticket.due_on_site_at == ticket.reported_at + timedelta(hours=4) and ticket.reported_at <= NOW
     assert any(r["rule"] == "critical_alarm" for r in ticket.grade_reasons)
     assert ticket.equipment_id == unit.id and ticket.channel == "device"
@@ -134,7 +134,7 @@ def test_flapping_is_marked_graded_serious_and_keeps_one_ticket(db_session):
     ticket = tickets[0]
     fault = db_session.scalars(select(AlarmFault).where(AlarmFault.closed_at.is_(None))).one()
     assert fault.flapping and fault.count == 5 and fault.clear_count == 5
-    assert ticket.grade is Grade.serious and ticket.due_on_site_at == ticket.reported_at + timedelta(hours=12)
+    assert ticket.grade is Grade.SERIOUS and ticket.due_on_site_at == ticket.reported_at + timedelta(hours=12)
     assert ticket.status is TicketStatus.reopened  # a flapping fault no longer resolves itself
     assert "regrade" in _actions(db_session, ticket.id)
     # The reason reads like every other grade reason, so the ticket's views (and the complaint answer) render it.
@@ -202,7 +202,7 @@ def test_last_will_opens_unreachable_ticket_for_base_station_and_online_closes_t
     assert len(opened) == 1  # cranes are not configured for unreachable tickets
     ticket = db_session.get(Ticket, opened[0])
     # Unreachable is graded by the policy's device_offline mapping: a base station on reserve is serious.
-    assert ticket.equipment_id == station.id and ticket.grade is Grade.serious
+    assert ticket.equipment_id == station.id and ticket.grade is Grade.SERIOUS
     assert "unreachable" in ticket.symptom
     assert open_unreachable_tickets(db_session, now=NOW) == []
     _ingest(db_session, Message(f"devices/{station.device_id}/status", b"online"), now=NOW + minutes(5))

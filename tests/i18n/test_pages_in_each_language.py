@@ -54,7 +54,7 @@ def test_every_board_view_is_in_the_users_language(
     user.locale = i18n.tag(locale)
     make_technician(live_session)
     _site, unit = make_site(live_session)
-    ticket = make_ticket(live_session, grade=Grade.major, equipment=unit, reported_at=utcnow() - timedelta(hours=1))
+    ticket = make_ticket(live_session, grade=Grade.MAJOR, equipment=unit, reported_at=utcnow() - timedelta(hours=1))
     live_session.commit()
     texts = board_texts(locale)
     # The browser asks for another language: the saved setting must win.

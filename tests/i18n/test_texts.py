@@ -6,6 +6,7 @@ import pytest
 
 from dispatch.core import i18n, texts
 from dispatch.domain.grading import ComplaintFacts, grade_with_policy
+from dispatch.domain.impact import Impact
 from dispatch.domain.policy import Category, default_policy_data, load_policy, validate_policy
 
 
@@ -47,7 +48,9 @@ def test_a_deployments_own_rule_uses_its_translations_or_its_words():
     rule = next(r for r in data["grading"]["rules"] if r["name"] == "people_trapped")
     rule["reason"] = "Persons stuck in the lift car"
     policy = validate_policy(data, "test")
-    decision = grade_with_policy(ComplaintFacts(category=Category.EQUIPMENT, people_trapped=True), policy)
+    decision = grade_with_policy(
+        ComplaintFacts(category=Category.EQUIPMENT, impact=Impact(people_trapped=True)), policy
+    )
     reason = next(r for r in _stored(decision) if r["rule"] == "people_trapped")
     assert texts.grade_reason(reason, "zh_CN", policy) == "Persons stuck in the lift car"
 

@@ -15,7 +15,8 @@ from dispatch.core.types import Category, Channel, TicketStatus
 from dispatch.escalation.service import update_eta
 from dispatch.notifications.models import Notification
 from dispatch.notifications.service import deliver_pending
-from dispatch.tickets.service import ImpactFacts, open_complaint
+from dispatch.tickets.schemas import Impact
+from dispatch.tickets.service import open_complaint
 from tests.factories import make_site
 from tests.portal.mailservers import sms_gateway, smtp_server
 
@@ -33,9 +34,9 @@ def _complaint(session: Session, settings: Settings, *, language: str = "zh-CN",
         actor="customer",
         actor_user_id=None,
         channel=Channel.web,
-        category=Category.equipment,
+        category=Category.EQUIPMENT,
         symptom="起升机构齿轮箱异响",
-        impact=ImpactFacts(equipment_down=True),
+        impact=Impact(equipment_down=True),
         equipment_id=unit.id,
         public_base_url="https://portal.example.com",
     )

@@ -241,7 +241,8 @@ def test_a_fault_already_known_from_an_alarm_is_answered_with_the_current_eta(cl
 
     from dispatch.core.policy import policy_for
     from dispatch.core.types import Category, Channel
-    from dispatch.tickets.service import ImpactFacts, open_complaint
+    from dispatch.tickets.schemas import Impact
+    from dispatch.tickets.service import open_complaint
 
     alarm = open_complaint(
         db_session,
@@ -250,9 +251,9 @@ def test_a_fault_already_known_from_an_alarm_is_answered_with_the_current_eta(cl
         actor="device:test",
         actor_user_id=None,
         channel=Channel.device,
-        category=Category.equipment,
+        category=Category.EQUIPMENT,
         symptom="HOIST_GEARBOX_FAULT",
-        impact=ImpactFacts(equipment_down=True),
+        impact=Impact(equipment_down=True),
         equipment_id=account.equipment.id,
     ).ticket
     alarm.eta_at = utcnow() + timedelta(hours=2)

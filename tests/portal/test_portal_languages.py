@@ -16,7 +16,8 @@ from dispatch.core.settings import Settings
 from dispatch.core.types import Category, Channel
 from dispatch.portal.service import print_sign_in_link
 from dispatch.portal.tracking import issue_tracking_link
-from dispatch.tickets.service import ImpactFacts, open_complaint
+from dispatch.tickets.schemas import Impact
+from dispatch.tickets.service import open_complaint
 from tests.portal.conftest import make_account
 from tests.technician_api.live import start_api, stop_api
 
@@ -45,9 +46,9 @@ def test_each_portal_page_in_each_language_has_no_untranslated_key(live_db, data
             actor="test",
             actor_user_id=None,
             channel=Channel.web,
-            category=Category.equipment,
+            category=Category.EQUIPMENT,
             symptom="noise",
-            impact=ImpactFacts(degraded=True),
+            impact=Impact(degraded=True),
             equipment_id=account.equipment.id,
         )
         ticket_id = result.ticket.id

@@ -16,7 +16,7 @@ def test_my_jobs_in_route_order_with_site_contact_history_and_alarms(client, db_
     """A technician sees today's jobs in route order with where, whom to call, what happened before and live alarms."""
     second = make_job(db_session, settings, technician=job.technician, sequence=2)
     old = make_ticket(
-        db_session, equipment=job.equipment, reported_at=utcnow() - timedelta(days=40), grade=Grade.serious
+        db_session, equipment=job.equipment, reported_at=utcnow() - timedelta(days=40), grade=Grade.SERIOUS
     )
     old.symptom = "Slewing brake noise"
     db_session.add(

@@ -15,6 +15,7 @@ from dispatch.domain.grading import (
     override_grade,
     repeat_facts,
 )
+from dispatch.domain.impact import IMPACT_FACTS, Impact
 from dispatch.domain.policy import GRADING_FACTS, Category, Grade, Policy, Severity
 
 EQ = Category.EQUIPMENT
@@ -22,7 +23,8 @@ EQ = Category.EQUIPMENT
 
 def _grade(policy: Policy, **facts: object) -> GradeDecision:
     facts.setdefault("category", EQ)
-    return grade_with_policy(ComplaintFacts(**facts), policy)  # type: ignore[arg-type]
+    impact = Impact.from_facts({k: facts.pop(k) for k in IMPACT_FACTS if k in facts})
+    return grade_with_policy(ComplaintFacts(impact=impact, **facts), policy)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -74,7 +76,9 @@ def test_people_trapped_in_elevator_is_major(policy: Policy) -> None:
 def test_higher_grade_wins_over_earlier_lower_rule(policy: Policy) -> None:
     """A later major rule beats an earlier serious one: the grade is the highest match, not the first."""
     rules = (policy.grading.rules[7], policy.grading.rules[5], policy.grading.rules[-1])  # serious, major, fb
-    facts = ComplaintFacts(category=EQ, equipment_down=True, alarm_severity=Severity.CRITICAL, alarm_code="Q")
+    facts = ComplaintFacts(
+        category=EQ, impact=Impact(equipment_down=True), alarm_severity=Severity.CRITICAL, alarm_code="Q"
+    )
     decision = grade_complaint(facts, rules)
     assert (decision.grade, decision.rule) == (Grade.MAJOR, "critical_alarm")
     assert [r.rule for r in decision.reasons] == ["equipment_down", "critical_alarm"]
@@ -161,5 +165,5 @@ def test_override_needs_a_reason(policy: Policy) -> None:
 
 
 def test_fact_names_match_the_policy_vocabulary() -> None:
-    """Every fact a rule may test exists on ComplaintFacts (and vice versa)."""
-    assert set(ComplaintFacts.__dataclass_fields__) == set(GRADING_FACTS)
+    """Every fact a rule may test is one ComplaintFacts gives the rules (and vice versa)."""
+    assert set(ComplaintFacts(category=EQ).as_mapping()) == set(GRADING_FACTS)

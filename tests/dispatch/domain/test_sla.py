@@ -9,6 +9,7 @@ import pytest
 
 from dispatch.domain.calendar import WorkingCalendar
 from dispatch.domain.grading import ComplaintFacts, grade_with_policy
+from dispatch.domain.impact import Impact
 from dispatch.domain.policy import Category, Grade, Policy
 from dispatch.domain.sla import (
     cannot_meet_notice_due_at,
@@ -24,7 +25,9 @@ SH = ZoneInfo("Asia/Shanghai")
 def test_gearbox_complaint_is_due_on_site_in_12_hours(policy: Policy) -> None:
     """The crane gearbox complaint at 09:30 Shanghai is serious: on site by 21:30, department by 21:30."""
     reported = datetime(2026, 2, 5, 9, 30, tzinfo=SH)
-    facts = ComplaintFacts(category=Category.EQUIPMENT, equipment_type="tower_crane", equipment_down=True)
+    facts = ComplaintFacts(
+        category=Category.EQUIPMENT, equipment_type="tower_crane", impact=Impact(equipment_down=True)
+    )
     grade = grade_with_policy(facts, policy).grade
     d = compute_deadlines(reported, grade, facts.category, policy)
     assert d.grade is Grade.SERIOUS
@@ -36,7 +39,7 @@ def test_gearbox_complaint_is_due_on_site_in_12_hours(policy: Policy) -> None:
 def test_people_trapped_is_due_in_4_hours_and_notified_in_3_minutes(policy: Policy) -> None:
     """People trapped in an elevator: major, on site within 4 h, department told within 3 min."""
     reported = datetime(2026, 5, 1, 22, 15, tzinfo=UTC)
-    facts = ComplaintFacts(category=Category.EMERGENCY, equipment_type="elevator", people_trapped=True)
+    facts = ComplaintFacts(category=Category.EMERGENCY, equipment_type="elevator", impact=Impact(people_trapped=True))
     d = compute_deadlines(reported, grade_with_policy(facts, policy).grade, facts.category, policy)
     assert d.grade is Grade.MAJOR
     assert d.on_site_due_at == datetime(2026, 5, 2, 2, 15, tzinfo=UTC)

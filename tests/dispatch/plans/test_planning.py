@@ -18,7 +18,8 @@ from dispatch.plans import service as plans
 from dispatch.plans.models import Plan
 from dispatch.plans.requests import request_replan
 from dispatch.tickets.models import Ticket, Visit
-from dispatch.tickets.service import ImpactFacts, open_complaint
+from dispatch.tickets.schemas import Impact
+from dispatch.tickets.service import open_complaint
 from dispatch.workforce.models import TechnicianShift
 from tests.factories import auth_header, make_depot, make_site, make_technician, make_user
 
@@ -54,7 +55,7 @@ def _tech(session, skills, *, lat=28.2282, lon=112.9388, hours=10):
     return tech
 
 
-def _ticket(session, settings, etype, *, lat=28.21, lon=112.95, impact=None, category=Category.equipment):
+def _ticket(session, settings, etype, *, lat=28.21, lon=112.95, impact=None, category=Category.EQUIPMENT):
     _site, unit = make_site(session, lat=lat, lon=lon, equipment_type=etype)
     return open_complaint(
         session,
@@ -65,7 +66,7 @@ def _ticket(session, settings, etype, *, lat=28.21, lon=112.95, impact=None, cat
         channel=Channel.phone,
         category=category,
         symptom=f"{etype.value} fault",
-        impact=impact or ImpactFacts(equipment_down=True),
+        impact=impact or Impact(equipment_down=True),
         equipment_id=unit.id,
     ).ticket
 
@@ -112,7 +113,7 @@ def test_far_away_technician_marks_major_ticket_at_risk(db_session, session_fact
     """When the only technician cannot arrive before a major deadline, the ticket is flagged at risk."""
     _tech(db_session, ["elevator"], lat=28.2, lon=115.4)  # ~250 km away: about 8 h on the road
     trapped = _ticket(
-        db_session, fast, EquipmentType.elevator, category=Category.emergency, impact=ImpactFacts(people_trapped=True)
+        db_session, fast, EquipmentType.elevator, category=Category.EMERGENCY, impact=Impact(people_trapped=True)
     )
     plans.run_live_replan(session_factory, fast, utcnow())
     db_session.expire_all()
@@ -312,15 +313,15 @@ def test_backlog_beyond_the_live_limit_queues_the_least_urgent_with_its_reason(
     path.write_text(FAST_POLICY + "live_max_visits = 2\n")
     small = settings.model_copy(update={"policy_file": path})
     _tech(db_session, ["tower_crane"])
-    general = _ticket(db_session, small, EquipmentType.tower_crane, impact=ImpactFacts())
-    serious = _ticket(db_session, small, EquipmentType.tower_crane, lat=28.22, impact=ImpactFacts(equipment_down=True))
+    general = _ticket(db_session, small, EquipmentType.tower_crane, impact=Impact())
+    serious = _ticket(db_session, small, EquipmentType.tower_crane, lat=28.22, impact=Impact(equipment_down=True))
     major = _ticket(
         db_session,
         small,
         EquipmentType.tower_crane,
         lat=28.23,
-        category=Category.emergency,
-        impact=ImpactFacts(people_trapped=True),
+        category=Category.EMERGENCY,
+        impact=Impact(people_trapped=True),
     )
     assert major.due_on_site_at < serious.due_on_site_at < general.due_on_site_at
     plans.run_live_replan(session_factory, small, utcnow())

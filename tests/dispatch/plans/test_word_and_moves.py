@@ -151,7 +151,7 @@ def test_draft_diff_counts_the_unplannable_and_names_the_moves(fast_client, db_s
         actor="test",
         actor_user_id=None,
         channel=Channel.phone,
-        category=Category.equipment,
+        category=Category.EQUIPMENT,
         symptom="unknown machine",
         impact=ImpactFacts(equipment_down=True),
         serial_number="NOT-REGISTERED-1",

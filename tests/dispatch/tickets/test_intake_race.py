@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from dispatch.core.policy import policy_for
 from dispatch.core.types import Category, Channel, EquipmentType
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.service import ImpactFacts, IntakeResult, open_complaint
+from dispatch.tickets.schemas import Impact
+from dispatch.tickets.service import IntakeResult, open_complaint
 from tests.factories import make_site
 
 
@@ -24,9 +25,9 @@ def _report(session: Session, policy, equipment_id: int, channel: Channel, commi
         actor="test",
         actor_user_id=None,
         channel=channel,
-        category=Category.equipment,
+        category=Category.EQUIPMENT,
         symptom="Hoist stopped",
-        impact=ImpactFacts(equipment_down=True),
+        impact=Impact(equipment_down=True),
         equipment_id=equipment_id,
         commit=commit,
     )
