@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: i18n demo demo-alarm test provision provision-services venv lint board app bench-solomon bench-board clean help
+.PHONY: i18n demo demo-alarm test test-anydate provision provision-services venv lint board app bench-solomon bench-board clean help
 
 # The dispatcher board: npm packages from board/package-lock.json, built by Vite into the Python package.
 BOARD_OUT := dispatch/board/static/index.html
@@ -19,6 +19,7 @@ help:
 	@echo "make demo   - install, migrate, seed the demo region and run API, board, gateway and worker"
 	@echo "make demo-alarm - while the demo runs: a tower crane raises a critical alarm"
 	@echo "make test   - install and run the whole test suite (real PostGIS and Mosquitto, started by the tests)"
+	@echo "make test-anydate - the suite a year ahead, then across a daylight-saving change (Debian's faketime)"
 	@echo "make lint   - ruff and the import contracts"
 	@echo "make board  - build the dispatcher board (npm ci && npm run build in board/) when missing or stale"
 	@echo "make app    - build the technician app (npm ci && npm run build in app/) when missing or stale"
@@ -52,6 +53,14 @@ test: provision board app
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite must pass on any date: run it with the wall clock a year ahead, then in a zone with daylight saving
+# starting just before its next change (docs/development.md). Not part of CI, which runs plain `make test`.
+ANYDATE_ZONE ?= Europe/Berlin
+test-anydate: provision board
+	scripts/provision.sh anydate
+	$(PY) scripts/anydate/run.py --ahead-days 365 -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) scripts/anydate/run.py --dst-change $(ANYDATE_ZONE) -- $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@
 #   scripts/provision.sh venv       - .venv with the package and its dev tools
 #   scripts/provision.sh board      - the dispatcher board: npm ci (from package-lock.json) and the Vite build
 #   scripts/provision.sh app        - the technician app (app/): the same, built into technician_api/webapp/static
+#   scripts/provision.sh anydate    - Debian's faketime and a C compiler, for `make test-anydate`
 #   scripts/provision.sh services   - a running PostgreSQL with a PostGIS database, a broker with the product config,
 #                                     and .onsite24/env with the generated local secrets
 # Every step checks first and is safe to repeat.
@@ -137,12 +138,18 @@ broker() {
   fi
 }
 
+# `make test-anydate` runs the suite with the clock moved (scripts/anydate/run.py); CI does not need it.
+anydate() {
+  apt_install faketime gcc libc6-dev tzdata
+}
+
 case "${1:-all}" in
   packages) packages ;;
+  anydate) anydate ;;
   venv) venv ;;
   board) board ;;
   app) app ;;
   services) ensure_env; postgres; broker ;;
   all) packages; venv; board; app; ensure_env; postgres; broker ;;
-  *) echo "usage: $0 [packages|venv|board|app|services|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [packages|venv|board|app|anydate|services|all]" >&2; exit 2 ;;
 esac

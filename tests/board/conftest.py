@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.app import create_app
 from dispatch.board.static import STATIC_DIR
 from dispatch.core.settings import Settings
+from tests.harness.browser import launch_chromium, on_product_clock
 from tests.harness.net import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -113,14 +114,14 @@ def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch_chromium(p, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
 
 @pytest.fixture
 def page(browser: Any, built_board: Path) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = on_product_clock(browser.new_context(viewport={"width": 1440, "height": 900}))
     pg = context.new_page()
     pg.set_default_timeout(10_000)
     yield pg

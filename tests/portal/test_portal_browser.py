@@ -23,6 +23,7 @@ from dispatch.notifications.service import deliver_pending
 from dispatch.portal.service import print_sign_in_link
 from dispatch.tickets.models import Ticket, Visit
 from tests.factories import auth_header, make_technician, make_user
+from tests.harness.browser import launch_chromium, on_product_clock
 from tests.portal.conftest import make_account
 from tests.portal.mailservers import smtp_server
 from tests.technician_api.conftest import ARTIFACTS, REPORT
@@ -83,9 +84,9 @@ def test_a_new_customer_reports_in_chinese_and_follows_the_repair_to_the_end(liv
             )
         ARTIFACTS.mkdir(exist_ok=True)
         with playwright.sync_playwright() as p, smtp_server() as (smtp_port, inbox):
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+            browser = launch_chromium(p, args=ARGS)
             try:
-                context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+                context = on_product_clock(browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}))
                 page = context.new_page()
                 console_errors: list[str] = []
                 page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)

@@ -18,6 +18,7 @@ from dispatch.portal.service import print_sign_in_link
 from dispatch.portal.tracking import issue_tracking_link
 from dispatch.tickets.schemas import Impact
 from dispatch.tickets.service import open_complaint
+from tests.harness.browser import launch_chromium, on_product_clock
 from tests.portal.conftest import make_account
 from tests.technician_api.live import start_api, stop_api
 
@@ -67,9 +68,9 @@ def test_each_portal_page_in_each_language_has_no_untranslated_key(live_db, data
 
 def _check_pages(base: str, link: str, ticket_id: int, track: str) -> None:
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        browser = launch_chromium(p, args=ARGS)
         try:
-            page = browser.new_context(locale="en-US").new_page()
+            page = on_product_clock(browser.new_context(locale="en-US")).new_page()
             page.goto(link)
             page.click("#sign-in")
             page.wait_for_url(f"{base}/portal")

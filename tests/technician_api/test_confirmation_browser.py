@@ -14,6 +14,7 @@ from dispatch.confirmations.service import PNG_MAGIC
 from dispatch.core.settings import Settings
 from dispatch.core.types import TicketStatus
 from dispatch.tickets.models import Ticket
+from tests.harness.browser import launch_chromium, on_product_clock
 from tests.technician_api.conftest import ARTIFACTS, REPORT, SITE_LAT, SITE_LON, make_job
 from tests.technician_api.live import start_api, stop_api
 
@@ -52,9 +53,11 @@ def test_customer_signs_on_a_phone_and_sees_the_thank_you_page(live_db, database
 
         ARTIFACTS.mkdir(exist_ok=True)
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+            browser = launch_chromium(p, args=ARGS)
             try:
-                page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, has_touch=False)
+                page = on_product_clock(
+                    browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, has_touch=False)
+                )
                 console_errors: list[str] = []
                 page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
                 page.goto(url)
