@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
@@ -34,6 +34,7 @@ from dispatch.core.clock import utcnow
 from dispatch.core.types import OPEN_TICKET_STATUSES, Category, Channel, Grade, TicketStatus, VisitStatus
 from dispatch.customers.models import Equipment, Site
 from dispatch.devices.models import AlarmFault, DeadLetter, Device, DeviceWatch
+from dispatch.domain import grading, sla
 from dispatch.domain.alarms import map_alarm
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.tickets.schemas import Impact
@@ -43,9 +44,7 @@ log = logging.getLogger("onsite24.gateway")
 
 # Statuses in which no technician has left for the site yet: a clear may still resolve the ticket itself.
 NOT_YET_DEPARTED = frozenset({TicketStatus.new, TicketStatus.assigned, TicketStatus.accepted, TicketStatus.reopened})
-GRADE_RANK = {Grade.GENERAL: 0, Grade.SERIOUS: 1, Grade.MAJOR: 2}
 SEVERITY_RANK = {"warning": 0, "minor": 1, "major": 2, "critical": 3}
-PROMISE_HOURS = {Grade.MAJOR: 4, Grade.SERIOUS: 12, Grade.GENERAL: 24}
 
 
 @dataclass(frozen=True)
@@ -429,7 +428,7 @@ def _apply_alarm(
             fault.ticket_id = ticket.id
             result.tickets_opened.append(ticket.id)
         elif fault.flapping:
-            _at_least(session, tickets.get(fault.ticket_id), Grade.SERIOUS, rule="alarm_flapping", now=now, actor=actor)
+            _graded_as_flapping(session, tickets.get(fault.ticket_id), policy=policy, now=now, actor=actor)
         return fault
 
     # state == "cleared"
@@ -446,7 +445,7 @@ def _apply_alarm(
         fault.flapping = True
         fault.flapping_since = now
         if is_open:
-            _at_least(session, tickets.get(fault.ticket_id), Grade.SERIOUS, rule="alarm_flapping", now=now, actor=actor)
+            _graded_as_flapping(session, tickets.get(fault.ticket_id), policy=policy, now=now, actor=actor)
     if not is_open or fault.ticket_id is None:
         return fault
     ticket = tickets.get(fault.ticket_id)
@@ -555,24 +554,43 @@ def _resolve_auto_recovered(
     fault.closed_at = now
 
 
-def _at_least(session: Session, ticket: Ticket, grade: Grade, *, rule: str, now: datetime, actor: str) -> None:
-    """Raise the ticket's grade to `grade` (never lower it), pulling the on-site deadline in, with an audit row."""
-    if GRADE_RANK[Grade(ticket.grade)] >= GRADE_RANK[grade]:
+def _graded_as_flapping(session: Session, ticket: Ticket, *, policy: GatewayPolicy, now: datetime, actor: str) -> None:
+    """Raise the ticket to the grade the policy gives a flapping alarm (never lower it), with an audit row.
+
+    The grade and its reason come from the policy's grade rules (the `flapping` fact), the on-site and
+    department deadlines from the policy's promise (`dispatch.domain.sla`), counted from the report time as on
+    every regrade; a deadline already earlier stays.
+    """
+    rules = policy.rules
+    category = Category(ticket.category)
+    unit = session.get(Equipment, ticket.equipment_id) if ticket.equipment_id is not None else None
+    equipment_type = unit.equipment_type.value if unit is not None else None
+    decision = grading.grade_with_policy(
+        grading.ComplaintFacts(category=category, equipment_type=equipment_type, flapping=True), rules
+    )
+    grade = decision.grade
+    before = Grade(ticket.grade)
+    if before.rank >= grade.rank:
         return
-    before = ticket.grade
     ticket.grade = grade
-    # The same shape as every other grade reason ({rule, grade, text}); "detail" made every view of the ticket
-    # fail with a 500 (the soak: 13 complaints about a flapping machine answered 500 after their commit).
-    reason = {"rule": rule, "grade": grade.value, "text": "The alarm is flapping (raised and cleared repeatedly)"}
-    ticket.grade_reasons = [*ticket.grade_reasons, reason]
-    ticket.due_on_site_at = min(ticket.due_on_site_at, ticket.reported_at + timedelta(hours=PROMISE_HOURS[grade]))
+    reason = next(r for r in decision.reasons if r.rule == decision.rule)
+    ticket.grade_reasons = [
+        *ticket.grade_reasons,
+        {"rule": reason.rule, "grade": grade.value, "text": reason.text, "params": dict(reason.params)},
+    ]
+    deadlines = sla.compute_deadlines(ticket.reported_at, grade, category, rules)
+    ticket.due_on_site_at = min(ticket.due_on_site_at, deadlines.on_site_due_at)
+    notify_due = deadlines.department_notify_due_at
+    if ticket.deadlines.get("department_notify_due_at"):
+        notify_due = min(notify_due, datetime.fromisoformat(ticket.deadlines["department_notify_due_at"]))
+    ticket.deadlines = {**ticket.deadlines, "department_notify_due_at": notify_due.isoformat()}
     record_event(
         session,
         ticket,
         action="regrade",
         actor=actor,
         reason=f"{before} → {grade}: the alarm is flapping",
-        data={"from": str(before), "to": grade.value, "rule": rule},
+        data={"from": str(before), "to": grade.value, "rule": reason.rule},
         at=now,
     )
 

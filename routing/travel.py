@@ -20,6 +20,7 @@ from routing.problem import Location
 
 __all__ = [
     "HaversineProvider",
+    "LatLon",
     "OsrmTableProvider",
     "TravelMatrix",
     "TravelMatrixProvider",
@@ -66,8 +67,18 @@ class TravelMatrixProvider(Protocol):
     def matrix(self, locations: Sequence[Location]) -> TravelMatrix: ...
 
 
-def haversine_m(a: Location, b: Location) -> float:
-    """Great-circle distance in metres."""
+class LatLon(Protocol):
+    """Anything with WGS84 ``lat`` and ``lon`` in degrees (a ``Location``, dispatch's ``GeoPoint``)."""
+
+    @property
+    def lat(self) -> float: ...
+
+    @property
+    def lon(self) -> float: ...
+
+
+def haversine_m(a: LatLon, b: LatLon) -> float:
+    """Great-circle distance in metres on a sphere of the mean Earth radius (good to about 0.5 %)."""
     la1, lo1, la2, lo2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
     h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))

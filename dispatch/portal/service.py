@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditEntry
 from dispatch.core import i18n
-from dispatch.core.errors import DomainError, FieldError, NotFound, Unprocessable
+from dispatch.core.errors import DomainError, FieldError, NotFound, TooManyRequests, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.types import Category, Channel, EquipmentType, TicketStatus
 from dispatch.customers.models import Customer, Equipment, Site
@@ -40,12 +40,6 @@ class SignInLinkInvalid(DomainError):
     code = "portal-sign-in-link-invalid"
     title = "This sign-in link is not valid"
     status = 410
-
-
-class TooManyRequests(DomainError):
-    code = "portal-too-many-requests"
-    title = "Too many requests"
-    status = 429
 
 
 # ---- signing in --------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from device_gateway.policy import GatewayPolicy
 from device_gateway.service import (
     Message,
     close_watches,
@@ -17,6 +18,7 @@ from device_gateway.service import (
 from dispatch.audit.models import AuditEntry
 from dispatch.core.types import EquipmentType, Grade, TicketStatus, VisitStatus
 from dispatch.devices.models import Alarm, AlarmFault, DeadLetter, Device, DeviceWatch
+from dispatch.domain.policy import default_policy_data, validate_policy
 from dispatch.tickets.models import Ticket, Visit
 from tests.device_gateway.helpers import alarm, make_device, minutes
 from tests.factories import BASE_TIME, make_site, make_technician
@@ -142,6 +144,30 @@ def test_flapping_is_marked_graded_serious_and_keeps_one_ticket(db_session):
 
     [view] = ticket_views(db_session, [ticket], NOW + minutes(10))
     assert view.grade_reasons[-1].rule and "flapping" in view.grade_reasons[-1].text
+
+
+def test_a_flapping_regrade_follows_the_deployments_policy(db_session):
+    """A deployment that promises serious faults on site in 6 h (and flapping alarms as major) gets its own
+    numbers on a flapping regrade, not the defaults: the grade, the rule's reason and the 2 h major deadline."""
+    data = default_policy_data()
+    data["promise"]["on_site_hours"] = {"major": 2, "serious": 6, "general": 24}
+    for rule in data["grading"]["rules"]:
+        if rule.get("when") == {"flapping": True}:
+            rule["grade"] = "major"
+            rule["reason"] = "Flapping: treat as major"
+    policy = GatewayPolicy.from_policy(validate_policy(data, "test"))
+    unit = make_device(db_session)
+    for n in range(5):
+        for k, state in enumerate(("raised", "cleared")):
+            at = minutes(2 * n + k)
+            msg = _alarm_msg(unit, severity="minor", state=state, at=BASE_TIME + at)
+            process_batch(db_session, [msg], policy=policy, now=NOW + at)
+            db_session.flush()
+    [ticket] = db_session.scalars(select(Ticket)).all()
+    assert ticket.grade is Grade.MAJOR
+    assert ticket.due_on_site_at == ticket.reported_at + timedelta(hours=2)
+    assert ticket.grade_reasons[-1]["text"] == "Flapping: treat as major"
+    assert "regrade" in _actions(db_session, ticket.id)
 
 
 def test_unknown_device_and_malformed_payload_become_dead_letters(db_session):
