@@ -35,6 +35,7 @@ from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from dispatch.core.clock import utcnow  # noqa: E402
+from dispatch.core.db import make_sessionmaker  # noqa: E402
 from dispatch.core.migrate import upgrade  # noqa: E402
 from dispatch.core.settings import Settings  # noqa: E402
 from dispatch.core.types import EquipmentType, Grade, Role, TicketStatus, VisitStatus  # noqa: E402
@@ -113,7 +114,7 @@ def main() -> None:
         url = server_pg.url("bench")
         upgrade(url)
         engine = create_engine(url, connect_args={"options": "-c timezone=UTC"})
-        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        factory = make_sessionmaker(engine, autoflush=True)
         t0 = time.perf_counter()
         user, _techs = seed(factory, random.Random(8))
         seed_s = time.perf_counter() - t0

@@ -1,10 +1,11 @@
 """Change notifications for live views: `publish` inside the caller's transaction, delivered on commit.
 
-Row changes publish themselves: a session hook below turns every committed insert or update of tickets,
-visits, plans, technician positions, escalations and alarms into one coalesced event per kind
+Row changes publish themselves: session hooks (`install`, registered on the product's sessionmaker by
+`dispatch.core.db.make_sessionmaker`) turn every committed insert or update of tickets, visits, plans,
+technician positions, escalations and alarms into one coalesced event per kind
 (`{"kind": "ticket.updated", "ids": [...], "count": n}`), queued in the committing transaction. Services
 call `publish(session, kind, payload)` themselves for news that is not an ORM row change — including rows
-written with Core statements (bulk `insert(...)`, `text(...)`), which the hook cannot see.
+written with Core statements (bulk `insert(...)`, `text(...)`), which the hooks cannot see.
 
 Notifications ride PostgreSQL's `pg_notify`, which is transactional: a rolled-back transaction sends
 nothing, a committed one sends exactly once, in commit order, to every API process listening (see
@@ -20,7 +21,7 @@ import json
 from typing import Any
 
 from sqlalchemy import event, func, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 CHANNEL = "onsite24_events"
 MAX_PAYLOAD_BYTES = 4000
@@ -88,7 +89,6 @@ def _changed(obj: Any, *names: str) -> bool:
     return any(state.attrs[n].history.has_changes() for n in names if n in state.attrs)
 
 
-@event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, _ctx: object) -> None:
     # Imported here: the models import this module's callers, not the other way round.
     from dispatch.devices.models import Alarm
@@ -123,7 +123,6 @@ def _record_changes(session: Session, _ctx: object) -> None:
             _collect(session, "alarm.received", obj.ticket_id)
 
 
-@event.listens_for(Session, "before_commit")
 def _publish_changes(session: Session) -> None:
     session.flush()  # so the last changes are collected before the notifications are queued
     bucket: dict[str, dict[str, Any]] = session.info.pop(_INFO_KEY, {})
@@ -132,7 +131,13 @@ def _publish_changes(session: Session) -> None:
         publish(session, kind, {"ids": ids if len(ids) <= MAX_IDS else None, "count": len(ids), **entry})
 
 
-@event.listens_for(Session, "after_rollback")
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_changes(session: Session, *_args: object) -> None:
     session.info.pop(_INFO_KEY, None)
+
+
+def install(factory: sessionmaker[Session]) -> None:
+    """Publish row changes from the sessions of `factory` (only those: not every Session in the process)."""
+    event.listen(factory, "after_flush", _record_changes)
+    event.listen(factory, "before_commit", _publish_changes)
+    event.listen(factory, "after_rollback", _forget_changes)
+    event.listen(factory, "after_soft_rollback", _forget_changes)

@@ -1,7 +1,5 @@
 """Every ORM model, imported in one place so metadata (Alembic, tests) sees the whole schema."""
 
-from dispatch import events as _change_events  # noqa: F401  (installs the commit-time change events)
-from dispatch.audit import service as _audit_guard  # noqa: F401  (installs the audit flush guard)
 from dispatch.audit.models import AuditEntry
 from dispatch.confirmations.models import Confirmation, ConfirmationLink
 from dispatch.core.db import Base

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.app import create_app
+from dispatch.core.db import make_sessionmaker
 from dispatch.core.settings import Settings
 from tests.harness.broker import MosquittoBroker, destroy_broker, start_broker
 from tests.harness.postgres import PostgresServer, destroy_postgres, start_postgres
@@ -96,7 +97,7 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def session_factory(connection: Connection) -> sessionmaker[Session]:
     # Service commits become savepoint releases; the outer transaction is rolled back after the test.
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return make_sessionmaker(connection, join_transaction_mode="create_savepoint", autoflush=True)
 
 
 @pytest.fixture

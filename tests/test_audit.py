@@ -39,6 +39,29 @@ def test_unaudited_status_change_is_refused(db_session):
     db_session.rollback()
 
 
+def test_the_guard_holds_for_the_products_sessions_not_every_session(connection):
+    """The audit guard is registered on the product's sessionmaker (dispatch.core.db), not on every Session in
+    the process by importing a module: a bare Session is not the product's, and the guard stays out of it."""
+    from sqlalchemy.orm import Session
+
+    from dispatch.core.db import make_sessionmaker
+
+    product = make_sessionmaker(connection, join_transaction_mode="create_savepoint")()
+    ticket = make_ticket(product)
+    product.commit()
+    ticket.status = TicketStatus.cancelled
+    with pytest.raises(UnauditedStatusChange):
+        product.flush()
+    product.rollback()
+    product.close()
+
+    bare = Session(bind=connection, join_transaction_mode="create_savepoint")
+    other = make_ticket(bare)
+    other.status = TicketStatus.cancelled
+    bare.flush()  # no guard here: the hooks belong to the product's factory
+    bare.close()
+
+
 def test_audit_rows_cannot_be_edited_or_deleted(db_session):
     """The database itself refuses UPDATE and DELETE on the audit log."""
     make_ticket(db_session)

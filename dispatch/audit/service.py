@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.audit.models import AuditEntry
@@ -124,7 +124,6 @@ def _refuse_stale(session: Session, ticket: Ticket) -> None:
         raise StaleDataError(f"ticket {ticket.id} changed since it was read (version {ticket.version} -> {current})")
 
 
-@event.listens_for(Session, "before_flush")
 def _refuse_unaudited_status_change(session: Session, _ctx: object, _instances: object) -> None:
     pending = {(e.ticket_id, e.to_status) for e in session.new if isinstance(e, AuditEntry)}
     for obj in session.dirty:
@@ -133,7 +132,6 @@ def _refuse_unaudited_status_change(session: Session, _ctx: object, _instances: 
             raise UnauditedStatusChange(f"ticket {obj.id} moved to {obj.status} without an audit entry")
 
 
-@event.listens_for(Session, "after_flush")
 def _track_created_tickets(session: Session, _ctx: object) -> None:
     created = session.info.setdefault("onsite24_created_tickets", set())
     audited = session.info.setdefault("onsite24_audited_tickets", set())
@@ -144,7 +142,6 @@ def _track_created_tickets(session: Session, _ctx: object) -> None:
             audited.add(obj.ticket_id)
 
 
-@event.listens_for(Session, "before_commit")
 def _refuse_unaudited_new_ticket(session: Session) -> None:
     session.flush()
     missing = session.info.get("onsite24_created_tickets", set()) - session.info.get("onsite24_audited_tickets", set())
@@ -152,11 +149,22 @@ def _refuse_unaudited_new_ticket(session: Session) -> None:
         raise UnauditedStatusChange(f"tickets {sorted(missing)} were opened without an audit entry")
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_tracking(session: Session, *_args: object) -> None:
     session.info.pop("onsite24_created_tickets", None)
     session.info.pop("onsite24_audited_tickets", None)
+
+
+def install_guard(factory: sessionmaker[Session]) -> None:
+    """Refuse, in the sessions of `factory`, a ticket status change or a new ticket without its audit row.
+
+    Registered by `dispatch.core.db.make_sessionmaker` on the sessionmaker every process builds, not on every
+    Session by import.
+    """
+    event.listen(factory, "before_flush", _refuse_unaudited_status_change)
+    event.listen(factory, "after_flush", _track_created_tickets)
+    event.listen(factory, "before_commit", _refuse_unaudited_new_ticket)
+    event.listen(factory, "after_commit", _forget_tracking)
+    event.listen(factory, "after_soft_rollback", _forget_tracking)
 
 
 def apply_transition(

@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -68,11 +68,25 @@ def make_engine(database_url: str, *, pool_size: int = 10, connect_patience_s: f
     return engine
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+def make_sessionmaker(bind: Engine | Connection, **options: Any) -> sessionmaker[Session]:
+    """The product's sessions: every model mapped, and the session-wide rules registered on this factory.
+
+    The rules are the audit guard (no ticket status change or new ticket without its audit row,
+    `dispatch.audit.service.install_guard`) and the change events live views listen to (`dispatch.events`).
+    They hold for the sessions of the returned factory only, not for every Session in the process. `options`
+    override the defaults (tests bind a connection and join its transaction).
+    """
     # Every process that opens sessions needs every model mapped (foreign keys resolve across packages).
     import dispatch.models  # noqa: F401
+    from dispatch import events
+    from dispatch.audit.service import install_guard
 
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    factory: sessionmaker[Session] = sessionmaker(
+        bind=bind, **{"expire_on_commit": False, "autoflush": False, **options}
+    )
+    install_guard(factory)
+    events.install(factory)
+    return factory
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

@@ -18,10 +18,11 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from dispatch.app import create_app
 from dispatch.board.static import STATIC_DIR
+from dispatch.core.db import make_sessionmaker
 from dispatch.core.settings import Settings
 from tests.harness.browser import launch_chromium, on_product_clock
 from tests.harness.net import free_port
@@ -65,7 +66,7 @@ def board_settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def live_session(live_db: Engine) -> Iterator[Session]:
     """A session whose commits are real (other threads and the server see them); tables are emptied after."""
-    with sessionmaker(bind=live_db, expire_on_commit=False)() as s:
+    with make_sessionmaker(live_db, autoflush=True)() as s:
         yield s
 
 

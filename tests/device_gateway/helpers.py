@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from device_gateway.client import Gateway, wait_subscribed
 from device_gateway.service import ingest, store_failure
@@ -93,7 +93,7 @@ def register_devices(
     engine: Engine, broker, n: int, *, equipment_type=EquipmentType.tower_crane
 ) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """`n` registered devices with broker accounts; returns (device_id, password) pairs."""
-    with sessionmaker(engine)() as session:
+    with make_sessionmaker(engine, expire_on_commit=True, autoflush=True)() as session:
         units = [make_device(session, equipment_type=equipment_type) for _ in range(n)]
         session.commit()
         ids = [u.device_id for u in units]
