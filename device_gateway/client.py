@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from device_gateway.service import BatchResult, Message
+from dispatch.core.backoff import Backoff
 from dispatch.core.mqtt import make_client
 from dispatch.core.settings import Settings
 
@@ -159,7 +160,7 @@ class Gateway:
 
     def _store(self, batch: list[_Received], stop: threading.Event) -> bool:
         """Store the batch, retrying while the database is unreachable; False if stopped before it was stored."""
-        backoff = 0.5
+        backoff = Backoff(0.5, 15.0)
         while not stop.is_set():
             try:
                 started = time.perf_counter()
@@ -179,9 +180,9 @@ class Gateway:
                     or "deadlock" in str(exc.orig).lower()
                     or _is_transient(exc)
                 ):
-                    log.warning("database busy or unreachable (%s); retrying the batch in %.1fs", exc.orig, backoff)
-                    stop.wait(backoff)
-                    backoff = min(backoff * 2, 15.0)
+                    delay = backoff.next_delay()
+                    log.warning("database busy or unreachable (%s); retrying the batch in %.1fs", exc.orig, delay)
+                    stop.wait(delay)
                     continue
                 raise
             except StaleDataError as exc:

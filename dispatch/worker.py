@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch.core.backoff import Backoff
 from dispatch.core.clock import utcnow
 from dispatch.core.settings import Settings
 
@@ -81,14 +82,13 @@ def run_worker(
 
 
 def _job_loop(job: Job, factory: sessionmaker[Session], settings: Settings, stop: threading.Event) -> None:
-    backoff = 1.0
+    backoff = Backoff(1.0, 30.0)
     while not stop.is_set():
         if _run_job(job, factory, settings):
-            backoff = 1.0
+            backoff.reset()
             stop.wait(max(job.every_seconds, settings.worker_poll_seconds))
         else:
-            stop.wait(backoff)
-            backoff = min(backoff * 2, 30.0)
+            stop.wait(backoff.next_delay())
 
 
 def _run_job(job: Job, factory: sessionmaker[Session], settings: Settings) -> bool:

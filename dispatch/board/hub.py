@@ -25,6 +25,7 @@ from typing import Any
 
 import psycopg
 
+from dispatch.core.backoff import Backoff
 from dispatch.events import CHANNEL
 
 log = logging.getLogger(__name__)
@@ -92,14 +93,14 @@ class EventHub:
         return not self._subs and time.monotonic() - self._idle_since > self._idle
 
     async def _run(self) -> None:
-        backoff = 0.2
+        backoff = Backoff(0.2, 5.0)
         first = True
         while not self._idle_too_long():
             try:
                 async with await psycopg.AsyncConnection.connect(self._dsn, autocommit=True, connect_timeout=5) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
-                    backoff = 0.2
+                    backoff.reset()
                     if not first:
                         self.reconnects += 1
                         self._control("resync", reason="event connection re-established; reload")
@@ -115,9 +116,9 @@ class EventHub:
                 raise
             except Exception as exc:  # any database failure: wait, reconnect, tell clients to resync
                 self.listening.clear()
-                log.warning("event hub lost its database connection (%s); retrying in %.1fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                delay = backoff.next_delay()
+                log.warning("event hub lost its database connection (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
 
     # ---- fan-out ---------------------------------------------------------------------------------------------
     def _next(self, data: str) -> Event:

@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from dispatch.core.backoff import Backoff
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -54,16 +56,16 @@ def make_engine(database_url: str, *, pool_size: int = 10, connect_patience_s: f
         def _connect_patiently(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
             dbapi = dialect.loaded_dbapi
             deadline = time.monotonic() + connect_patience_s
-            delay = 0.1
+            backoff = Backoff(0.1, 2.0)
             while True:
                 try:
                     return dbapi.connect(*cargs, **cparams)
                 except dbapi.OperationalError as exc:
+                    delay = backoff.next_delay()
                     if time.monotonic() + delay > deadline:
                         raise
                     log.warning("database refused a connection (%s); retrying in %.1fs", exc, delay)
                     time.sleep(delay)
-                    delay = min(delay * 2, 2.0)
 
     return engine
 
