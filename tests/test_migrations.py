@@ -28,3 +28,10 @@ def test_upgrade_downgrade_upgrade(postgres):
     upgrade(url)
     assert "tickets" in _tables(postgres, "onsite24_migrations")
     postgres.execute("DROP DATABASE onsite24_migrations")
+
+
+def test_the_models_and_the_migrations_agree(database_url):
+    """At head, Alembic's autogenerate finds nothing to add: every model change came with its migration."""
+    from dispatch.core.migrate import check
+
+    check(database_url)

@@ -20,7 +20,16 @@ class Alarm(Base):
     """A fault alarm published by a device; the same alarm_id from the same device is stored once."""
 
     __tablename__ = "alarms"
-    __table_args__ = (UniqueConstraint("device_id", "alarm_id"),)
+    __table_args__ = (
+        UniqueConstraint("device_id", "alarm_id"),
+        # The technician's job list reads each equipment's latest raised alarms (technician_api/jobs/queries.py).
+        Index(
+            "ix_alarms_equipment_raised",
+            "equipment_id",
+            text("received_at DESC"),
+            postgresql_where=text("state = 'raised'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     device_id: Mapped[str] = mapped_column(String(100), index=True)

@@ -28,6 +28,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_open_due", "status", "due_on_site_at"),
         Index("ix_tickets_open_equipment", "equipment_id", postgresql_where=text("closed_at IS NULL")),
+        # The technician's job list reads each equipment's latest tickets (technician_api/jobs/queries.py).
+        Index("ix_tickets_equipment_reported", "equipment_id", text("reported_at DESC")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
