@@ -13,7 +13,8 @@ from dispatch.core.auth import Principal, create_access_token, hash_password
 from dispatch.core.settings import Settings
 from dispatch.core.types import Category, Channel, DepotKind, EquipmentType, Grade, Role, TicketStatus, VisitStatus
 from dispatch.customers.models import Customer, Equipment, Site
-from dispatch.domain.policy import Policy
+from dispatch.domain.policy import Policy, load_policy
+from dispatch.domain.sla import promise_deadline
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.users.models import User
 from dispatch.workforce.models import Depot, Technician
@@ -21,6 +22,7 @@ from dispatch.workforce.models import Depot, Technician
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
 BASE_TIME = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+DEFAULT_POLICY = load_policy()
 
 
 def point(lat: float, lon: float) -> WKTElement:
@@ -109,7 +111,6 @@ def make_ticket(
 ) -> Ticket:
     if equipment is None:
         _site, equipment = make_site(session)
-    hours = {Grade.MAJOR: 4, Grade.SERIOUS: 12, Grade.GENERAL: 24}[grade]
     ticket = Ticket(
         channel=Channel.phone,
         site_id=equipment.site_id,
@@ -118,7 +119,7 @@ def make_ticket(
         symptom="test",
         grade=grade,
         reported_at=reported_at,
-        due_on_site_at=reported_at + timedelta(hours=hours),
+        due_on_site_at=promise_deadline(reported_at, grade, DEFAULT_POLICY),  # the packaged policy's promise
         status=status,
     )
     session.add(ticket)

@@ -62,7 +62,7 @@ def _url(path: str) -> str:
 
 @pytest.mark.parametrize(("method", "path", "roles"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
 def test_endpoint_refuses_anonymous_and_wrong_roles(client, db_session, settings, method, path, roles):
-    """No token → 401; a role the endpoint does not name → 403 (or 404 for another technician's job)."""
+    """No token → 401; a role the endpoint does not name → 403, before anything about the resource is looked up."""
     r = client.request(method, _url(path))
     assert r.status_code == 401, f"{method} {path} answered {r.status_code} to an anonymous caller"
     assert r.headers["content-type"] == "application/problem+json"
@@ -73,7 +73,7 @@ def test_endpoint_refuses_anonymous_and_wrong_roles(client, db_session, settings
             continue
         user = make_user(db_session, role=role)
         r = client.request(method, _url(path), headers=auth_header(settings, user), json={})
-        assert r.status_code in (403, 404), f"{method} {path} let a {role.value} through ({r.status_code})"
+        assert r.status_code == 403, f"{method} {path} answered {r.status_code} to a {role.value}, not 403"
 
 
 def test_matrix_covers_the_api():

@@ -199,29 +199,31 @@ def test_sign_out_ends_the_session(client, db_session, settings, account):
 
 
 def test_bad_input_never_causes_a_server_error(client, db_session, settings, account):
-    """Odd ids, tokens, bodies and oversized fields get a 4xx answer (a page or problem+json), never a 500."""
+    """Odd ids, tokens, bodies and oversized fields get the 4xx that names the problem, never a 500."""
     sign_in(client, db_session, settings, account.customer)
     token = csrf_of(client.get("/portal/complaint").text)
+    # Each odd request gets the answer that says what is wrong with it: no such ticket or photo (404), a sign-in
+    # or tracking link that is not (or no longer) valid (410), no form token (403), a body that is not a form
+    # (400), fields that do not validate (422).
+    multipart = {"content-type": "multipart/form-data"}
+    oversized = {"csrf": token, "equipment_id": str(account.equipment.id), "symptom": "x" * 5000, "category": "?"}
     probes = [
-        client.get("/portal/tickets/99999999999999999999"),
-        client.get("/portal/tickets/-1/status.json"),
-        client.get("/portal/tickets/0/report.pdf"),
-        client.get("/portal/tickets/1/photos/" + "x" * 500),
-        client.get("/portal/sign-in/" + "x" * 300),
-        client.get("/t/" + "%00" * 10),
-        client.get("/t/" + "y" * 300 + "/status.json"),
-        client.post("/portal/complaint", json={"symptom": "x"}),
-        client.post("/portal/complaint", content=b"--broken\r\n", headers={"content-type": "multipart/form-data"}),
-        client.post("/portal/complaint", data={"csrf": token, "equipment_id": "abc", "symptom": ""}),
-        client.post(
-            "/portal/complaint",
-            data={"csrf": token, "equipment_id": str(account.equipment.id), "symptom": "x" * 5000, "category": "?"},
-        ),
-        client.post("/portal/sign-in", data={"csrf": token, "contact": "\x00" * 50}),
-        client.post("/portal/settings", data={"csrf": token, "channels": ["fax"], "language": "xx"}),
+        (404, client.get("/portal/tickets/99999999999999999999")),
+        (404, client.get("/portal/tickets/-1/status.json")),
+        (404, client.get("/portal/tickets/0/report.pdf")),
+        (404, client.get("/portal/tickets/1/photos/" + "x" * 500)),
+        (410, client.get("/portal/sign-in/" + "x" * 300)),
+        (410, client.get("/t/" + "%00" * 10)),
+        (404, client.get("/t/" + "y" * 300 + "/status.json")),
+        (403, client.post("/portal/complaint", json={"symptom": "x"})),
+        (400, client.post("/portal/complaint", content=b"--broken\r\n", headers=multipart)),
+        (422, client.post("/portal/complaint", data={"csrf": token, "equipment_id": "abc", "symptom": ""})),
+        (422, client.post("/portal/complaint", data=oversized)),
+        (422, client.post("/portal/sign-in", data={"csrf": token, "contact": "\x00" * 50})),
+        (422, client.post("/portal/settings", data={"csrf": token, "channels": ["fax"], "language": "xx"})),
     ]
-    for response in probes:
-        assert 400 <= response.status_code < 500, (response.request.url, response.status_code, response.text[:200])
+    for expected, response in probes:
+        assert response.status_code == expected, (response.request.url, response.status_code, response.text[:200])
     assert db_session.scalars(select(Ticket).where(Ticket.customer_id == account.customer.id)).first() is None
 
 

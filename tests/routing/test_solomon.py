@@ -6,7 +6,16 @@ import pytest
 
 from routing.solomon import check_solution, main, read_instance, route_distance, solve_instance
 
-DATA = Path("/work/shared/bench/solomon")
+
+def _benchmark_data() -> Path:
+    """The benchmark files live beside the repository, not in it: `../shared/bench/solomon` from the checkout
+    (or from a folder above it, for a worktree kept further down)."""
+    repo = Path(__file__).resolve().parents[2]
+    candidates = [folder / "shared" / "bench" / "solomon" for folder in repo.parents]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+DATA = _benchmark_data()
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason="benchmark data not present")
 
 

@@ -34,7 +34,8 @@ def test_shifts_bound_the_work():
     assert plan.assignments() == {"ok": "a"}
     ((vid, reason),) = plan.unassigned
     assert vid == "late-access"
-    assert "not fit" in reason or "on shift" in reason
+    assert reason == "the 1 h of work does not fit in the remaining shift of any technician with the elevator skill"
+    assert [code for code, _ in plan.reason_codes["late-access"]] == ["work-does-not-fit"]
     for r in plan.routes:
         for s in r.stops:
             assert at(0) <= s.start and s.end <= at(4)
