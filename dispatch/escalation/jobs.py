@@ -1,8 +1,6 @@
 """Worker jobs of the escalation package (registered on import by dispatch.worker)."""
 
 from dispatch.escalation.service import run_due_escalations
-from dispatch.notifications.service import deliver_pending
 from dispatch.worker import Job, register
 
 register(Job("escalation", run_due_escalations, every_seconds=1.0))
-register(Job("notifications", deliver_pending, every_seconds=2.0))
