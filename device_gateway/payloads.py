@@ -96,12 +96,12 @@ def parse_alarm(topic: str, raw: bytes) -> Alarm | Rejection:
         problems.append("data: object")
     if problems:
         return Rejection("; ".join(problems), device)
-    assert at is not None
+    assert at is not None and isinstance(code, str) and isinstance(severity, str)  # checked above
     return Alarm(
         device_id=device,
         alarm_id=str(alarm_id),
-        code=code,  # type: ignore[arg-type]
-        severity=severity,  # type: ignore[arg-type]
+        code=code,
+        severity=severity,
         state=state,
         at=at,
         message=message,

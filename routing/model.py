@@ -113,7 +113,7 @@ class BuiltModel:
         return len(self.vehicles) + visit_pos
 
     def index(self, node: int) -> int:
-        return self.manager.NodeToIndex(node)
+        return int(self.manager.NodeToIndex(node))
 
 
 def _service_s(v: Visit) -> int:
@@ -131,7 +131,8 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
     starts = list(range(1, n_veh + 1))
     on_node = [1 + n_veh + p for p in range(n_vis)]
     late_node = [1 + n_veh + n_vis + p for p in range(n_vis)]
-    node_loc: list[int | None] = [None] + list(range(n_veh)) + [n_veh + p for p in range(n_vis)] * 2
+    # The end node (0) has no location of its own: it gets the extra zero column `end_loc` below.
+    node_loc: list[int] = list(range(n_veh)) + [n_veh + p for p in range(n_vis)] * 2
     node_visit: list[int | None] = [None] * (1 + n_veh) + list(range(n_vis)) * 2
     service = [0] * (1 + n_veh) + [_service_s(v) for v in visits] * 2
 
@@ -150,7 +151,7 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
     # Location rows get one extra zero column for the end node, so each node row is a single
     # list comprehension (this is the hot part of building the model for a few hundred visits).
     end_loc = n_veh + n_vis
-    node_l = [end_loc] + [nl for nl in node_loc[1:]]  # type: ignore[misc]
+    node_l = [end_loc, *node_loc]
     ext = [[*row, 0] for row in secs]
     zero_row = [0] * n_nodes
     time_m: list[list[int]] = [zero_row]

@@ -318,7 +318,7 @@ def _integer_model(inst: SolomonInstance, exact_times: bool = True) -> _IntegerM
 # --------------------------------------------------------------------------- PyVRP
 
 
-def _solve_pyvrp(inst: SolomonInstance, time_limit_s: float, seed: int, exact_times: bool = True) -> dict:
+def _solve_pyvrp(inst: SolomonInstance, time_limit_s: float, seed: int, exact_times: bool = True) -> dict[str, Any]:
     """PyVRP's iterated local search (a hybrid-genetic-search descendant) on the exact Solomon model."""
     import numpy as np
     import pyvrp
@@ -344,8 +344,9 @@ def _solve_pyvrp(inst: SolomonInstance, time_limit_s: float, seed: int, exact_ti
         vehicle_types=[
             pyvrp.VehicleType(num_available=inst.vehicles, capacity=[inst.capacity], tw_early=0, tw_late=m.horizon)
         ],
-        distance_matrices=[np.ascontiguousarray(m.dist)],
-        duration_matrices=[np.ascontiguousarray(m.travel)],
+        # PyVRP annotates these as ndarray[int, ...], where numpy's first parameter is the shape: its own typo.
+        distance_matrices=[np.ascontiguousarray(m.dist)],  # type: ignore[list-item]
+        duration_matrices=[np.ascontiguousarray(m.travel)],  # type: ignore[list-item]
     )
     # PyVRP's MaxRuntime starts counting at the first iteration, after neighbourhoods and the initial
     # solution are built (most of a second on 1,000 customers under load): stop at our own deadline.
@@ -405,7 +406,7 @@ def _solve_ortools(
     lam: float = 0.1,
     exact_times: bool = True,
     overrides: dict[str, Any] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """One single-threaded OR-Tools search; returns routes and the CPU time it received."""
     t0 = time.monotonic()
     c0 = time.process_time()
@@ -472,7 +473,7 @@ DEFAULT_PORTFOLIO: tuple[str, ...] = ("pyvrp:1", "pyvrp:2")
 _MARGIN_S = 0.15  # wall time kept back for process hand-over, the check and the answer
 
 
-def _run(inst: SolomonInstance, spec: str, time_limit_s: float, deadline: float | None, exact_times: bool) -> dict:
+def _run(inst: SolomonInstance, spec: str, time_limit_s: float, deadline: float | None, exact_times: bool) -> dict[str, Any]:
     """Run one portfolio entry; ``deadline`` (``time.time()``, shared by all processes) trims a late start."""
     if deadline is not None:
         time_limit_s = min(time_limit_s, deadline - time.time())
@@ -499,7 +500,7 @@ def solve_instance(
     portfolio: tuple[str, ...] = DEFAULT_PORTFOLIO,
     workers: int = 2,
     exact_times: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """Run the portfolio of searches and keep the best feasible plan.
 
     With ``workers`` > 1 the first entry runs in this process and the next ``workers`` - 1 in helper
@@ -514,11 +515,11 @@ def solve_instance(
     if not portfolio:
         raise ValueError("empty portfolio")
     budget = max(0.05, time_limit_s - _MARGIN_S - 0.0002 * inst.customers)
-    results: list[dict] = []
+    results: list[dict[str, Any]] = []
     parallel = list(portfolio[: max(1, workers)]) if workers > 1 else [portfolio[0]]
     if len(parallel) > 1:
         deadline = time.time() + budget
-        futs: list[cf.Future] = []
+        futs: list[cf.Future[dict[str, Any]]] = []
         try:
             pool = _pool(len(parallel) - 1)
             futs = [pool.submit(_run, inst, spec, budget, deadline, exact_times) for spec in parallel[1:]]
@@ -549,7 +550,7 @@ def solve_instance(
     }
 
 
-def solve_solomon_file(path: str | Path, time_limit_s: float, workers: int = 2) -> dict:
+def solve_solomon_file(path: str | Path, time_limit_s: float, workers: int = 2) -> dict[str, Any]:
     """Solve one benchmark file; returns ``{"instance","vehicles","distance","routes","time_s"}``.
 
     ``routes`` lists customer numbers as in the file, the depot (0) excluded. ``distance`` is in the

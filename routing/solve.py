@@ -51,7 +51,7 @@ class SearchResult:
 
 def _first_solution(name: str) -> int:
     try:
-        return getattr(_FIRST, name)
+        return int(getattr(_FIRST, name))
     except AttributeError:
         raise ValueError(f"unknown first-solution strategy {name!r}") from None
 
@@ -289,7 +289,7 @@ def solve(
         jobs.append((s, None))
 
     results: list[SearchResult] = []
-    futs: list[cf.Future] = []
+    futs: list[cf.Future[SearchResult]] = []
     if len(jobs) > 1 and problem.visits:
         try:
             pool = _pool(len(jobs) - 1)
@@ -300,8 +300,8 @@ def solve(
         except Exception:  # no helper process (broken pool, unguarded __main__): plan on one core
             shutdown_pool()
             futs = []
-    s, init = jobs[0]
-    results.append(_search(problem, params, matrix, s, budget - (0.05 if futs else 0), init))
+    first, first_init = jobs[0]
+    results.append(_search(problem, params, matrix, first, budget - (0.05 if futs else 0), first_init))
     for f in futs:
         try:
             results.append(f.result(timeout=max(5.0, 3 * params.time_limit_s)))

@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -126,7 +126,7 @@ class HaversineProvider:
         return TravelMatrix.trusted(tuple(map(tuple, seconds.tolist())), tuple(map(tuple, metres.tolist())))
 
 
-FetchFn = Callable[[str], str | bytes | dict]
+FetchFn = Callable[[str], str | bytes | dict[str, Any]]
 
 
 @dataclass(frozen=True)

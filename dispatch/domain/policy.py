@@ -394,7 +394,7 @@ class AlarmMappingRule(_Model):
     @field_validator("impact")
     @classmethod
     def _known_impact(cls, impact: dict[str, bool]) -> dict[str, bool]:
-        _check_facts(impact, IMPACT_FACTS)  # type: ignore[arg-type]
+        _check_facts(impact, IMPACT_FACTS)
         return impact
 
     @property
