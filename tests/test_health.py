@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import time
+from tests.harness.wait import wait_for
 
 
 def _wait_status(client, path, status, seconds=15.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        r = client.get(path)
-        if r.status_code == status or time.monotonic() > deadline:
-            return r
-        time.sleep(0.2)
+    """The response once `path` answers `status` (the probe follows the broker within `seconds`)."""
+    return wait_for(
+        lambda: (r := client.get(path)).status_code == status and r, timeout=seconds, interval=0.2, what=path
+    )
 
 
 def test_healthz_is_alive(client):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from tests.device_gateway.helpers import (
 )
 from tests.dispatch.escalation.test_worker_processes import FAST_LADDER, STEPS
 from tests.factories import open_trapped_complaint
+from tests.harness.wait import stays
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVICES, ALARMS_PER_DEVICE, COMPLAINTS = 24, 40, 16
@@ -52,15 +52,6 @@ def _complaints(engine, policy_file: Path, count: int) -> None:  # type: ignore[
     with Session(engine) as session:
         for _ in range(count):
             open_trapped_complaint(session, policy, now=now)
-
-
-def _stays(value, *, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    """Poll `value()` for `seconds` and fail if it changes (a late duplicate would show here)."""
-    first = value()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert value() == first
-        time.sleep(0.1)
 
 
 def _count(engine, model, *where) -> int:  # type: ignore[no-untyped-def]
@@ -104,7 +95,7 @@ def test_two_gateways_and_two_workers_open_one_ticket_per_machine_and_fire_each_
         wait_for(
             lambda: _count(live_db, EscalationEvent) >= tickets * STEPS, timeout=90, what="every ladder step fired"
         )
-        _stays(lambda: _count(live_db, EscalationEvent), seconds=1.5)  # no late second firing
+        stays(lambda: _count(live_db, EscalationEvent), seconds=1.5)  # no late second firing
     finally:
         for c in clients:
             stop_client(c)

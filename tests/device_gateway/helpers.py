@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
@@ -32,6 +32,7 @@ from dispatch.core.types import EquipmentType
 from dispatch.customers.models import Equipment
 from dispatch.devices.models import Alarm, Device
 from tests.factories import BASE_TIME, make_site
+from tests.harness.wait import wait_for
 
 T = TypeVar("T")
 _alarm_seq = itertools.count(1)
@@ -69,18 +70,6 @@ def alarm(
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
-
-
-def wait_for(check: Callable[[], T], *, timeout: float = 60.0, interval: float = 0.05, what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last: T = check()
-    while not last:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-        time.sleep(interval)
-        last = check()
-    return last
 
 
 # --- over the real broker -------------------------------------------------------------------------------------

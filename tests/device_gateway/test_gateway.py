@@ -29,6 +29,7 @@ from tests.device_gateway.helpers import (
     stop_process,
     wait_for,
 )
+from tests.harness.wait import stays
 
 
 def _count(engine, model, *where):
@@ -80,7 +81,7 @@ def test_device_cannot_publish_for_another_device(settings, broker, live_db):
         publish_acknowledged(intruder, f"devices/{b}/alarms", alarm(alarm_id="forged"))
         publish_acknowledged(intruder, f"devices/{a}/alarms", alarm(alarm_id="own"))
         wait_for(lambda: alarm_count(live_db) == 1, what="the device's own alarm")
-        time.sleep(0.3)  # give a forged message (which must not exist) the same chance to arrive
+        stays(lambda: alarm_count(live_db), seconds=0.3, what="the stored alarms")  # no forged one arrives late
         stop_client(intruder)
     with Session(live_db) as s:
         assert [r.device_id for r in s.scalars(select(Alarm))] == [a]

@@ -7,6 +7,7 @@ import time
 
 from dispatch import worker
 from dispatch.core.settings import Settings
+from tests.harness.wait import wait_for
 
 
 def test_a_slow_job_does_not_hold_back_the_others(monkeypatch):
@@ -33,10 +34,7 @@ def test_a_slow_job_does_not_hold_back_the_others(monkeypatch):
     thread.start()
     try:
         assert slow_started.wait(5)
-        deadline = time.monotonic() + 5
-        while len(fast_runs) < 5 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(fast_runs) >= 5, "the fast job ran while the slow one was still busy"
+        wait_for(lambda: len(fast_runs) >= 5, timeout=5, what="the fast job to run while the slow one is busy")
         assert not release.is_set()
     finally:
         release.set()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from device_gateway.broker import TlsListener, set_password, write_config
 from tests.harness.net import free_port
+from tests.harness.wait import wait_for
 
 
 @dataclass
@@ -37,14 +38,14 @@ class MosquittoBroker:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"mosquitto did not start; see {self.directory / 'mosquitto.log'}")
+        wait_for(self._accepts, timeout=10, what=f"mosquitto to start (see {self.directory / 'mosquitto.log'})")
+
+    def _accepts(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -5,26 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from tests.harness.net import free_port
+from tests.harness.wait import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_until(check: Callable[[], bool], *, timeout: float = 60.0, interval: float = 0.02, what: str = "") -> None:
-    """Poll `check` until it is true or the deadline passes (never a bare sleep)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(interval)
-    raise TimeoutError(f"timed out waiting for {what or check}")
 
 
 def api_log(api_dir: Path) -> str:
@@ -74,7 +63,7 @@ def start_api(database_url: str, upload_dir: Path, *, port: int | None = None) -
         except httpx.HTTPError:
             return False
 
-    wait_until(up, timeout=120, what="the API to start")
+    wait_for(up, timeout=120, interval=0.02, what="the API to start")
     return api
 
 

@@ -17,6 +17,7 @@ from dispatch.domain.policy import load_policy
 from dispatch.escalation.models import EscalationEvent
 from dispatch.notifications.models import Notification
 from tests.factories import open_trapped_complaint
+from tests.harness.wait import stays, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 # A fast major ladder (seconds instead of minutes) so a test can kill a worker between steps.
@@ -87,15 +88,6 @@ def _events(engine) -> tuple[int, int, int]:
     return events, distinct, notices
 
 
-def _wait_for(predicate, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
-
-
 def test_worker_killed_mid_ladder_fires_every_step_exactly_once(live_db, database_url, tmp_path):
     """SIGKILL a worker between ladder steps; after a restart every step has fired once, none twice."""
     policy_file = tmp_path / "policy.toml"
@@ -104,15 +96,15 @@ def test_worker_killed_mid_ladder_fires_every_step_exactly_once(live_db, databas
     log = tmp_path / "worker.log"
     worker = _worker(database_url, policy_file, log)
     try:
-        assert _wait_for(lambda: _events(live_db)[0] >= len(tickets) * 2, 30), log.read_text()
+        wait_for(lambda: _events(live_db)[0] >= len(tickets) * 2, timeout=30, interval=0.1, what=log.read_text())
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         mid = _events(live_db)[0]
         assert mid < len(tickets) * STEPS, "the kill should land mid-ladder"
         time.sleep(4)  # steps come due while no worker runs
         worker = _worker(database_url, policy_file, log)
-        assert _wait_for(lambda: _events(live_db)[0] >= len(tickets) * STEPS, 40), log.read_text()
-        time.sleep(1)
+        wait_for(lambda: _events(live_db)[0] >= len(tickets) * STEPS, timeout=40, interval=0.1, what=log.read_text())
+        stays(lambda: _events(live_db), seconds=1, what="the fired steps")  # no late second firing
         events, distinct, notices = _events(live_db)
         assert events == distinct == notices == len(tickets) * STEPS
     finally:
@@ -128,8 +120,8 @@ def test_two_workers_racing_never_fire_a_step_twice(live_db, database_url, tmp_p
     logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
     workers = [_worker(database_url, policy_file, log) for log in logs]
     try:
-        assert _wait_for(lambda: _events(live_db)[0] >= len(tickets) * STEPS, 60)
-        time.sleep(1)
+        wait_for(lambda: _events(live_db)[0] >= len(tickets) * STEPS, timeout=60, interval=0.1, what="every step")
+        stays(lambda: _events(live_db), seconds=1, what="the fired steps")  # no late second firing
         events, distinct, notices = _events(live_db)
         assert events == distinct == notices == len(tickets) * STEPS
         with Session(live_db) as s:
