@@ -473,7 +473,9 @@ DEFAULT_PORTFOLIO: tuple[str, ...] = ("pyvrp:1", "pyvrp:2")
 _MARGIN_S = 0.15  # wall time kept back for process hand-over, the check and the answer
 
 
-def _run(inst: SolomonInstance, spec: str, time_limit_s: float, deadline: float | None, exact_times: bool) -> dict[str, Any]:
+def _run(
+    inst: SolomonInstance, spec: str, time_limit_s: float, deadline: float | None, exact_times: bool
+) -> dict[str, Any]:
     """Run one portfolio entry; ``deadline`` (``time.time()``, shared by all processes) trims a late start."""
     if deadline is not None:
         time_limit_s = min(time_limit_s, deadline - time.time())
