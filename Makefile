@@ -20,7 +20,7 @@ help:
 	@echo "make demo-alarm - while the demo runs: a tower crane raises a critical alarm"
 	@echo "make test   - install and run the whole test suite (real PostGIS and Mosquitto, started by the tests)"
 	@echo "make test-anydate - the suite a year ahead, then across a daylight-saving change (Debian's faketime)"
-	@echo "make lint   - ruff and the import contracts"
+	@echo "make lint   - ruff check, ruff format --check, the import contracts, mypy (strict on the pure code)"
 	@echo "make board  - build the dispatcher board (npm ci && npm run build in board/) when missing or stale"
 	@echo "make app    - build the technician app (npm ci && npm run build in app/) when missing or stale"
 
@@ -50,21 +50,23 @@ demo-alarm:
 		--devices 1 --faults crane-critical --provision --duration 5
 
 test: provision board app
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The suite must pass on any date: run it with the wall clock a year ahead, then in a zone with daylight saving
 # starting just before its next change (docs/development.md). Not part of CI, which runs plain `make test`.
 ANYDATE_ZONE ?= Europe/Berlin
-test-anydate: provision board
+test-anydate: provision board app
 	scripts/provision.sh anydate
 	$(PY) scripts/anydate/run.py --ahead-days 365 -- $(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) scripts/anydate/run.py --dst-change $(ANYDATE_ZONE) -- $(PY) -m pytest $(PYTEST_ARGS)
 
+# The same checks run on every commit with pre-commit (.pre-commit-config.yaml).
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 venv:
 	VENV=$(VENV) scripts/provision.sh venv
