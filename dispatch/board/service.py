@@ -9,8 +9,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.selectable import LateralFromClause
 
 from dispatch.core import texts
 from dispatch.core.i18n import gettext as _
@@ -39,7 +40,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _current_visit():  # type: ignore[no-untyped-def]
+def _current_visit() -> LateralFromClause:
     """Lateral subquery: the ticket's newest active visit (technician and plan ETA)."""
     return (
         select(Visit.id, Visit.technician_id, Visit.planned_arrival_at)
@@ -428,11 +429,11 @@ def schedule(
     }
 
 
-def _lat(col):  # type: ignore[no-untyped-def]
+def _lat(col: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[float]:
     return func.ST_Y(func.ST_GeomFromWKB(func.ST_AsBinary(col)))
 
 
-def _lon(col):  # type: ignore[no-untyped-def]
+def _lon(col: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[float]:
     return func.ST_X(func.ST_GeomFromWKB(func.ST_AsBinary(col)))
 
 

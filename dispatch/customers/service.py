@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +44,8 @@ def _digits(text: str) -> str | None:
     return digits if len(digits) >= MIN_PHONE_DIGITS and len(digits) >= len(text.strip()) // 2 else None
 
 
-def _phone_digits(column):  # type: ignore[no-untyped-def]
+def _phone_digits(column: Any) -> Any:
+    """SQL: the digits of a phone number column (a column or a column expression; compares like one)."""
     return func.regexp_replace(column, "[^0-9]", "", "g")
 
 

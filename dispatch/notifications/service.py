@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.core.settings import Settings
@@ -208,7 +208,7 @@ def deliver_pending(factory: sessionmaker[Session], settings: Settings, now: dat
     return handled
 
 
-def inbox_filter(role: Role, user_id: int):  # type: ignore[no-untyped-def]
+def inbox_filter(role: Role, user_id: int) -> ColumnElement[bool]:
     """SQL condition for the in-app notices a user reads: their audiences, or addressed to them."""
     audiences = [a for a, roles in AUDIENCE_ROLES.items() if role in roles or role is Role.admin]
     return (Notification.channel == "in_app") & or_(

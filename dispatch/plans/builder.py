@@ -132,7 +132,7 @@ def build_snapshot(
             in_progress[v.technician_id] = rp.InProgress(
                 str(v.ticket_id),
                 _loc(site.location),
-                max(v.service_minutes - elapsed, 15.0),  # type: ignore[arg-type]
+                max(v.service_minutes - elapsed, 15.0),
             )
 
     technicians = []
@@ -146,7 +146,7 @@ def build_snapshot(
                 id=str(t.id),
                 name=t.name,
                 depot=_loc(depot.location),  # type: ignore[arg-type]
-                depot_kind=depot.kind.value,  # type: ignore[arg-type]
+                depot_kind=depot.kind.value,
                 shifts=tuple(shifts[t.id]),
                 skills=frozenset(t.skills),
                 position=_loc(t.last_position) if fresh else None,
@@ -199,7 +199,7 @@ def build_snapshot(
                 label=ticket.symptom[:80],
                 location=_loc(site.location),  # type: ignore[arg-type]
                 deadline=ticket.due_on_site_at,
-                grade=ticket.grade.value,  # type: ignore[arg-type]
+                grade=ticket.grade.value,
                 service_minutes=float(minutes),
                 required_skills=skills,
                 earliest_start=earliest if earliest > now else None,

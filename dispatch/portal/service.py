@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditEntry
@@ -276,7 +276,7 @@ def customer_equipment(session: Session, customer_id: int) -> list[tuple[Equipme
     return [(e, s) for e, s in rows]
 
 
-def _owned_tickets(customer_id: int):  # type: ignore[no-untyped-def]
+def _owned_tickets(customer_id: int) -> ColumnElement[bool]:
     own_sites = select(Site.id).where(Site.customer_id == customer_id)
     return or_(Ticket.customer_id == customer_id, Ticket.site_id.in_(own_sites))
 

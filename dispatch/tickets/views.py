@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dispatch.audit.models import AuditEntry
 from dispatch.core import texts
@@ -33,14 +33,14 @@ from dispatch.users.models import User
 from dispatch.workforce.models import Technician
 
 
-def _by_id(session: Session, model, ids: set[int]) -> dict[int, object]:  # type: ignore[no-untyped-def]
-    ids.discard(None)  # type: ignore[arg-type]
+def _by_id(session: Session, model: Any, ids: set[int | None]) -> dict[int, Any]:
+    ids.discard(None)
     if not ids:
         return {}
     return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
 
 
-def _counts(session: Session, column, ids: list[int]) -> dict[int, int]:  # type: ignore[no-untyped-def]
+def _counts(session: Session, column: InstrumentedAttribute[Any], ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = session.execute(select(column, func.count()).where(column.in_(ids)).group_by(column))
@@ -70,7 +70,7 @@ def clocks_of(
 DEPARTMENT_CLOCK = "department_notify"
 
 
-def department_notice_at():  # type: ignore[no-untyped-def]
+def department_notice_at() -> ScalarSelect[datetime]:
     """SQL (correlated to Ticket): when the ticket's department was first notified by its escalation ladder."""
     return (
         select(func.min(EscalationEvent.fired_at))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 
 from dispatch.core.clock import utcnow
@@ -42,7 +44,7 @@ def post_sync(
     return out
 
 
-def _in_language(key: str, detail: str, params: dict, locale: str) -> str:  # type: ignore[type-arg]
+def _in_language(key: str, detail: str, params: dict[str, Any], locale: str) -> str:
     """A stored refusal's words in the reader's language, as the same error answered live would have them."""
     if key.startswith("error.illegal-transition") and {"state", "action", "allowed"} <= params.keys():
         error: DomainError = IllegalTransition(params["state"], params["action"], list(params["allowed"]))
