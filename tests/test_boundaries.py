@@ -54,4 +54,3 @@ def test_dispatch_names_no_leaf_module_outside_the_composition_root():
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and LEAF_MODULE.match(node.value)
     ]
     assert named == []
-
