@@ -522,7 +522,7 @@ def check_trace(scenario: dict[str, Any], trace: list[dict[str, Any]]) -> list[s
     by_tech: dict[str, list[dict[str, Any]]] = {}
     for rec in trace:
         cid, tid = rec.get("complaint_id"), rec.get("technician_id")
-        if cid not in comp or tid not in techs:
+        if cid is None or tid is None or cid not in comp or tid not in techs:
             errors.append(f"unknown complaint {cid!r} or technician {tid!r}")
             continue
         if cid in seen:
