@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from routing.travel import haversine_m
+from routing.travel import EARTH_RADIUS_M, haversine_m
 
-__all__ = ["GeoPoint", "haversine_m"]
+__all__ = ["EARTH_RADIUS_M", "GeoPoint", "haversine_m"]
 
 
 @dataclass(frozen=True)
