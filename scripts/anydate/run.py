@@ -74,11 +74,13 @@ def main() -> int:
         env["FAKETIME"] = f"+{args.ahead_days}d"
         label = f"the clock {args.ahead_days} days ahead"
     else:
-        change = next_dst_change(args.dst_change, datetime.now(UTC))
+        now = datetime.now(UTC)
+        change = next_dst_change(args.dst_change, now)
         start = change - LEAD
         env["TZ"] = args.dst_change
-        env["FAKETIME_FMT"] = "%s"
-        env["FAKETIME"] = f"@{int(start.timestamp())}"
+        # An offset, not libfaketime's "@start" form: "@" starts each process's clock at that time when the
+        # process starts, so a worker started a minute later would be a minute behind the test that started it.
+        env["FAKETIME"] = f"{int((start - now).total_seconds()):+d}"
         label = (
             f"TZ={args.dst_change}, the clock starting at {start.astimezone(ZoneInfo(args.dst_change))}, "
             f"{LEAD} before the daylight-saving change at {change:%Y-%m-%d %H:%M} UTC"
