@@ -142,7 +142,8 @@ def test_draft_diff_counts_the_unplannable_and_names_the_moves(fast_client, db_s
     _ticket(db_session, fast, EquipmentType.tower_crane)
     from dispatch.core.policy import policy_for
     from dispatch.core.types import Category, Channel
-    from dispatch.tickets.service import ImpactFacts, open_complaint
+    from dispatch.tickets.schemas import Impact
+    from dispatch.tickets.service import open_complaint
 
     orphan = open_complaint(
         db_session,
@@ -153,7 +154,7 @@ def test_draft_diff_counts_the_unplannable_and_names_the_moves(fast_client, db_s
         channel=Channel.phone,
         category=Category.EQUIPMENT,
         symptom="unknown machine",
-        impact=ImpactFacts(equipment_down=True),
+        impact=Impact(equipment_down=True),
         serial_number="NOT-REGISTERED-1",
         customer_name="Caller",
         customer_phone="13700001234",
