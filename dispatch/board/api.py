@@ -42,6 +42,7 @@ from dispatch.core.settings import Settings
 from dispatch.core.tokens import decode_token
 from dispatch.core.types import Channel, EquipmentType, Grade, Role, TicketStatus
 from dispatch.domain.policy import Policy
+from dispatch.roads.geometry import follow_roads
 
 router = APIRouter(tags=["board"])
 BOARD_ROLES = frozenset({Role.dispatcher, Role.manager, Role.admin})
@@ -327,4 +328,7 @@ def board_schedule(
 @router.get("/board/map", response_model=MapData, summary="Sites with open tickets, technicians and routes, depots")
 def board_map(session: DbSession, policy: AppPolicy, now: Now, _who: BoardUser) -> dict[str, object]:
     begin = _local_midnight(policy.calendar.timezone, now)
-    return service.map_data(session, start=begin, end=begin + timedelta(hours=48))
+    data = service.map_data(session, start=begin, end=begin + timedelta(hours=48))
+    for tech in data["technicians"]:
+        tech["route"], tech["route_on_roads"] = follow_roads(session, policy, tech["route"])
+    return data

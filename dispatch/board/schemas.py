@@ -146,6 +146,7 @@ class MapTechnician(BaseModel):
     lon: float
     at: datetime | None
     route: list[list[float]]
+    route_on_roads: bool = False  # the route's line follows imported roads (otherwise straight legs)
 
 
 class MapDepot(BaseModel):

@@ -13,12 +13,13 @@ from dispatch.core.types import TicketStatus, VisitStatus
 from dispatch.customers.models import Equipment, Site
 from dispatch.domain.access import next_access
 from dispatch.domain.policy import Policy
+from dispatch.roads.runtime import road_travel
 from dispatch.tickets.models import Ticket, Visit
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
 from routing import problem as rp
 from routing.problem import SolveParams
 from routing.replan import most_urgent
-from routing.travel import HaversineProvider
+from routing.travel import HaversineProvider, TravelMatrixProvider
 
 # Tickets the optimizer plans: not yet on site. On-site work is the technician's in-progress job.
 PLANNABLE = (
@@ -47,6 +48,8 @@ class Snapshot:
     tickets: dict[int, Ticket]
     visits: dict[int, Visit]  # current live visit per ticket
     not_plannable: dict[int, str] = field(default_factory=dict)  # ticket id -> why it is left out
+    # Travel priced on the imported roads where a region has them (great circle elsewhere); None: great circle.
+    travel: TravelMatrixProvider | None = None
 
 
 QUEUED = (
@@ -208,4 +211,23 @@ def build_snapshot(
             )
         )
     problem = rp.Problem(now=now, technicians=tuple(technicians), visits=tuple(routing_visits))
-    return Snapshot(problem=problem, tickets=tickets, visits=visits, not_plannable=not_plannable)
+    return Snapshot(
+        problem=problem,
+        tickets=tickets,
+        visits=visits,
+        not_plannable=not_plannable,
+        travel=road_travel(session, policy, problem_locations(problem)),
+    )
+
+
+def problem_locations(problem: rp.Problem) -> list[rp.Location]:
+    """Every place the optimizer prices travel between: depots, positions, jobs in progress, visit sites."""
+    out: list[rp.Location] = []
+    for t in problem.technicians:
+        out.append(t.depot)
+        if t.position is not None:
+            out.append(t.position)
+        if t.in_progress is not None and t.in_progress.location is not None:
+            out.append(t.in_progress.location)
+    out += [v.location for v in problem.visits]
+    return out

@@ -55,7 +55,7 @@ def _solve(
     snapshot: Snapshot, policy: Policy, previous: RoutingPlan | None, *, time_limit: float | None, workers: int
 ) -> RoutingPlan:
     params = solve_params(policy, time_limit=time_limit, workers=workers)
-    travel = travel_provider(policy)
+    travel = snapshot.travel or travel_provider(policy)
     if previous is not None:
         return replan(snapshot.problem, previous, params, travel)
     return solve(snapshot.problem, params, travel)
