@@ -329,6 +329,7 @@ def board_schedule(
 def board_map(session: DbSession, policy: AppPolicy, now: Now, _who: BoardUser) -> dict[str, object]:
     begin = _local_midnight(policy.calendar.timezone, now)
     data = service.map_data(session, start=begin, end=begin + timedelta(hours=48))
-    for tech in data["technicians"]:
-        tech["route"], tech["route_on_roads"] = follow_roads(session, policy, tech["route"])
+    lines = follow_roads(session, policy, [tech["route"] for tech in data["technicians"]])
+    for tech, (line, on_roads) in zip(data["technicians"], lines, strict=True):
+        tech["route"], tech["route_on_roads"] = line, on_roads
     return data

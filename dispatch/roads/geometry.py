@@ -148,16 +148,30 @@ def _leg(session: Session, graph: RoadGraph, a: Snap, b: Snap) -> list[tuple[flo
     return out
 
 
-def follow_roads(session: Session, policy: Policy, points: list[list[float]]) -> tuple[list[list[float]], bool]:
-    """A route through `points` ([lat, lon] stops) as a line along the roads where a region has them, and
-    whether any leg follows roads; legs the roads cannot carry (outside every region) stay straight."""
+def follow_roads(
+    session: Session, policy: Policy, routes: list[list[list[float]]]
+) -> list[tuple[list[list[float]], bool]]:
+    """Each route through its [lat, lon] stops as a line along the roads where a region has them, and whether
+    any of its legs follows roads; legs the roads cannot carry (outside every region) stay straight. One query
+    for the active networks and one to snap every new stop, however many routes (the board's whole fleet)."""
+    if not any(len(points) > 1 for points in routes):
+        return [(points, False) for points in routes]
+    graphs = RUNTIME.graphs(session, policy)
+    if not graphs:
+        return [(points, False) for points in routes]
+    snaps = RUNTIME.snaps(session, policy, [Location(p[0], p[1]) for points in routes for p in points])
+    return [_follow(session, graphs, snaps, points) for points in routes]
+
+
+def _follow(
+    session: Session,
+    graphs: dict[int, RoadGraph],
+    snaps: dict[tuple[float, float], Snap | None],
+    points: list[list[float]],
+) -> tuple[list[list[float]], bool]:
     if len(points) < 2:
         return points, False
     locations = [Location(p[0], p[1]) for p in points]
-    graphs = RUNTIME.graphs(session, policy)
-    if not graphs:
-        return points, False
-    snaps = RUNTIME.snaps(session, policy, locations)
     line: list[list[float]] = [points[0]]
     on_roads = False
     for here, there in itertools.pairwise(locations):
