@@ -22,7 +22,8 @@ from dispatch.domain.policy import Policy
 from dispatch.roads.extracts import helsinki_pbf
 from dispatch.roads.models import ACTIVE, RoadNetwork
 from dispatch.roads.service import Progress, _sha256, import_roads
-from dispatch.tickets.service import ImpactFacts, open_complaint
+from dispatch.tickets.schemas import Impact
+from dispatch.tickets.service import open_complaint
 from dispatch.users.models import User
 from dispatch.users.service import create_user
 from dispatch.workforce.models import Depot, Technician, TechnicianShift
@@ -52,32 +53,32 @@ SITE_COUNT = 24
 COMPLAINTS = [
     (
         EquipmentType.elevator,
-        Category.emergency,
+        Category.EMERGENCY,
         "People trapped in the elevator, car 1",
-        ImpactFacts(people_trapped=True, equipment_down=True),
+        Impact(people_trapped=True, equipment_down=True),
     ),
     (
         EquipmentType.tower_crane,
-        Category.equipment,
+        Category.EQUIPMENT,
         "Slewing brake slips in wind",
-        ImpactFacts(safety_risk=True, equipment_down=True),
+        Impact(safety_risk=True, equipment_down=True),
     ),
     (
         EquipmentType.construction_hoist,
-        Category.equipment,
+        Category.EQUIPMENT,
         "Hoist stops between floors",
-        ImpactFacts(equipment_down=True),
+        Impact(equipment_down=True),
     ),
-    (EquipmentType.elevator, Category.equipment, "Door closes slowly", ImpactFacts(degraded=True)),
-    (EquipmentType.base_station, Category.equipment, "One sector down, coverage weak", ImpactFacts(degraded=True)),
-    (EquipmentType.elevator, Category.equipment, "Car stops 3 cm below the floor", ImpactFacts(degraded=True)),
-    (EquipmentType.tower_crane, Category.equipment, "Cab heater not working", ImpactFacts()),
-    (EquipmentType.facility, Category.equipment, "Ventilation unit alarm", ImpactFacts(degraded=True)),
+    (EquipmentType.elevator, Category.EQUIPMENT, "Door closes slowly", Impact(degraded=True)),
+    (EquipmentType.base_station, Category.EQUIPMENT, "One sector down, coverage weak", Impact(degraded=True)),
+    (EquipmentType.elevator, Category.EQUIPMENT, "Car stops 3 cm below the floor", Impact(degraded=True)),
+    (EquipmentType.tower_crane, Category.EQUIPMENT, "Cab heater not working", Impact()),
+    (EquipmentType.facility, Category.EQUIPMENT, "Ventilation unit alarm", Impact(degraded=True)),
     (
         EquipmentType.base_station,
-        Category.equipment,
+        Category.EQUIPMENT,
         "Island station on battery power",
-        ImpactFacts(equipment_down=True),
+        Impact(equipment_down=True),
     ),
 ]
 

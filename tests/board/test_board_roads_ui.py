@@ -43,7 +43,7 @@ def test_map_draws_the_imported_streets_and_routes_follow_them(
     for i, (lat, lon) in enumerate([(60.1742, 24.9503), (60.1705, 24.9452)]):
         site, unit = make_site(live_session, lat=lat, lon=lon, equipment_type=EquipmentType.elevator)
         site.name = ["Mariankatu 12 building", "Aleksanterinkatu 3 building"][i]
-        ticket = make_ticket(live_session, grade=Grade.major, equipment=unit, reported_at=utcnow())
+        ticket = make_ticket(live_session, grade=Grade.MAJOR, equipment=unit, reported_at=utcnow())
         live_session.add(
             Visit(
                 ticket_id=ticket.id,

@@ -14,7 +14,8 @@ from dispatch.plans import service as plans
 from dispatch.portal import service as portal
 from dispatch.roads.runtime import RUNTIME, road_travel
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.service import ImpactFacts, open_complaint
+from dispatch.tickets.schemas import Impact
+from dispatch.tickets.service import open_complaint
 from dispatch.workforce.models import Technician, TechnicianShift
 from routing.problem import Location
 from routing.travel import HaversineProvider
@@ -57,9 +58,9 @@ def _setup(db_session, fast):
         actor="test",
         actor_user_id=None,
         channel=Channel.phone,
-        category=Category.equipment,
+        category=Category.EQUIPMENT,
         symptom="Door closes slowly",
-        impact=ImpactFacts(degraded=True),
+        impact=Impact(degraded=True),
         equipment_id=unit.id,
     ).ticket
     return tech, ticket
