@@ -60,7 +60,7 @@ function signForm(job) {
     "form",
     { class: "close-form", id: "close-form" },
     h("p", { class: "note" }, t("close.hand-over")),
-    langPicker(() => render()),
+    langPicker(() => render(), { forCustomer: true }),
     h("section", { class: "card" }, h("h2", {}, t("close.summary")), h("p", {}, job.site?.name || ""), h("p", { class: "muted" }, job.symptom)),
     h("fieldset", {}, h("legend", {}, t("close.satisfied")), choice("satisfied", [["yes", t("form.yes")], ["no", t("form.no")]])),
     h(

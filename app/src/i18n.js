@@ -32,10 +32,15 @@ export function initLang() {
   return current;
 }
 
-export function setLang(l) {
+export function setLang(l, { remember = true } = {}) {
   current = LANGS[l] ? l : "en";
-  localStorage.setItem(STORE, current);
+  if (remember) localStorage.setItem(STORE, current);
   document.documentElement.lang = current;
+}
+
+/** The language picked on this phone with the switcher (null: none picked, the phone's or the account's). */
+export function chosenLang() {
+  return pick([localStorage.getItem(STORE)]);
 }
 
 export function lang() {

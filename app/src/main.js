@@ -2,7 +2,7 @@
 import "./style.css";
 import { ApiError, Offline, fetchJobs, loadToken, login, request, setToken, whenUnauthorized } from "./api.js";
 import { blobGet, db, forgetSession, jobPut, jobsAll, jobsReplace, kvGet, kvSet } from "./db.js";
-import { LANG_NAMES, initLang, setLang, t } from "./i18n.js";
+import { LANG_NAMES, chosenLang, initLang, lang, pick, setLang, t } from "./i18n.js";
 import { startLive } from "./live.js";
 import * as outbox from "./outbox.js";
 import { renderToday } from "./today.js";
@@ -42,7 +42,13 @@ async function boot() {
     state.online = false;
     paintBar();
   });
-  window.addEventListener("hashchange", () => render());
+  window.addEventListener("hashchange", () => {
+    if (technicianLang && !/\/close$/.test(location.hash)) {
+      setLang(technicianLang, { remember: false }); // the customer is done: back to the technician's language
+      technicianLang = null;
+    }
+    render();
+  });
   outbox.onOutboxChange(async (d) => {
     state.rows = await outbox.rows();
     paintBar();
@@ -115,13 +121,13 @@ export function refresh() {
 
 async function doRefresh() {
   try {
-    if (!state.config || state.config.lang !== document.documentElement.lang) {
-      const cfg = (await request("/me/app")).data;
-      cfg.lang = document.documentElement.lang;
-      state.config = cfg;
-      await kvSet("config", cfg);
-    }
-    const page = await fetchJobs();
+    // The list and the configuration travel together (and, at a cold start, were asked for by the page itself
+    // while this script was still downloading): on a slow link each round trip is half a second.
+    const pre = await takePrefetch();
+    const needConfig = !state.config || state.config.lang !== lang();
+    const configP = needConfig ? pre.config || request("/me/app").then((r) => r.data) : null;
+    configP?.catch(() => {}); // awaited below; an early failure must not count as unhandled
+    const page = await (pre.jobs || fetchJobs());
     if (page) {
       const before = new Set((await kvGet("seen")) || []);
       const first = !(await kvGet("seen"));
@@ -130,6 +136,17 @@ async function doRefresh() {
       const news = page.items.filter((j) => !before.has(j.id));
       await kvSet("seen", [...before, ...news.map((j) => j.id)]);
       if (!first) for (const j of news) if (j.grade === "major") alertMajor(j);
+      state.jobs = await jobsAll();
+      state.loaded = true;
+      state.online = true;
+      paintBar();
+      render({ keepScroll: true }); // the list is usable now; the rest follows
+    }
+    if (configP) {
+      const cfg = await configP;
+      cfg.lang = lang();
+      state.config = cfg;
+      await kvSet("config", cfg);
     }
     // Jobs that left the active list (completed, reassigned): their final state, for the day's record.
     const list = await jobsAll();
@@ -160,11 +177,36 @@ async function doRefresh() {
     }
     prefetchCustomerPhotos();
   } catch (e) {
-    if (e instanceof Offline) state.online = navigator.onLine && false;
+    if (e instanceof Offline) state.online = false;
     else if (!(e instanceof ApiError && e.status === 401)) console.warn(e);
   }
   paintBar();
   render({ keepScroll: true });
+}
+
+/** What index.html already asked for at start (same sign-in, same language): taken once, by the first refresh. */
+async function takePrefetch() {
+  const ready = window.__onsite24Prefetch;
+  window.__onsite24Prefetch = null;
+  const pre = ready ? await ready : null;
+  if (!pre || pre.lang !== lang() || pre.token !== state.token) return {};
+  const take = (kind, fallback) =>
+    pre[kind].then(async (res) => {
+      if (!res) throw new Offline("prefetch failed");
+      if (kind === "jobs" && res.status === 304) return null;
+      if (res.status === 401) {
+        signedOut(true);
+        throw new ApiError(401, null);
+      }
+      if (!res.ok) return fallback();
+      if (kind === "jobs") await kvSet("etag", res.headers.get("ETag"));
+      return res.json();
+    });
+  const out = { jobs: take("jobs", fetchJobs), config: take("config", () => request("/me/app").then((r) => r.data)) };
+  // Either may go unused (the configuration was still current) or fail offline: never an unhandled rejection.
+  out.jobs.catch(() => {});
+  out.config.catch(() => {});
+  return out;
 }
 
 function isTodayDone(job) {
@@ -250,6 +292,9 @@ function showLogin(message) {
       }
       state.token = tok.access_token;
       const me = (await request("/users/me")).data;
+      // The account's saved language (the same on every surface) unless this phone picked one.
+      const saved = pick([me.locale]);
+      if (saved && !chosenLang() && saved !== lang()) setLang(saved);
       const previous = await kvGet("me");
       if (previous && previous.id !== me.id) await forgetSession();
       await kvSet("token", tok.access_token);
@@ -288,7 +333,10 @@ export async function signOut() {
   signedOut(false);
 }
 
-export function langPicker(after) {
+let technicianLang = null; // while the customer reads the close-out in their own language
+
+/** The language switcher; `forCustomer`: only for the close-out screen, the technician's choice is kept. */
+export function langPicker(after, { forCustomer = false } = {}) {
   const current = document.documentElement.lang;
   return h(
     "div",
@@ -303,8 +351,16 @@ export function langPicker(after) {
           "aria-pressed": code === current ? "true" : "false",
           dataset: { lang: code },
           onclick: async () => {
+            if (forCustomer) {
+              technicianLang = technicianLang || lang();
+              setLang(code, { remember: false });
+              after();
+              return;
+            }
             setLang(code);
             await kvSet("etag", null); // the list's words are in the old language
+            // The account keeps the choice, so the server's words (and its other surfaces) follow it.
+            if (state.me) request("/me/settings", { method: "PATCH", body: { locale: code } }).catch(() => {});
             state.config = null;
             after();
             if (state.me) refresh();

@@ -10,6 +10,7 @@ import { ApiError, Offline, request } from "./api.js";
 import { blobGet, outboxAdd, outboxAll, outboxPrune, outboxPut } from "./db.js";
 
 const MAX_BATCH = 500; // the server's limit per batch
+const PARALLEL_UPLOADS = 2; // two photos at a time: a slow link stays busy without starving the events
 const KEEP_SENT_MS = 3 * 24 * 3600 * 1000;
 // After a failed send: try again soon, then less often (a phone in a dead spot should not drain its battery).
 const RETRY_FIRST_MS = 2000;
@@ -154,19 +155,14 @@ async function sendAll() {
       for (;;) {
         const todo = (await waiting()).sort((a, b) => a.seq - b.seq);
         if (!todo.length) break;
-        const head = todo[0];
-        if (head.type === "event") {
-          const batch = [];
-          for (const r of todo) {
-            if (r.type !== "event" || batch.length >= MAX_BATCH) break;
-            batch.push(r);
-          }
-          appliedSomething = (await sendEvents(batch, await photoIds())) || appliedSomething;
-        } else if (head.type === "photo") {
-          appliedSomething = (await sendPhoto(head)) || appliedSomething;
-        } else {
-          appliedSomething = (await sendConfirmation(head)) || appliedSomething;
+        const photos = await photoIds();
+        const round = plan(todo, photos);
+        if (!round.batch.length && !round.uploads.length && !round.forms.length) break; // nothing can go
+        if (round.batch.length) appliedSomething = (await sendEvents(round.batch, photos)) || appliedSomething;
+        for (const ok of await pool(round.uploads.map((r) => () => sendPhoto(r)), PARALLEL_UPLOADS)) {
+          appliedSomething = ok || appliedSomething;
         }
+        for (const r of round.forms) appliedSomething = (await sendConfirmation(r)) || appliedSomething;
       }
       status.lastError = null;
       status.lastSyncAt = Date.now();
@@ -191,12 +187,60 @@ async function sendAll() {
   return run();
 }
 
-async function photoIds() {
-  const map = new Map();
-  for (const r of await rows()) {
-    if (r.type === "photo") map.set(r.key, r.state === "sent" ? r.result.id : r.state === "refused" ? null : undefined);
+/**
+ * What can go in this round, keeping each job's order: one batch with every event that waits for nothing, then
+ * the photos and signed forms whose job's earlier events are in that batch or already sent. A report naming a
+ * photo not uploaded yet waits for the next round, and so does everything after it on that job; other jobs
+ * are not held up. A day offline (50 events, 10 photos) goes as one batch, the photos, and one more batch.
+ */
+export function plan(todo, photos) {
+  const held = new Set();
+  const batch = [];
+  const uploads = [];
+  const forms = [];
+  for (const r of todo) {
+    if (r.type === "event") {
+      const refs = r.body?.report?.photo_ids || [];
+      const needsPhoto = refs.some((ref) => ref.startsWith("local:") && photos.waiting.has(ref.slice(6)));
+      if (held.has(r.job_id) || needsPhoto || batch.length >= MAX_BATCH) held.add(r.job_id);
+      else batch.push(r);
+    } else if (!held.has(r.job_id)) {
+      (r.type === "photo" ? uploads : forms).push(r);
+    }
   }
-  return map;
+  return { batch, uploads, forms };
+}
+
+/** Run `tasks` (functions returning promises) at most `n` at a time; their results in order. */
+async function pool(tasks, n) {
+  const results = new Array(tasks.length);
+  let next = 0;
+  let failure = null;
+  async function worker() {
+    while (next < tasks.length && !failure) {
+      const i = next++;
+      try {
+        results[i] = await tasks[i]();
+      } catch (e) {
+        failure = failure || e;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, worker));
+  if (failure) throw failure;
+  return results;
+}
+
+/** Server ids of the photos sent (null: refused or dismissed, left out of a report), and those still waiting. */
+async function photoIds() {
+  const ids = new Map();
+  const waitingKeys = new Set();
+  for (const r of await rows()) {
+    if (r.type !== "photo") continue;
+    if (r.state === "waiting") waitingKeys.add(r.key);
+    else ids.set(r.key, r.state === "sent" ? r.result.id : null);
+  }
+  return { ids, waiting: waitingKeys };
 }
 
 function wire(row, photos) {
@@ -206,7 +250,7 @@ function wire(row, photos) {
     for (const ref of ev.report.photo_ids || []) {
       if (!ref.startsWith("local:")) ids.push(ref);
       else {
-        const id = photos.get(ref.slice(6));
+        const id = photos.ids.get(ref.slice(6));
         if (id) ids.push(id); // a refused photo is left out; the report still goes
       }
     }
