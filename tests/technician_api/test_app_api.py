@@ -192,3 +192,26 @@ def test_device_confirmation_before_completion_or_of_another_job_is_refused(clie
     )
     assert r.status_code == 422  # the key is required
     assert db_session.scalar(select(Ticket.status).where(Ticket.id == job.ticket.id)) is TicketStatus.on_site
+
+
+def test_the_link_form_asks_the_relationship_and_improvement_questions_too(client, db_session, job):
+    """Both paths ask the same questions and land in the same record."""
+    drive_to_site(client, job)
+    token = complete(client, job)["confirmation"]["url"].rsplit("/confirm/", 1)[1]
+    page = client.get(f"/confirm/{token}").text
+    for name in ("relationship_kept", "improvement_product", "improvement_process", "improvement_people"):
+        assert f'name="{name}"' in page, name
+    form = {
+        "satisfied": "yes",
+        **{d: "5" for d in ("quality", "speed", "attitude", "accurate_information", "safety")},
+        "signer_name": "Li Wei",
+        "signer_role": "Site manager",
+        "relationship_kept": "no",
+        "improvement_product": "A quieter gearbox",
+        "improvement_people": "",
+        "signature": signature_data_url(),
+    }
+    assert client.post(f"/confirm/{token}", data=form).status_code == 201
+    conf = db_session.scalar(select(Confirmation).where(Confirmation.visit_id == job.visit.id))
+    assert conf is not None and conf.channel == "link"
+    assert conf.relationship_kept is False and conf.improvements == {"product": "A quieter gearbox"}
