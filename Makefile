@@ -7,6 +7,8 @@ PYTEST_ARGS ?=
 
 .PHONY: i18n demo demo-helsinki demo-alarm test test-anydate provision provision-services venv lint board app bench-solomon bench-board clean help
 
+.PHONY: i18n demo demo-alarm test provision provision-services venv lint board app bench-solomon bench-board bench-app clean help
+
 # The dispatcher board: npm packages from board/package-lock.json, built by Vite into the Python package.
 BOARD_OUT := dispatch/board/static/index.html
 BOARD_SRC := $(wildcard board/src/*) board/index.html board/package.json board/package-lock.json board/vite.config.js
@@ -81,6 +83,9 @@ bench-solomon: venv
 
 bench-board: provision board
 	$(PY) bench/board.py --write-docs
+
+bench-app: provision app
+	$(PY) bench/app.py --write-docs
 
 # Collect every message key from code and templates into build/onsite24.pot (for translators' tools) and
 # check that the zh-CN, en and ko catalogues have them all.

@@ -54,7 +54,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8024,
     workers: Annotated[int, typer.Option(help="Worker processes (API replicas on this machine).")] = 1,
 ) -> None:
-    """Run the HTTP API (under /api/v1, docs at /docs) and the dispatcher board (at /board)."""
+    """Run the HTTP API (under /api/v1, docs at /docs), the dispatcher board (/board) and the technician app (/app)."""
     import uvicorn
 
     settings = _settings()
@@ -260,6 +260,7 @@ def demo(
     typer.secho("Onsite24 demo is ready.", fg=typer.colors.GREEN, bold=True)
     typer.echo(f"  API docs:  {base}/docs")
     typer.echo(f"  Board:     {base}/board")
+    typer.echo(f"  App:       {base}/app/  (the technician's phone app: sign in as tech01)")
     typer.echo(f"  Health:    {base}/readyz")
     typer.echo("  Logins (password for all: " + logins[0].password + "):")
     for login in logins[:4]:
