@@ -363,8 +363,11 @@ The phone app at `/app` (issue 21), measured by `bench/app.py` in Debian's Chrom
 
 Cold start: a phone with the sign-in stored and nothing else (no HTTP cache, no service worker, no saved
 jobs), throttled with the DevTools protocol to Chromium's "Slow 4G" preset (562.5 ms round trip,
-1.44 Mbit/s down, 675 kbit/s up); navigation start until the list shows every job (polled each frame). The
-page, the script and the CSS load in parallel with the app's first requests (configuration, jobs).
+1.44 Mbit/s down, 675 kbit/s up); navigation start until the list shows every job (polled each frame). Two
+round trips make most of it: the page, then the script and — asked for by a small inline script in the page
+while the bundle downloads — the job list and the app's configuration, in parallel. Start with no network:
+the same phone after its first visit, network off, reload; drawn from the service worker's cache and
+IndexedDB (the rest is Chromium starting the page on a loaded machine).
 
 An offline day's outbox — 10 jobs each with accept, en route, a position, on site, a 1600 × 1200 photo and
 the completed report naming that photo (50 events, 10 photos) — synced when the network comes back, with no
