@@ -131,8 +131,11 @@ async function doRefresh() {
     if (page) {
       const before = new Set((await kvGet("seen")) || []);
       const first = !(await kvGet("seen"));
-      const pending = new Set(state.rows.filter((r) => r.state === "waiting").map((r) => r.job_id));
-      await jobsReplace(page.items, (old) => pending.has(old.id) || isTodayDone(old));
+      // Jobs that left the list stay on the phone while something waits for them or they were worked on
+      // today (the "done today" list, the close-out after completion).
+      const dayAgo = Date.now() - DAY_MS;
+      const keep = new Set(state.rows.filter((r) => r.state === "waiting" || r.created_at > dayAgo).map((r) => r.job_id));
+      await jobsReplace(page.items, (old) => keep.has(old.id));
       const news = page.items.filter((j) => !before.has(j.id));
       await kvSet("seen", [...before, ...news.map((j) => j.id)]);
       if (!first) for (const j of news) if (j.grade === "major") alertMajor(j);
@@ -209,10 +212,7 @@ async function takePrefetch() {
   return out;
 }
 
-function isTodayDone(job) {
-  const at = job.local?.done_at;
-  return !!at && Date.now() - at < 24 * 3600 * 1000;
-}
+const DAY_MS = 24 * 3600 * 1000;
 
 /** The customer's own photos of every job on the list, kept on the phone for the site with no signal. */
 async function prefetchCustomerPhotos() {

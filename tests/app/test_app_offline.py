@@ -202,6 +202,10 @@ def test_whole_job_offline_then_synced_once(phone: Any, live_server: LiveServer,
     assert set(again["statuses"]) == {"duplicate"}, again
     assert again["conf"] == 200 and again["dup"] is True
     assert _counts(live_session, visit_id, ticket.id) == counts
+    # The check-in's geofence answer is now the server's (PostGIS), no longer the phone's estimate.
+    page.goto(f"{live_server.url}/app/#/job/{visit_id}")
+    page.wait_for_selector("#geofence[data-answer='ok']")
+    assert page.locator("#geofence").inner_text().startswith("On site:")
     page.goto(f"{live_server.url}/app/#/outbox")
     page.wait_for_selector("#screen[data-screen='outbox']")
     screenshot(page, "outbox-sent-en", full_page=True)
