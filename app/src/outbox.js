@@ -299,6 +299,7 @@ async function sendPhoto(row) {
   }
   const form = new FormData();
   form.append("file", blob, `photo-${row.key}.jpg`);
+  form.append("taken_at", row.device_at);
   try {
     const res = await request(`/jobs/${row.job_id}/photos`, { method: "POST", form, timeout: 120000 });
     await finish(row, "sent", { result: res.data });

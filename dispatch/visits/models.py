@@ -58,6 +58,8 @@ class JobPhoto(Base):
     storage_key: Mapped[str] = mapped_column(String(200))
     uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # When the phone took it (an upload from the outbox may come hours later); never after `created_at`.
+    taken_at: Mapped[datetime | None]
 
 
 class JobEvent(Base):

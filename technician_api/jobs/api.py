@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
@@ -168,8 +170,16 @@ async def upload_photo(
         raise PayloadTooLarge(
             f"Photos may be at most {limit // 1024} KiB.", key="error.photo.too-large", params={"kib": limit // 1024}
         )
+    taken_at = _taken_at(form.get("taken_at"))
     photo = await run_in_threadpool(
-        photo_service.upload_photo, session, storage, principal=me, visit_id=job_id, data=data
+        photo_service.upload_photo,
+        session,
+        storage,
+        principal=me,
+        visit_id=job_id,
+        data=data,
+        taken_at=taken_at,
+        now=utcnow(),
     )
     return PhotoOut(
         id=photo.id,
@@ -177,7 +187,25 @@ async def upload_photo(
         content_type=photo.content_type,
         size_bytes=photo.size_bytes,
         url=f"/api/v1/photos/{photo.id}",
+        taken_at=photo.taken_at,
     )
+
+
+_AWARE = TypeAdapter(AwareDatetime)
+
+
+def _taken_at(value: object) -> datetime | None:
+    """The optional form field `taken_at`: when the phone took the picture, ISO 8601 with its offset."""
+    if value is None or value == "":
+        return None
+    try:
+        return _AWARE.validate_python(value)
+    except ValidationError as exc:
+        raise Unprocessable(
+            "taken_at must be a date and time with its offset (ISO 8601).",
+            errors=[FieldError("/taken_at", "not a timezone-aware date and time", key="error.photo.taken-at")],
+            key="error.photo.taken-at",
+        ) from exc
 
 
 @router.get("/photos/{photo_id}", summary="A job photo (its technician and office staff only)")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.core.auth import Principal
+from dispatch.core.clock import utcnow
 from dispatch.core.errors import FieldError, NotFound, Unprocessable
 from dispatch.core.types import Role, VisitStatus
 from dispatch.photos.images import sniff_image_type
@@ -24,8 +26,18 @@ PHOTO_STATES = (VisitStatus.on_site, VisitStatus.paused, VisitStatus.completed)
 STAFF = (Role.dispatcher, Role.manager, Role.agent, Role.admin)
 
 
-def upload_photo(session: Session, storage: Storage, *, principal: Principal, visit_id: int, data: bytes) -> JobPhoto:
-    """Store a photo of the caller's job; commits. Size is checked by the caller while reading."""
+def upload_photo(
+    session: Session,
+    storage: Storage,
+    *,
+    principal: Principal,
+    visit_id: int,
+    data: bytes,
+    taken_at: datetime | None = None,
+    now: datetime | None = None,
+) -> JobPhoto:
+    """Store a photo of the caller's job; commits. Size is checked by the caller while reading. `taken_at` is the
+    phone's time of the picture, kept unless it is later than the upload."""
     assert principal.technician_id is not None
     visit = lock_own_visit(session, visit_id=visit_id, technician_id=principal.technician_id)
     if visit.status not in PHOTO_STATES:
@@ -61,6 +73,7 @@ def upload_photo(session: Session, storage: Storage, *, principal: Principal, vi
         sha256=digest,
         storage_key=key,
         uploaded_by_user_id=principal.user_id,
+        taken_at=min(taken_at, now or utcnow()) if taken_at is not None else None,
     )
     session.add(photo)
     try:

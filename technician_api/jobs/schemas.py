@@ -209,3 +209,4 @@ class PhotoOut(BaseModel):
     content_type: str
     size_bytes: int
     url: str
+    taken_at: datetime | None = Field(default=None, description="The phone's time of the picture, when sent")

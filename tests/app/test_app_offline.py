@@ -160,6 +160,7 @@ def test_whole_job_offline_then_synced_once(phone: Any, live_server: LiveServer,
     photos = live_session.scalars(select(JobPhoto).where(JobPhoto.visit_id == visit_id)).all()
     assert len(photos) == 1
     assert photos[0].size_bytes < len(original) / 4, (photos[0].size_bytes, len(original))
+    assert abs((photos[0].taken_at - _at(by_kind["photo"]["device_at"])).total_seconds()) < 0.01
     report = live_session.scalar(select(WorkReport).where(WorkReport.visit_id == visit_id))
     assert report is not None and report.photo_ids == [photos[0].id]
     assert report.minutes_spent == 95 and report.parts_used and report.parts_used[0]["quantity"] == 1

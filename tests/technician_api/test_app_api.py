@@ -215,3 +215,32 @@ def test_the_link_form_asks_the_relationship_and_improvement_questions_too(clien
     conf = db_session.scalar(select(Confirmation).where(Confirmation.visit_id == job.visit.id))
     assert conf is not None and conf.channel == "link"
     assert conf.relationship_kept is False and conf.improvements == {"product": "A quieter gearbox"}
+
+
+def test_a_photo_keeps_when_the_phone_took_it(client, db_session, job):
+    """Sent from the outbox hours later, a photo keeps the phone's time; one from the future is not believed."""
+    drive_to_site(client, job)
+    url = f"/api/v1/jobs/{job.visit.id}/photos"
+    taken = utcnow() - timedelta(hours=3)
+    r = client.post(
+        url,
+        files={"file": ("a.jpg", tiny_jpeg(), "image/jpeg")},
+        data={"taken_at": taken.isoformat()},
+        headers=job.headers,
+    )
+    assert r.status_code == 201, r.text
+    photo = db_session.get(JobPhoto, r.json()["id"])
+    assert photo is not None and abs((photo.taken_at - taken).total_seconds()) < 0.01
+    other = tiny_jpeg()[:-2] + b"\x00\xff\xd9"  # other bytes, still a JPEG to the sniffer
+    r = client.post(
+        url,
+        files={"file": ("b.jpg", other, "image/jpeg")},
+        data={"taken_at": (utcnow() + timedelta(days=1)).isoformat()},
+        headers=job.headers,
+    )
+    assert r.status_code == 201, r.text
+    assert db_session.get(JobPhoto, r.json()["id"]).taken_at <= utcnow()
+    r = client.post(
+        url, files={"file": ("c.jpg", tiny_jpeg(), "image/jpeg")}, data={"taken_at": "yesterday"}, headers=job.headers
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/taken_at"
