@@ -404,12 +404,31 @@ function paintBar() {
   );
 }
 
+let drawn = null; // what the screen shows now, to leave it alone when a refresh brought nothing new
+
+function signature(route) {
+  return JSON.stringify([
+    route,
+    lang(),
+    state.loaded,
+    state.jobs.map((j) => [j.id, j.fetched_at, j.final]),
+    state.rows.map((r) => [r.key, r.state]),
+    state.alerts.map((a) => a.id),
+    state.config?.lang,
+    state.day?.return_at,
+  ]);
+}
+
 export function render({ keepScroll = false } = {}) {
   if (!state.me) return;
   // Never redraw under the fingers of someone typing or signing: the form screens draw themselves once.
   const route = (location.hash || "#/").slice(1);
   const y = window.scrollY;
   if (keepScroll && /\/(report|close)$/.test(route)) return;
+  // A passive redraw (a refresh, the outbox) with nothing new would only replace the buttons under a thumb.
+  const sig = signature(route);
+  if (keepScroll && sig === drawn && document.getElementById("screen")) return;
+  drawn = sig;
   const main = h("main", { id: "screen" });
   const page = [topBar(), main];
   root.removeAttribute("aria-busy");

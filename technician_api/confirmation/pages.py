@@ -15,8 +15,6 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from dispatch.confirmations.schemas import DIMENSIONS
-
 from dispatch.confirmations.schemas import DIMENSIONS, IMPROVEMENT_AREAS
 from dispatch.core.i18n import LOCALES, format_datetime, tag
 from dispatch.core.i18n import gettext as _
@@ -75,46 +73,9 @@ def form_page(
         errors=errors or [],
         values=values or {},
         dimensions=DIMENSIONS,
+        improvement_areas=IMPROVEMENT_AREAS,
         when=when,
     )
-
-    def improve(area: str) -> str:
-        name = f"improvement_{area}"
-        return (
-            f'<label>{t(f"confirm.improve.{area}")}<textarea name="{name}" rows="2" maxlength="2000">'
-            f"{escape(v.get(name, ''))}</textarea></label>"
-        )
-
-    kept_yes = " checked" if v.get("relationship_kept") == "yes" else ""
-    kept_no = " checked" if v.get("relationship_kept") == "no" else ""
-    yes = " checked" if v.get("satisfied") == "yes" else ""
-    no = " checked" if v.get("satisfied") == "no" else ""
-    # The form posts back in the language it is shown in (the customer may have switched on this page).
-    target = f"{action}?lang={tag(locale)}"
-    body = f"""
-<h1>{t("confirm.title")}</h1>
-<p class="muted">{t("confirm.intro")}</p>
-{errs}{_summary(summary, report, locale)}
-<form id="form" class="card" method="post" action="{escape(target)}">
-<fieldset><legend>{t("confirm.satisfied")}</legend>
-<div class="scale"><label><input type="radio" name="satisfied" value="yes" required{yes}><span>{t("confirm.yes")}</span></label>
-<label><input type="radio" name="satisfied" value="no"{no}><span>{t("confirm.no")}</span></label></div></fieldset>
-{"".join(scale(d, _(f"confirm.dimension.{d}", locale)) for d in DIMENSIONS)}
-<fieldset><legend>{t("confirm.relationship")}</legend>
-<div class="scale"><label><input type="radio" name="relationship_kept" value="yes"{kept_yes}><span>{t("confirm.yes")}</span></label>
-<label><input type="radio" name="relationship_kept" value="no"{kept_no}><span>{t("confirm.no")}</span></label></div></fieldset>
-<fieldset><legend>{t("confirm.improve")}</legend>
-{"".join(improve(a) for a in IMPROVEMENT_AREAS)}
-<label>{t("confirm.comment")}<textarea name="comment" rows="3" maxlength="4000">{escape(v.get("comment", ""))}</textarea></label></fieldset>
-<fieldset><legend>{t("confirm.your-name")}</legend><input type="text" name="signer_name" required maxlength="200" value="{escape(v.get("signer_name", ""))}"></fieldset>
-<fieldset><legend>{t("confirm.your-role")}</legend><input type="text" name="signer_role" required maxlength="200" value="{escape(v.get("signer_role", ""))}"></fieldset>
-<fieldset><legend>{t("confirm.signature")}</legend><canvas id="sig" aria-label="{t("confirm.sign-here")}"></canvas>
-<div class="error" id="sigerr" hidden>{t("confirm.sign-please")}</div>
-<p><button type="button" class="secondary" id="clear">{t("confirm.clear")}</button></p></fieldset>
-<input type="hidden" name="signature" id="signature">
-<button type="submit" id="submit">{t("confirm.submit")}</button>
-</form>"""
-    return _page(_("confirm.title", locale), body, nonce, locale, action, SIGNATURE_JS)
 
 
 def thanks_page(
