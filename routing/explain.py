@@ -74,7 +74,7 @@ def _earliest(problem: Problem, travel: TravelMatrix, vehicles: list[Vehicle], k
     arrive = veh.start_s + travel.seconds[k][len(vehicles) + p]
     earliest = max(0, problem.seconds(v.earliest_start)) if v.earliest_start else 0
     start = max(arrive, earliest)
-    return start, start + math.ceil(v.service_minutes * 60) <= veh.end_s
+    return start, start + v.service_s <= veh.end_s
 
 
 def _names(problem: Problem) -> dict[str, str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from routing.model import Vehicle
+from routing.model import Vehicle, home_legs, site_key
 from routing.problem import Problem, SolveParams
 from routing.travel import TravelMatrix
 
@@ -56,14 +56,20 @@ class Route:
     start_at: datetime  # when the technician can leave the start location
     start_kind: str  # current position / in-progress site / service centre / partner point
     stops: tuple[Stop, ...]
+    # Where and when the day ends: the drive home after the last stop (None: the route ends anywhere).
+    end_kind: str | None = None  # home / service centre / partner point
+    home_at: datetime | None = None  # arrival at home base
+    home_travel_s: int = 0
+    home_travel_m: int = 0
 
     @property
     def travel_s(self) -> int:
-        return sum(s.travel_s for s in self.stops)
+        """All driving of the route, the drive home included."""
+        return sum(s.travel_s for s in self.stops) + self.home_travel_s
 
     @property
     def travel_m(self) -> int:
-        return sum(s.travel_m for s in self.stops)
+        return sum(s.travel_m for s in self.stops) + self.home_travel_m
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,9 @@ class Objective:
     lateness: int = 0
     drops: int = 0
     moves: int = 0
-    arrival: int = 0
+    arrival: int = 0  # earliness: waiting priced by grade
+    fixed: int = 0  # technicians called out
+    grouping: int = 0  # coming back to a site already visited
     travel_km: float = 0.0
     late_visits: int = 0
     unassigned_visits: int = 0
@@ -82,7 +90,9 @@ class Objective:
 
     @property
     def total(self) -> int:
-        return self.travel + self.lateness + self.drops + self.moves + self.arrival
+        return (
+            self.travel + self.lateness + self.drops + self.moves + self.arrival + self.fixed + self.grouping
+        )
 
 
 @dataclass(frozen=True)
@@ -156,8 +166,12 @@ def schedule(
     needed; the plan therefore shows the earliest ETA the route allows.
     """
     n_veh = len(vehicles)
+    homes = home_legs(vehicles, len(problem.visits))
     routes: list[Route] = []
-    obj = dict.fromkeys(("travel", "lateness", "drops", "moves", "arrival"), 0)
+    obj = dict.fromkeys(("travel", "lateness", "drops", "moves", "arrival", "fixed", "grouping"), 0)
+    site_count: dict[str, int] = {}
+    for v in problem.visits:
+        site_count[site_key(v)] = site_count.get(site_key(v), 0) + 1
     travel_m_total = late_count = moved = 0
     served: set[int] = set()
     for k, seq in enumerate(sequences):
@@ -166,6 +180,8 @@ def schedule(
         veh = vehicles[k]
         t, loc = veh.start_s, k
         stops: list[Stop] = []
+        obj["fixed"] += params.vehicle_fixed_cost
+        prev_site: str | None = None
         for p in seq:
             v = problem.visits[p]
             served.add(p)
@@ -174,17 +190,21 @@ def schedule(
             arrival = t + leg_s
             earliest = max(0, problem.seconds(v.earliest_start)) if v.earliest_start else 0
             start = max(arrival, earliest)
-            end = start + math.ceil(v.service_minutes * 60)
+            end = start + v.service_s
             late_s = max(0, start - problem.seconds(v.deadline))
-            obj["travel"] += params.travel_cost_per_s * leg_s
+            obj["travel"] += params.travel_cost_per_s * leg_s + params.travel_cost_per_m * leg_m
+            site = site_key(v)
+            if site_count[site] > 1 and site != prev_site:
+                obj["grouping"] += params.regroup_cost
+            prev_site = site
             if late_s:
                 late_count += 1
                 obj["lateness"] += params.late_fee[v.grade] + params.late_cost_per_s[v.grade] * late_s
             if v.previous_technician is not None and v.previous_technician != veh.tech_id:
                 moved += 1
                 obj["moves"] += params.move_cost
-            if v.previous_arrival is None:
-                obj["arrival"] += params.arrival_cost_per_s * start
+            if v.previous_arrival is None or v.grade == "major":
+                obj["arrival"] += params.earliness_cost_per_s[v.grade] * start
             stops.append(
                 Stop(
                     visit_id=v.id,
@@ -202,7 +222,25 @@ def schedule(
             )
             travel_m_total += leg_m
             t, loc = end, vl
-        routes.append(Route(veh.tech_id, veh.shift_index, problem.at(veh.start_s), veh.start_kind, tuple(stops)))
+        home = homes[k]
+        home_s = home_m = 0
+        if home is not None:
+            home_s, home_m = travel.seconds[loc][home], travel.metres[loc][home]
+            obj["travel"] += params.travel_cost_per_s * home_s + params.travel_cost_per_m * home_m
+            travel_m_total += home_m
+        routes.append(
+            Route(
+                veh.tech_id,
+                veh.shift_index,
+                problem.at(veh.start_s),
+                veh.start_kind,
+                tuple(stops),
+                end_kind=veh.end_kind,
+                home_at=problem.at(t + home_s) if home is not None else None,
+                home_travel_s=home_s,
+                home_travel_m=home_m,
+            )
+        )
     reasons = dict(unassigned or [])
     missing = [
         (problem.visits[p].id, reasons.get(problem.visits[p].id, "not planned"))

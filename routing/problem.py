@@ -88,8 +88,11 @@ class Technician:
 
     ``depot`` is the home base (service centre or partner point, see ``depot_kind``); ``position``
     is where they are now, if known (else the depot). The first shift starts from ``position`` (or
-    the in-progress site once that job ends); later shifts start from the depot. A route may end
-    anywhere, as long as the last service ends inside the shift.
+    the in-progress site once that job ends); later shifts start from the depot. The day ends at
+    ``home`` (a home address) if given, else at the depot: the drive there is inside the shift and
+    costed like any travel — unless the policy lets crews end anywhere (``SolveParams.end_at``).
+    ``capacity`` is what the van carries in the policy's load units (None: no limit); every visit's
+    ``load`` on one shift's route together never exceeds it (the van is stocked at the start).
     """
 
     id: str
@@ -101,10 +104,16 @@ class Technician:
     available_from: datetime | None = None
     in_progress: InProgress | None = None
     name: str = ""
+    home: Location | None = None
+    capacity: int | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
             raise ValueError("technician needs an id")
+        if self.home is not None and not isinstance(self.home, Location):
+            raise ValueError(f"technician {self.id}: home must be a Location")
+        if self.capacity is not None and (not isinstance(self.capacity, int) or self.capacity < 0):
+            raise ValueError(f"technician {self.id}: capacity must be an integer >= 0 (or None: no limit)")
         if not isinstance(self.depot, Location):
             raise ValueError(f"technician {self.id}: depot must be a Location")
         if not isinstance(self.skills, frozenset):
@@ -131,7 +140,9 @@ class Visit:
     arrival, i.e. the start of service. ``pin_technician``/``pin_order`` let a dispatcher fix who
     goes and in which position; ``committed`` marks an accepted or en-route visit, which stays first
     on its (pinned) technician's route. ``previous_technician``/``previous_arrival`` are filled by
-    ``replan`` from the live plan.
+    ``replan`` from the live plan. ``load`` is what the visit takes from the van (the spare part, in
+    the policy's load units); ``site_id`` names the site or building: visits sharing one (or, without
+    it, the same location) are planned back to back unless a deadline forbids it.
     """
 
     id: str
@@ -148,6 +159,8 @@ class Visit:
     previous_technician: str | None = None
     previous_arrival: datetime | None = None
     label: str = ""
+    load: int = 0
+    site_id: str = ""
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -174,8 +187,15 @@ class Visit:
             raise ValueError(f"visit {self.id}: pin_order must be >= 0")
         if self.committed and self.pin_technician is None:
             raise ValueError(f"visit {self.id}: a committed (accepted/en-route) visit needs pin_technician")
+        if not isinstance(self.load, int) or isinstance(self.load, bool) or self.load < 0:
+            raise ValueError(f"visit {self.id}: load must be an integer >= 0")
         if not self.ticket_id:
             object.__setattr__(self, "ticket_id", self.id)
+
+    @property
+    def service_s(self) -> int:
+        """Time on site in whole seconds (rounded up; float minutes never add a spurious second)."""
+        return math.ceil(self.service_minutes * 60 - 1e-6)
 
 
 def _by_grade(values: dict[str, int], what: str) -> dict[str, int]:
@@ -187,21 +207,33 @@ def _by_grade(values: dict[str, int], what: str) -> dict[str, int]:
     return dict(values)
 
 
+EndAt = Literal["home", "anywhere"]
+
+
 @dataclass(frozen=True)
 class SolveParams:
     """Policy weights and search settings. Costs are in *cost units*; one second of travel costs
-    ``travel_cost_per_s`` units (default 10), so every other weight reads against travel time.
+    ``travel_cost_per_s`` units (default 10), so every other weight reads against travel time;
+    ``travel_cost_per_m`` prices distance as well (0 by default; the Solomon benchmark prices
+    distance only).
 
     Ordering the defaults encode (issue 5): dropping a visit ≫ being late; major ≫ serious ≫ general;
-    among late visits, the count matters first (fixed fee), the minutes second (small slope).
+    among late visits, the count matters first (fixed fee), the minutes second (slope). Every second
+    a visit waits costs ``earliness_cost_per_s`` by grade (issue 16: a trapped person waits every
+    minute), and for a major that never yields to the stability of the previous plan: its earliness is
+    priced even when it was planned before, and it must weigh at least ``shift_cost_per_s``.
+    ``allow_late=False`` makes deadlines hard (a visit is on time or unassigned): no late copies.
+    ``regroup_cost`` is paid each time a route comes back to a site (``Visit.site_id``) it already
+    visited; ``vehicle_fixed_cost`` for each technician-shift that is called out.
     """
 
     time_limit_s: float = 1.0
     travel_cost_per_s: int = 10
+    travel_cost_per_m: int = 0
     late_fee: dict[str, int] = field(
         default_factory=lambda: {"major": 100_000_000, "serious": 10_000_000, "general": 1_000_000}
     )
-    late_cost_per_s: dict[str, int] = field(default_factory=lambda: {"major": 10, "serious": 3, "general": 1})
+    late_cost_per_s: dict[str, int] = field(default_factory=lambda: {"major": 100, "serious": 3, "general": 1})
     drop_penalty: dict[str, int] = field(
         default_factory=lambda: {
             "major": 100_000_000_000,
@@ -209,33 +241,56 @@ class SolveParams:
             "general": 1_000_000_000,
         }
     )
-    arrival_cost_per_s: int = 1  # per second of arrival after now: keeps work from being parked in tomorrow's shift
+    # per second of service start after now, by grade: majors as early as possible; keeps work from being
+    # parked in tomorrow's shift
+    earliness_cost_per_s: dict[str, int] = field(
+        default_factory=lambda: {"major": 100, "serious": 3, "general": 1}
+    )
     move_cost: int = 36_000  # replan: moving a visit to another technician (≈ one hour of travel)
     shift_tolerance_min: float = 30  # replan: arriving later than before by more than this costs…
     shift_cost_per_s: int = 10  # …this much per second beyond the tolerance
+    end_at: EndAt = "home"  # where a technician's day ends: home base (or home address), or anywhere
+    vehicle_fixed_cost: int = 0  # per technician-shift with at least one visit
+    regroup_cost: int = 18_000  # coming back to a site already visited on the route (≈ 30 min of travel)
+    allow_late: bool = True
     workers: int = 2  # parallel search processes; 1 inside a worker pool
     strategies: tuple[str, ...] = ("LOCAL_CHEAPEST_INSERTION", "PARALLEL_CHEAPEST_INSERTION")
     horizon_h: float = 72  # plan no further ahead than this
+    gls_lambda: float = 0.1  # guided local search penalty factor (OR-Tools' default)
 
     def __post_init__(self) -> None:
         if not (self.time_limit_s > 0):
             raise ValueError("time_limit_s must be > 0")
-        if self.travel_cost_per_s < 1:
-            raise ValueError("travel_cost_per_s must be >= 1")
+        if self.travel_cost_per_s < 0 or self.travel_cost_per_m < 0:
+            raise ValueError("travel_cost_per_s and travel_cost_per_m must be >= 0")
+        if self.travel_cost_per_s + self.travel_cost_per_m < 1:
+            raise ValueError("travel needs a cost: travel_cost_per_s or travel_cost_per_m must be >= 1")
         object.__setattr__(self, "late_fee", _by_grade(self.late_fee, "late_fee"))
         object.__setattr__(self, "late_cost_per_s", _by_grade(self.late_cost_per_s, "late_cost_per_s"))
         object.__setattr__(self, "drop_penalty", _by_grade(self.drop_penalty, "drop_penalty"))
-        for name in ("arrival_cost_per_s", "move_cost", "shift_cost_per_s"):
+        object.__setattr__(
+            self, "earliness_cost_per_s", _by_grade(self.earliness_cost_per_s, "earliness_cost_per_s")
+        )
+        for name in ("move_cost", "shift_cost_per_s", "vehicle_fixed_cost", "regroup_cost"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.shift_tolerance_min < 0:
             raise ValueError("shift_tolerance_min must be >= 0")
+        if self.earliness_cost_per_s["major"] < self.shift_cost_per_s:
+            raise ValueError("earliness_cost_per_s.major must be >= shift_cost_per_s: stability never outweighs a major")
+        for g in GRADES:
+            if self.late_cost_per_s[g] < self.earliness_cost_per_s[g]:
+                raise ValueError(f"late_cost_per_s.{g} must be >= earliness_cost_per_s.{g} (late is never less urgent)")
+        if self.end_at not in ("home", "anywhere"):
+            raise ValueError("end_at must be 'home' or 'anywhere'")
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
         if not self.strategies:
             raise ValueError("strategies needs at least one first-solution strategy")
         if self.horizon_h <= 0:
             raise ValueError("horizon_h must be > 0")
+        if not (self.gls_lambda > 0):
+            raise ValueError("gls_lambda must be > 0")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
-"""Solomon / Gehring & Homberger VRPTW benchmark: reader, solver, feasibility checker.
+"""Solomon / Gehring & Homberger VRPTW benchmark: reader, problem builder, feasibility checker.
 
-This is the optimiser's quality bar (issue 5, "Quality bar — the Solomon benchmark"), not part of
-dispatch. Model: Euclidean distance is travel time, service times, hard windows on the start of
-service, vehicle capacity, a fleet of n/4 vehicles, objective total distance, every customer served.
+This is the optimiser's quality bar (issues 5 and 16), measured on the product's own solve path:
+``to_problem`` states a file as a ``routing.Problem`` — one technician per vehicle with the depot
+as home base and the depot's window as shift, each customer a visit whose earliest start is its
+ready time and whose deadline is its due time, demand as load and vehicle capacity as van capacity,
+Euclidean travel — and ``solve_file`` calls the same ``routing.solve`` the worker's live re-plan and
+the dispatcher's drafts call. There is no second model and no benchmark-only solver here.
 
 Distances follow the convention of the best-known solution they are compared with (``bks.csv`` in
 the benchmark data): ``dimacs`` truncates every arc to one decimal (the DIMACS VRPTW challenge rule),
@@ -11,37 +14,45 @@ the integer model, so every plan is feasible against the real coordinates — an
 DIMACS rule, whose truncated times are never longer (several published DIMACS best-known routes are
 feasible only with truncated times). ``check_solution(..., strict=True)`` checks against exact times.
 
-Search: a portfolio of single-threaded searches on both cores, best feasible plan kept — by default
-two seeds of PyVRP's iterated local search (a maintained successor of the hybrid genetic search for
-VRPTW); OR-Tools' guided local search remains available as ``ortools:FIRST+META``.
+The benchmark's policy (``benchmark_params``): distance is the only cost (the convention of the
+best-known solutions), every deadline hard (no late copies), every customer mandatory in effect (a drop
+costs more than any plan), no earliness, no grouping, no fixed cost per vehicle.
 
-Usage: ``python -m routing.solomon FILE --time-limit S --json``.
+Usage: ``onsite24 route solomon FILE --time-limit S --json`` (or ``python -m routing.solomon``).
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import itertools
 import json
 import math
 import re
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from routing.plan import Plan
+from routing.problem import Location, Problem, Shift, SolveParams, Technician, Visit
+from routing.solve import solve
+from routing.travel import TravelMatrix
 
 __all__ = [
+    "PlaneTravel",
     "SolomonInstance",
+    "benchmark_params",
     "check_solution",
     "main",
+    "plan_routes",
     "read_instance",
     "route_distance",
+    "solve_file",
     "solve_instance",
-    "solve_solomon_file",
+    "to_problem",
 ]
 
 TIME_SCALE = 1000  # integer model time units per Solomon time unit (exact convention)
@@ -259,308 +270,134 @@ def check_solution(inst: SolomonInstance, routes: list[list[int]], strict: bool 
     return violations
 
 
-# --------------------------------------------------------------------------- integer model
+# --------------------------------------------------------------------------- the problem builder
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
-class _IntegerModel:
-    """The instance in integers, shared by both engines.
+class PlaneTravel:
+    """Euclidean travel between the instance's points (a ``TravelMatrixProvider``).
 
-    ``dist`` is the objective in units of 1/``scale``: tenths truncated (``dimacs``, exact in that
-    convention) or thousandths rounded (``exact``). Times are in the same unit; with ``exact_times``
-    (the default) travel times are the Euclidean distance rounded *up*, windows rounded inwards and
-    service rounded up, so a plan that is feasible in integers is feasible against the real
-    coordinates — and therefore also under the DIMACS rule, whose truncated times are never longer.
+    Both matrices are in 1/``scale`` of a Solomon unit. Times are the exact distance rounded *up*, so a
+    plan feasible in integers is feasible against the real coordinates (and under the DIMACS rule, whose
+    truncated times are never longer). "Metres" carry the distance in the best-known's convention:
+    ``dimacs`` truncates each arc to one decimal (exact in tenths), ``exact`` rounds to the unit.
     """
 
-    dist: Any  # numpy int64 (n+1) × (n+1)
-    travel: Any  # numpy int64 (n+1) × (n+1), travel time only
-    service: list[int]
-    ready: list[int]
-    due: list[int]
-    horizon: int
+    points: Mapping[Location, tuple[float, float]]
     scale: int
+    convention: str
 
+    def matrix(self, locations: Sequence[Location]) -> TravelMatrix:
+        import numpy as np  # an OR-Tools dependency; keeps a 1,250² matrix to a few hundred milliseconds
 
-def _integer_model(inst: SolomonInstance, exact_times: bool = True) -> _IntegerModel:
-    import numpy as np
-
-    xs, ys = np.asarray(inst.x, dtype=float), np.asarray(inst.y, dtype=float)
-    d = np.hypot(xs[:, None] - xs[None, :], ys[:, None] - ys[None, :])
-    if inst.convention == "dimacs" and not exact_times:
-        scale = 10  # DIMACS rule: times truncated like the distances, exact in tenths
-        dist = np.floor(d * 10 + 1e-9).astype(np.int64)
-        travel = dist.copy()
-    else:
-        scale = TIME_SCALE
-        if inst.convention == "dimacs":  # tenths truncated, in thousandths
-            dist = np.floor(d * 10 + 1e-9).astype(np.int64) * (TIME_SCALE // 10)
+        xy = np.asarray([self.points[loc] for loc in locations], dtype=float).reshape(-1, 2)
+        d = np.hypot(xy[:, 0][:, None] - xy[:, 0][None, :], xy[:, 1][:, None] - xy[:, 1][None, :])
+        seconds = np.ceil(d * self.scale - 1e-9).astype(np.int64)
+        if self.convention == "dimacs":
+            metres = np.floor(d * 10 + 1e-9).astype(np.int64) * (self.scale // 10)
         else:
-            dist = np.rint(d * TIME_SCALE).astype(np.int64)
-        # Distance and time in the same unit: PyVRP's penalty per unit of time warp is bounded below
-        # (0.1 per unit), and a time unit 100× finer than the distance unit made that floor so stiff
-        # that the search could not cross infeasible space on R1_10_1 (stuck at +27 % for 30 s).
-        travel = np.ceil(d * scale - 1e-9).astype(np.int64)
-    np.fill_diagonal(dist, 0)
-    np.fill_diagonal(travel, 0)
-    horizon = math.floor(inst.due[0] * scale + 1e-9)
-    return _IntegerModel(
-        dist=dist,
-        travel=travel,
-        service=[math.ceil(s * scale - 1e-9) for s in inst.service],
-        ready=[math.ceil(r * scale - 1e-9) for r in inst.ready],
-        due=[min(horizon, math.floor(u * scale + 1e-9)) if math.isfinite(u) else horizon for u in inst.due],
-        horizon=horizon,
-        scale=scale,
+            metres = np.rint(d * self.scale).astype(np.int64)
+        np.fill_diagonal(seconds, 0)
+        np.fill_diagonal(metres, 0)
+        return TravelMatrix(tuple(map(tuple, seconds.tolist())), tuple(map(tuple, metres.tolist())))
+
+
+def _location(x: float, y: float) -> Location:
+    return Location(y * 1e-4, x * 1e-4)  # only a key: PlaneTravel prices the plane coordinates
+
+
+def benchmark_params(inst: SolomonInstance, time_limit_s: float, **overrides: Any) -> SolveParams:
+    """The policy that states the benchmark (see the module's doc); ``overrides`` set search settings."""
+    horizon_s = math.floor(inst.due[0] * TIME_SCALE + 1e-9)
+    longest = max(
+        inst.dist(i, j) for i in range(inst.customers + 1) for j in (0, inst.customers // 2, inst.customers)
     )
-
-
-# --------------------------------------------------------------------------- PyVRP
-
-
-def _solve_pyvrp(inst: SolomonInstance, time_limit_s: float, seed: int, exact_times: bool = True) -> dict[str, Any]:
-    """PyVRP's iterated local search (a hybrid-genetic-search descendant) on the exact Solomon model."""
-    import numpy as np
-    import pyvrp
-
-    t0 = time.monotonic()
-    end = t0 + time_limit_s
-    c0 = time.process_time()
-    m = _integer_model(inst, exact_times)
-    n_nodes = inst.customers + 1
-    data = pyvrp.ProblemData(
-        locations=[pyvrp.Location(x, y) for x, y in zip(inst.x, inst.y, strict=True)],
-        clients=[
-            pyvrp.Client(
-                location=i,
-                delivery=[inst.demand[i]],
-                service_duration=m.service[i],
-                tw_early=m.ready[i],
-                tw_late=m.due[i],
-            )
-            for i in range(1, n_nodes)
-        ],
-        depots=[pyvrp.Depot(location=0, tw_early=0, tw_late=m.horizon)],
-        vehicle_types=[
-            pyvrp.VehicleType(num_available=inst.vehicles, capacity=[inst.capacity], tw_early=0, tw_late=m.horizon)
-        ],
-        # PyVRP annotates these as ndarray[int, ...], where numpy's first parameter is the shape: its own typo.
-        distance_matrices=[np.ascontiguousarray(m.dist)],  # type: ignore[list-item]
-        duration_matrices=[np.ascontiguousarray(m.travel)],  # type: ignore[list-item]
-    )
-    # PyVRP's MaxRuntime starts counting at the first iteration, after neighbourhoods and the initial
-    # solution are built (most of a second on 1,000 customers under load): stop at our own deadline.
-    result = pyvrp.solve(
-        data, stop=lambda _best_cost: time.monotonic() >= end, seed=seed, collect_stats=False, display=False
-    )
-    best = result.best
-    # clients are numbered from 0 in PyVRP's client list; customer k of the file is client k - 1
-    routes = [[a.idx + 1 for a in r if a.is_client()] for r in best.routes()]
-    return {
-        "strategy": f"pyvrp:{seed}",
-        "routes": [r for r in routes if r],
-        "cpu_s": round(time.process_time() - c0, 2),
-        "iterations": result.num_iterations,
+    # A drop costs more than any plan could (every arc at most twice the longest arc through the middle).
+    drop = math.ceil(4 * longest * TIME_SCALE) * (inst.customers + inst.vehicles) + 1
+    values: dict[str, Any] = {
+        "time_limit_s": time_limit_s,
+        "travel_cost_per_s": 0,
+        "travel_cost_per_m": 1,
+        "late_fee": dict.fromkeys(("major", "serious", "general"), 0),
+        "late_cost_per_s": dict.fromkeys(("major", "serious", "general"), 0),
+        "drop_penalty": dict.fromkeys(("major", "serious", "general"), drop),
+        "earliness_cost_per_s": dict.fromkeys(("major", "serious", "general"), 0),
+        "shift_cost_per_s": 0,
+        "move_cost": 0,
+        "regroup_cost": 0,
+        "vehicle_fixed_cost": 0,
+        "end_at": "home",
+        "allow_late": False,
+        "horizon_h": horizon_s / 3600 + 1,
     }
+    values.update(overrides)
+    return SolveParams(**values)
 
 
-# --------------------------------------------------------------------------- OR-Tools
+def to_problem(inst: SolomonInstance) -> tuple[Problem, PlaneTravel]:
+    """The instance as a ``routing.Problem`` (times in 1/``TIME_SCALE`` of a Solomon unit, as seconds)."""
+    scale = TIME_SCALE
+    points: dict[Location, tuple[float, float]] = {}
 
-_STRATEGIES = {
-    "pci": routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION,
-    "lci": routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION,
-    "gci": routing_enums_pb2.FirstSolutionStrategy.GLOBAL_CHEAPEST_ARC,
-    "pca": routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC,
-    "sav": routing_enums_pb2.FirstSolutionStrategy.SAVINGS,
-    "chr": routing_enums_pb2.FirstSolutionStrategy.CHRISTOFIDES,
-    "auto": routing_enums_pb2.FirstSolutionStrategy.AUTOMATIC,
-}
-_METAHEURISTICS = {
-    "gls": routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH,
-    "ils": routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT,  # + use_iterated_local_search
-    "ilsgls": routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH,  # + use_iterated_local_search
-    "sa": routing_enums_pb2.LocalSearchMetaheuristic.SIMULATED_ANNEALING,
-    "tabu": routing_enums_pb2.LocalSearchMetaheuristic.TABU_SEARCH,
-}
+    def loc(i: int) -> Location:
+        place = _location(inst.x[i], inst.y[i])
+        points.setdefault(place, (inst.x[i], inst.y[i]))
+        return place
+
+    depot = loc(0)
+    horizon = math.floor(inst.due[0] * scale + 1e-9)
+    shift = Shift(EPOCH, EPOCH + timedelta(seconds=horizon))
+    technicians = tuple(
+        Technician(id=f"vehicle-{k + 1}", depot=depot, shifts=(shift,), capacity=inst.capacity)
+        for k in range(inst.vehicles)
+    )
+    visits = []
+    for c in range(1, inst.customers + 1):
+        due = min(horizon, math.floor(inst.due[c] * scale + 1e-9)) if math.isfinite(inst.due[c]) else horizon
+        ready = math.ceil(inst.ready[c] * scale - 1e-9)
+        visits.append(
+            Visit(
+                id=str(c),
+                location=loc(c),
+                deadline=EPOCH + timedelta(seconds=due),
+                earliest_start=EPOCH + timedelta(seconds=ready) if ready > 0 else None,
+                service_minutes=math.ceil(inst.service[c] * scale - 1e-9) / 60,
+                load=inst.demand[c],
+            )
+        )
+    problem = Problem(now=EPOCH, technicians=technicians, visits=tuple(visits))
+    return problem, PlaneTravel(points, scale, inst.convention)
 
 
-def _apply_overrides(params: Any, overrides: dict[str, Any]) -> None:
-    """Set search-parameter fields by dotted path, e.g. ``local_search_operators.use_cross_exchange``."""
-    for path, value in overrides.items():
-        *parents, leaf = path.split(".")
-        msg = params
-        for name in parents:
-            if name.endswith("]"):
-                name, idx = name[:-1].split("[")
-                msg = getattr(msg, name)[int(idx)]
-            else:
-                msg = getattr(msg, name)
-        setattr(msg, leaf, value)
+def plan_routes(plan: Plan) -> list[list[int]]:
+    """The plan's routes as the file's customer numbers (depot excluded), empty routes left out."""
+    return [[int(s.visit_id) for s in r.stops] for r in plan.routes if r.stops]
 
 
-def _solve_ortools(
-    inst: SolomonInstance,
-    time_limit_s: float,
-    strategy: str,
-    meta: str = "gls",
-    lam: float = 0.1,
-    exact_times: bool = True,
-    overrides: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One single-threaded OR-Tools search; returns routes and the CPU time it received."""
+def solve_instance(inst: SolomonInstance, time_limit_s: float, **overrides: Any) -> dict[str, Any]:
+    """Solve through ``routing.solve``; the routes, their distance recomputed from the coordinates, stats."""
     t0 = time.monotonic()
-    c0 = time.process_time()
-    n_nodes = inst.customers + 1
-    m = _integer_model(inst, exact_times)
-    cost = m.dist.tolist()
-    travel = m.travel.tolist()
-    tt = [[(m.service[i] + travel[i][j]) if i != j else 0 for j in range(n_nodes)] for i in range(n_nodes)]
-    manager = pywrapcp.RoutingIndexManager(n_nodes, inst.vehicles, 0)
-    routing = pywrapcp.RoutingModel(manager)
-    cost_cb = routing.RegisterTransitMatrix(cost)
-    routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
-    demand_cb = routing.RegisterUnaryTransitVector(list(inst.demand))
-    routing.AddDimensionWithVehicleCapacity(demand_cb, 0, [inst.capacity] * inst.vehicles, True, "load")
-    time_cb = routing.RegisterTransitMatrix(tt)
-    routing.AddDimension(time_cb, m.horizon, m.horizon, False, "time")
-    tdim = routing.GetDimensionOrDie("time")
-    for node in range(1, n_nodes):
-        tdim.CumulVar(manager.NodeToIndex(node)).SetRange(m.ready[node], m.due[node])
-    for v in range(inst.vehicles):
-        tdim.CumulVar(routing.Start(v)).SetRange(0, m.horizon)
-        tdim.CumulVar(routing.End(v)).SetRange(0, m.horizon)
-    # Every customer must be served; the disjunction only keeps the search from failing outright
-    # (routing-notes: R101/RC101 find nothing otherwise). A drop costs more than any route.
-    penalty = 2 * sum(max(row) for row in cost) + 1
-    for node in range(1, n_nodes):
-        routing.AddDisjunction([manager.NodeToIndex(node)], penalty)
-
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = _STRATEGIES[strategy]
-    params.local_search_metaheuristic = _METAHEURISTICS[meta]
-    params.guided_local_search_lambda_coefficient = lam
-    if meta.startswith("ils"):
-        # Ruin-and-recreate with SISR ruins (Christiaens & Vanden Berghe), the operator behind the
-        # strongest VRPTW heuristics; OR-Tools 9.15 exposes it through iterated local search.
-        params.use_iterated_local_search = True
-        rr = params.iterated_local_search_parameters.ruin_recreate_parameters
-        sisr = rr.ruin_strategies.add().sisr
-        sisr.max_removed_sequence_size = 10
-        sisr.avg_num_removed_visits = 10
-        sisr.bypass_factor = 0.01
-    _apply_overrides(params, overrides or {})
-    remaining = max(0.05, time_limit_s - (time.monotonic() - t0))
-    params.time_limit.FromMilliseconds(int(remaining * 1000))
-    solution = routing.SolveWithParameters(params)
-    routes: list[list[int]] = []
-    if solution is not None:
-        for v in range(inst.vehicles):
-            idx = solution.Value(routing.NextVar(routing.Start(v)))
-            route = []
-            while not routing.IsEnd(idx):
-                route.append(manager.IndexToNode(idx))
-                idx = solution.Value(routing.NextVar(idx))
-            if route:
-                routes.append(route)
-    return {"strategy": f"ortools:{strategy}+{meta}", "routes": routes, "cpu_s": round(time.process_time() - c0, 2)}
-
-
-# --------------------------------------------------------------------------- portfolio
-
-# Each entry is one single-threaded search: "pyvrp:SEED" or "ortools:FIRST+META" (e.g. "ortools:sav+gls").
-# Two PyVRP seeds, one per core: see docs/benchmarks.md for the measurement behind this choice.
-DEFAULT_PORTFOLIO: tuple[str, ...] = ("pyvrp:1", "pyvrp:2")
-_MARGIN_S = 0.15  # wall time kept back for process hand-over, the check and the answer
-
-
-def _run(
-    inst: SolomonInstance, spec: str, time_limit_s: float, deadline: float | None, exact_times: bool
-) -> dict[str, Any]:
-    """Run one portfolio entry; ``deadline`` (``time.time()``, shared by all processes) trims a late start."""
-    if deadline is not None:
-        time_limit_s = min(time_limit_s, deadline - time.time())
-    time_limit_s = max(0.05, time_limit_s)
-    engine, _, arg = spec.partition(":")
-    if engine == "pyvrp":
-        return _solve_pyvrp(inst, time_limit_s, int(arg or 0), exact_times)
-    if engine == "ortools":
-        first, _, meta = (arg or "sav+gls").partition("+")
-        return _solve_ortools(inst, time_limit_s, first, meta or "gls", 0.1, exact_times)
-    raise ValueError(f"unknown portfolio entry {spec!r} (expected 'pyvrp:SEED' or 'ortools:FIRST+META')")
-
-
-def _score(inst: SolomonInstance, routes: list[list[int]], exact_times: bool) -> tuple[int, int, float]:
-    """Feasible routes first (re-checked from the coordinates), then most customers served, then distance."""
-    broken = [v for v in check_solution(inst, routes, strict=exact_times) if "not served" not in v]
-    served = len({c for r in routes for c in r})
-    return (1 if broken else 0, -served, route_distance(inst, routes))
-
-
-def solve_instance(
-    inst: SolomonInstance,
-    time_limit_s: float,
-    portfolio: tuple[str, ...] = DEFAULT_PORTFOLIO,
-    workers: int = 2,
-    exact_times: bool = True,
-) -> dict[str, Any]:
-    """Run the portfolio of searches and keep the best feasible plan.
-
-    With ``workers`` > 1 the first entry runs in this process and the next ``workers`` - 1 in helper
-    processes (``routing.solve``'s persistent "spawn" pool, whose helpers exit with their parent), all
-    under one wall-clock deadline; with one worker the entries share the time one after another.
-    ``exact_times`` (default) plans with travel times rounded up from the exact Euclidean distance, so
-    every route is feasible against the real coordinates as well as under the DIMACS rule.
-    """
-    from routing.solve import _pool, shutdown_pool
-
-    t0 = time.monotonic()
-    if not portfolio:
-        raise ValueError("empty portfolio")
-    budget = max(0.05, time_limit_s - _MARGIN_S - 0.0002 * inst.customers)
-    results: list[dict[str, Any]] = []
-    parallel = list(portfolio[: max(1, workers)]) if workers > 1 else [portfolio[0]]
-    if len(parallel) > 1:
-        deadline = time.time() + budget
-        futs: list[cf.Future[dict[str, Any]]] = []
-        try:
-            pool = _pool(len(parallel) - 1)
-            futs = [pool.submit(_run, inst, spec, budget, deadline, exact_times) for spec in parallel[1:]]
-        except Exception:  # no helper process (e.g. an unguarded __main__): search on one core
-            shutdown_pool()
-        results.append(_run(inst, parallel[0], budget, deadline, exact_times))
-        for f in futs:
-            try:
-                results.append(f.result(timeout=max(5.0, time_limit_s)))
-            except Exception:  # a lost helper must not lose the plan we have
-                shutdown_pool()
-    else:
-        per = budget / len(portfolio)
-        results = [_run(inst, spec, per, None, exact_times) for spec in portfolio]
-    scored = [(_score(inst, r["routes"], exact_times), r) for r in results]
-    best = min(scored, key=lambda sr: sr[0])[1]
-    routes = best["routes"]
+    problem, travel = to_problem(inst)
+    plan = solve(problem, benchmark_params(inst, time_limit_s, **overrides), travel)
+    routes = plan_routes(plan)
     return {
         "instance": inst.name,
         "vehicles": len(routes),
         "distance": route_distance(inst, routes),
         "routes": routes,
         "time_s": round(time.monotonic() - t0, 3),
-        "strategy": best["strategy"],
-        "convention": inst.convention,
-        "cpu_s": [r["cpu_s"] for r in results],  # CPU seconds each search actually got
-        "searches": {r["strategy"]: route_distance(inst, r["routes"]) for r in results},
+        "stats": asdict(plan.stats),
+        "unassigned": len(plan.unassigned),
     }
 
 
-def solve_solomon_file(path: str | Path, time_limit_s: float, workers: int = 2) -> dict[str, Any]:
-    """Solve one benchmark file; returns ``{"instance","vehicles","distance","routes","time_s"}``.
-
-    ``routes`` lists customer numbers as in the file, the depot (0) excluded. ``distance`` is in the
-    instance's best-known-solution convention.
-    """
-    inst = read_instance(path)
-    res = solve_instance(inst, time_limit_s, workers=workers)
-    return {k: res[k] for k in ("instance", "vehicles", "distance", "routes", "time_s")}
+def solve_file(path: str | Path, time_limit_s: float, **overrides: Any) -> dict[str, Any]:
+    """Solve one benchmark file: ``instance``, ``vehicles``, ``distance`` (the BKS convention), ``routes``
+    (the file's customer numbers), ``time_s`` and the solver statistics ``stats``."""
+    res = solve_instance(read_instance(path), time_limit_s, **overrides)
+    return {k: res[k] for k in ("instance", "vehicles", "distance", "routes", "time_s", "stats")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -568,24 +405,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds of wall time")
     parser.add_argument("--workers", type=int, default=2, help="parallel search processes")
-    parser.add_argument(
-        "--portfolio",
-        default=",".join(DEFAULT_PORTFOLIO),
-        help="comma list of searches: pyvrp:SEED, ortools:FIRST+META (default %(default)s)",
-    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     inst = read_instance(args.file)
-    result = solve_instance(inst, args.time_limit, tuple(args.portfolio.split(",")), workers=args.workers)
+    result = solve_instance(inst, args.time_limit, workers=args.workers)
     violations = check_solution(inst, result["routes"], strict=True)
     if args.json:
-        out = {k: result[k] for k in ("instance", "vehicles", "distance", "routes", "time_s")}
-        print(json.dumps(out))
+        print(json.dumps({k: result[k] for k in ("instance", "vehicles", "distance", "routes", "time_s", "stats")}))
     else:
-        print(
-            f"{result['instance']}: {result['vehicles']} vehicles, distance {result['distance']}, "
-            f"{result['time_s']} s, strategy {result['strategy']}"
-        )
+        print(f"{result['instance']}: {result['vehicles']} vehicles, distance {result['distance']}, {result['time_s']} s")
         for v in violations:
             print("VIOLATION:", v)
     return 1 if violations else 0

@@ -83,10 +83,17 @@ def _route_cost(m: BuiltModel, k: int, seq: list[int]) -> int | None:
         earliest = max(0, problem.seconds(v.earliest_start)) if v.earliest_start else 0
         start = max(t + leg, earliest)
         late = start - problem.seconds(v.deadline)
-        cost += params.travel_cost_per_s * leg
+        cost += params.travel_cost_per_s * leg + params.travel_cost_per_m * m.travel.metres[loc][vl]
         if late > 0:
+            if m.late_node[p] is None:
+                return None  # deadlines are hard
             cost += params.late_fee[v.grade] + params.late_cost_per_s[v.grade] * late
-        t, loc = start + math.ceil(v.service_minutes * 60), vl
+        t, loc = start + v.service_s, vl
+    home = m.end_loc[k] if m.end_loc else None
+    if home is not None:
+        cost += params.travel_cost_per_s * m.travel.seconds[loc][home]
+        cost += params.travel_cost_per_m * m.travel.metres[loc][home]
+        t += m.travel.seconds[loc][home]
     return cost if t <= veh.end_s else None
 
 
@@ -142,9 +149,10 @@ def _initial_indices(m: BuiltModel, initial: list[list[str]]) -> list[list[int]]
             vl = m.visit_loc(p)
             earliest = max(0, problem.seconds(v.earliest_start)) if v.earliest_start else 0
             start = max(t + m.travel.seconds[loc][vl], earliest)
-            late = start > problem.seconds(v.deadline)
-            route.append(m.index(m.late_node[p] if late else m.on_node[p]))
-            t, loc = start + round(v.service_minutes * 60), vl
+            late_n = m.late_node[p]
+            late = start > problem.seconds(v.deadline) and late_n is not None
+            route.append(m.index(late_n if late and late_n is not None else m.on_node[p]))
+            t, loc = start + v.service_s, vl
         out.append(route)
     return out
 
@@ -172,6 +180,7 @@ def _search(
     sp = pywrapcp.DefaultRoutingSearchParameters()
     sp.first_solution_strategy = _first_solution(strategy)
     sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    sp.guided_local_search_lambda_coefficient = params.gls_lambda
     remaining = max(0.02, time_limit_s - (time.monotonic() - t0))
     sp.time_limit.FromMicroseconds(int(remaining * 1e6))
     warm = None

@@ -215,7 +215,7 @@ def test_travel_is_priced_once_per_solve():
 
     p = problem([tech("a"), tech("b")], [visit(f"v{i}", loc(i)) for i in range(4)])
     solve(p, FAST, travel=Counting())
-    assert calls == [6]
+    assert calls == [7]  # 2 starts, 4 sites, 1 home base (the shared depot)
 
 
 def test_pinned_to_someone_off_shift_is_explained():
