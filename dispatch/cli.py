@@ -373,16 +373,21 @@ def route_solomon(
     time_limit: Annotated[float, typer.Option(help="Search time limit in seconds.")] = 10.0,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Solve a Solomon VRPTW instance with the product's optimizer (the benchmark behind docs/benchmarks.md)."""
+    """Solve a Solomon / Gehring-Homberger VRPTW file with the product's router: the file is read into a
+    routing.Problem and planned by the same routing.solve the worker and the drafts call (docs/benchmarks.md)."""
     import json
 
-    from routing.solomon import solve_solomon_file
+    from routing.solomon import solve_file
 
-    result = solve_solomon_file(file, time_limit)
+    result = solve_file(file, time_limit)
     if json_output:
         typer.echo(json.dumps(result))
     else:
-        typer.echo(f"{result['instance']}: {result['vehicles']} vehicles, distance {result['distance']:.1f}")
+        stats = result["stats"]
+        typer.echo(
+            f"{result['instance']}: {result['vehicles']} vehicles, distance {result['distance']:.1f}, "
+            f"{result['time_s']} s ({stats['strategy']}, {stats['status']})"
+        )
 
 
 @app.command()

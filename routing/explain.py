@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from routing.model import Vehicle
+from routing.model import Vehicle, home_legs
 from routing.plan import Plan
 from routing.problem import Problem, SolveParams, Visit
 from routing.travel import TravelMatrix
@@ -67,14 +67,19 @@ def _skills_phrase(v: Visit) -> str:
     return f"technician with the {', '.join(skills[:-1])} and {skills[-1]} skills"
 
 
-def _earliest(problem: Problem, travel: TravelMatrix, vehicles: list[Vehicle], k: int, p: int) -> tuple[int, bool]:
-    """Earliest service start of visit p by vehicle k sent straight from its start; fits the shift?"""
+def _earliest(
+    problem: Problem, travel: TravelMatrix, vehicles: list[Vehicle], k: int, p: int, home: int | None = None
+) -> tuple[int, bool]:
+    """Earliest service start of visit p by vehicle k sent straight from its start; fits the shift (with the
+    drive home to matrix row ``home`` when the day ends there)?"""
     v = problem.visits[p]
     veh = vehicles[k]
-    arrive = veh.start_s + travel.seconds[k][len(vehicles) + p]
+    vl = len(vehicles) + p
+    arrive = veh.start_s + travel.seconds[k][vl]
     earliest = max(0, problem.seconds(v.earliest_start)) if v.earliest_start else 0
     start = max(arrive, earliest)
-    return start, start + v.service_s <= veh.end_s
+    back = travel.seconds[vl][home] if home is not None else 0
+    return start, start + v.service_s + back <= veh.end_s
 
 
 def _names(problem: Problem) -> dict[str, str]:
@@ -97,6 +102,7 @@ def explain_plan(
     codes: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {}
     unassigned: list[tuple[str, str]] = []
     stop_of = {s.visit_id: s for r in plan.routes for s in r.stops}
+    homes = home_legs(vehicles, len(problem.visits))
 
     for p, v in enumerate(problem.visits):
         deadline_s = problem.seconds(v.deadline)
@@ -104,10 +110,15 @@ def explain_plan(
         skilled_techs = [t.id for t in problem.technicians if v.required_skills <= t.skills]
         # Every skilled technician's earliest start, whatever the pin: what "an alternative" and "nobody is on
         # shift" are true of. `options` are the ones the visit may go to (its pinned technician's, when pinned).
+        # A van that cannot carry the visit's load is no option; the drive home must fit in the shift too.
         skilled_options: list[tuple[int, bool, int]] = []  # (start_s, fits, vehicle)
+        too_small = 0  # vans of skilled (and, if pinned, the pinned) technicians that cannot carry the load
         for k, veh in enumerate(vehicles):
             if v.required_skills <= skills[veh.tech_id]:
-                s, fits = _earliest(problem, travel, vehicles, k, p)
+                if v.load and veh.capacity is not None and v.load > veh.capacity:
+                    too_small += v.pin_technician is None or veh.tech_id == v.pin_technician
+                    continue
+                s, fits = _earliest(problem, travel, vehicles, k, p, homes[k])
                 skilled_options.append((s, fits, k))
         options = [o for o in skilled_options if v.pin_technician is None or vehicles[o[2]].tech_id == v.pin_technician]
         fitting = sorted(o for o in options if o[1])
@@ -184,6 +195,13 @@ def explain_plan(
                 name=pinned,
                 skills=needed,
             )
+        elif not options and too_small:
+            reason = out.say(
+                "too-heavy",
+                f"it needs {v.load} units of load: more than the van of any {who} on shift carries",
+                load=v.load,
+                skills=needed,
+            )
         elif not options:
             if v.pin_technician:
                 pinned = name.get(v.pin_technician, v.pin_technician)
@@ -207,6 +225,14 @@ def explain_plan(
                     f"no {who} is on shift before {due}, and the work does not fit in any later shift",
                     skills=needed,
                     due_at=due_at,
+                )
+            elif any(_earliest(problem, travel, vehicles, k, p)[1] for _, _, k in options):
+                reason = out.say(
+                    "no-time-to-drive-home",
+                    f"the {fmt_duration(v.service_s)} of work and the drive home do not fit in the remaining "
+                    f"shift of any {who}",
+                    skills=needed,
+                    work_s=v.service_s,
                 )
             else:
                 reason = out.say(

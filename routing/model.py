@@ -103,9 +103,7 @@ def end_locations(vehicles: list[Vehicle]) -> list[Location]:
 def locations_of(problem: Problem, vehicles: list[Vehicle]) -> list[Location]:
     """Matrix rows: vehicle start locations first, then visit sites (in ``problem.visits`` order), then
     the distinct places where days end (``end_locations``)."""
-    return (
-        [v.start_location for v in vehicles] + [v.location for v in problem.visits] + end_locations(vehicles)
-    )
+    return [v.start_location for v in vehicles] + [v.location for v in problem.visits] + end_locations(vehicles)
 
 
 def site_key(v: Visit) -> str:
@@ -166,9 +164,7 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
     n_nodes = 1 + n_veh + copies * n_vis + n_home
     starts = list(range(1, n_veh + 1))
     on_node = [1 + n_veh + p for p in range(n_vis)]
-    late_node: list[int | None] = (
-        [1 + n_veh + n_vis + p for p in range(n_vis)] if params.allow_late else [None] * n_vis
-    )
+    late_node: list[int | None] = [1 + n_veh + n_vis + p for p in range(n_vis)] if params.allow_late else [None] * n_vis
     home_node0 = 1 + n_veh + copies * n_vis
     end_loc = home_legs(vehicles, n_vis)
     ends = [END if el is None else home_node0 + (el - n_veh - n_vis) for el in end_loc]

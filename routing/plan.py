@@ -9,7 +9,6 @@ visit (filled by ``routing.explain``).
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -90,9 +89,7 @@ class Objective:
 
     @property
     def total(self) -> int:
-        return (
-            self.travel + self.lateness + self.drops + self.moves + self.arrival + self.fixed + self.grouping
-        )
+        return self.travel + self.lateness + self.drops + self.moves + self.arrival + self.fixed + self.grouping
 
 
 @dataclass(frozen=True)
@@ -103,6 +100,7 @@ class SolverStats:
     objective_value: int | None = None
     searches: int = 1
     warm_start: str | None = None  # None (cold), "used", "rejected" (routes broke the new model)
+    cpu_s: float = 0.0  # CPU seconds all searches together received (wall time × cores on an idle machine)
 
 
 @dataclass(frozen=True)

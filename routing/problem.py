@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "GRADES",
@@ -243,9 +243,7 @@ class SolveParams:
     )
     # per second of service start after now, by grade: majors as early as possible; keeps work from being
     # parked in tomorrow's shift
-    earliness_cost_per_s: dict[str, int] = field(
-        default_factory=lambda: {"major": 100, "serious": 3, "general": 1}
-    )
+    earliness_cost_per_s: dict[str, int] = field(default_factory=lambda: {"major": 100, "serious": 3, "general": 1})
     move_cost: int = 36_000  # replan: moving a visit to another technician (≈ one hour of travel)
     shift_tolerance_min: float = 30  # replan: arriving later than before by more than this costs…
     shift_cost_per_s: int = 10  # …this much per second beyond the tolerance
@@ -257,6 +255,9 @@ class SolveParams:
     strategies: tuple[str, ...] = ("LOCAL_CHEAPEST_INSERTION", "PARALLEL_CHEAPEST_INSERTION")
     horizon_h: float = 72  # plan no further ahead than this
     gls_lambda: float = 0.1  # guided local search penalty factor (OR-Tools' default)
+    # Expert search settings, by dotted field of OR-Tools' RoutingSearchParameters, e.g.
+    # {"local_search_operators.use_cross_exchange": 1}; applied to every search.
+    search_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (self.time_limit_s > 0):
@@ -268,16 +269,16 @@ class SolveParams:
         object.__setattr__(self, "late_fee", _by_grade(self.late_fee, "late_fee"))
         object.__setattr__(self, "late_cost_per_s", _by_grade(self.late_cost_per_s, "late_cost_per_s"))
         object.__setattr__(self, "drop_penalty", _by_grade(self.drop_penalty, "drop_penalty"))
-        object.__setattr__(
-            self, "earliness_cost_per_s", _by_grade(self.earliness_cost_per_s, "earliness_cost_per_s")
-        )
+        object.__setattr__(self, "earliness_cost_per_s", _by_grade(self.earliness_cost_per_s, "earliness_cost_per_s"))
         for name in ("move_cost", "shift_cost_per_s", "vehicle_fixed_cost", "regroup_cost"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.shift_tolerance_min < 0:
             raise ValueError("shift_tolerance_min must be >= 0")
         if self.earliness_cost_per_s["major"] < self.shift_cost_per_s:
-            raise ValueError("earliness_cost_per_s.major must be >= shift_cost_per_s: stability never outweighs a major")
+            raise ValueError(
+                "earliness_cost_per_s.major must be >= shift_cost_per_s: stability never outweighs a major"
+            )
         for g in GRADES:
             if self.late_cost_per_s[g] < self.earliness_cost_per_s[g]:
                 raise ValueError(f"late_cost_per_s.{g} must be >= earliness_cost_per_s.{g} (late is never less urgent)")

@@ -46,6 +46,7 @@ __all__ = [
     "SolomonInstance",
     "benchmark_params",
     "check_solution",
+    "data_dir",
     "main",
     "plan_routes",
     "read_instance",
@@ -172,6 +173,22 @@ def _read_vrplib(path: Path, lines: list[str]) -> dict[str, Any]:
         "due": col("TIME_WINDOW_SECTION", 2, math.inf),
         "service": service,
     }
+
+
+def data_dir(start: Path | None = None) -> Path | None:
+    """Where the benchmark files are: ``$ONSITE24_BENCH_DATA``, else ``shared/bench/solomon`` beside the
+    repository (``../shared/bench/solomon`` from it, or from a folder above a worktree); None if absent."""
+    import os
+
+    env = os.environ.get("ONSITE24_BENCH_DATA")
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    here = (start or Path(__file__)).resolve()
+    for folder in here.parents:
+        candidate = folder / "shared" / "bench" / "solomon"
+        if (candidate / "bks.csv").exists():
+            return candidate
+    return None
 
 
 def _bks_conventions(path: Path) -> dict[str, str]:
@@ -311,9 +328,7 @@ def _location(x: float, y: float) -> Location:
 def benchmark_params(inst: SolomonInstance, time_limit_s: float, **overrides: Any) -> SolveParams:
     """The policy that states the benchmark (see the module's doc); ``overrides`` set search settings."""
     horizon_s = math.floor(inst.due[0] * TIME_SCALE + 1e-9)
-    longest = max(
-        inst.dist(i, j) for i in range(inst.customers + 1) for j in (0, inst.customers // 2, inst.customers)
-    )
+    longest = max(inst.dist(i, j) for i in range(inst.customers + 1) for j in (0, inst.customers // 2, inst.customers))
     # A drop costs more than any plan could (every arc at most twice the longest arc through the middle).
     drop = math.ceil(4 * longest * TIME_SCALE) * (inst.customers + inst.vehicles) + 1
     values: dict[str, Any] = {
@@ -413,7 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({k: result[k] for k in ("instance", "vehicles", "distance", "routes", "time_s", "stats")}))
     else:
-        print(f"{result['instance']}: {result['vehicles']} vehicles, distance {result['distance']}, {result['time_s']} s")
+        print(
+            f"{result['instance']}: {result['vehicles']} vehicles, distance {result['distance']}, {result['time_s']} s"
+        )
         for v in violations:
             print("VIOLATION:", v)
     return 1 if violations else 0

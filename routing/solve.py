@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures as cf
-import math
 import multiprocessing
 import os
 import threading
@@ -47,6 +46,7 @@ class SearchResult:
     objective: int | None
     sequences: list[list[int]] | None  # visit positions per vehicle
     warm_start: str | None = None
+    cpu_s: float = 0.0  # CPU time this search actually received (the machine may be shared)
 
 
 def _first_solution(name: str) -> int:
@@ -54,6 +54,29 @@ def _first_solution(name: str) -> int:
         return int(getattr(_FIRST, name))
     except AttributeError:
         raise ValueError(f"unknown first-solution strategy {name!r}") from None
+
+
+def _apply_overrides(sp: Any, overrides: dict[str, Any]) -> None:
+    """Set search-parameter fields by dotted path; ``a.b[0].c`` indexes a repeated field, ``a.b[+].c`` adds one."""
+    for path, value in overrides.items():
+        *parents, leaf = path.split(".")
+        msg = sp
+        for name in parents:
+            if name.endswith("]"):
+                name, idx = name[:-1].split("[")
+                seq = getattr(msg, name)
+                msg = seq.add() if idx == "+" else seq[int(idx)]
+            else:
+                msg = getattr(msg, name)
+        if isinstance(value, str) and leaf in _ENUM_FIELDS:
+            value = getattr(_ENUM_FIELDS[leaf], value)
+        setattr(msg, leaf, value)
+
+
+_ENUM_FIELDS = {
+    "local_search_metaheuristic": routing_enums_pb2.LocalSearchMetaheuristic,
+    "first_solution_strategy": routing_enums_pb2.FirstSolutionStrategy,
+}
 
 
 def _extract(m: BuiltModel, solution: Any) -> list[list[int]]:
@@ -172,6 +195,7 @@ def _search(
     process starts late, so the caller's wall-time budget holds.
     """
     t0 = time.monotonic()
+    c0 = time.process_time()
     if deadline is not None:
         time_limit_s = min(time_limit_s, deadline - time.time())
     m = build_model(problem, params, travel)
@@ -181,6 +205,7 @@ def _search(
     sp.first_solution_strategy = _first_solution(strategy)
     sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     sp.guided_local_search_lambda_coefficient = params.gls_lambda
+    _apply_overrides(sp, params.search_overrides)
     remaining = max(0.02, time_limit_s - (time.monotonic() - t0))
     sp.time_limit.FromMicroseconds(int(remaining * 1e6))
     warm = None
@@ -222,9 +247,10 @@ def _search(
             solution, sequences = rescue, _extract(m, rescue)
             label += "+first-solution-rescue"
             status = _STATUS.get(m.routing.status(), str(m.routing.status()))
+    cpu = round(time.process_time() - c0, 3)
     if solution is None or sequences is None:
-        return SearchResult(label, status, None, None, warm)
-    return SearchResult(label, status, solution.ObjectiveValue(), sequences, warm)
+        return SearchResult(label, status, None, None, warm, cpu)
+    return SearchResult(label, status, solution.ObjectiveValue(), sequences, warm, cpu)
 
 
 _POOL: cf.ProcessPoolExecutor | None = None
@@ -318,14 +344,15 @@ def solve(
             shutdown_pool()
 
     found = [r for r in results if r.sequences is not None]
+    cpu = round(sum(r.cpu_s for r in results), 3)
     warm_note = next((r.warm_start for r in results if r.warm_start), None)
     if found:
         best = min(found, key=lambda r: r.objective if r.objective is not None else 0)
-        stats = SolverStats(best.status, 0.0, best.strategy, best.objective, len(results), warm_note)
+        stats = SolverStats(best.status, 0.0, best.strategy, best.objective, len(results), warm_note, cpu)
         sequences = best.sequences or []
     else:
         status = results[0].status if results else "NOT_SOLVED"
-        stats = SolverStats(status, 0.0, "none", None, len(results), warm_note)
+        stats = SolverStats(status, 0.0, "none", None, len(results), warm_note, cpu)
         sequences = [[] for _ in vehicles]
     plan = schedule(problem, params, matrix, vehicles, sequences, stats)
     plan = explain_plan(problem, params, matrix, vehicles, plan)

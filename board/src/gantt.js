@@ -72,6 +72,9 @@ export function createGantt({ onMove, onOpenTicket }) {
       const track = h("div", { class: "track", dataset: { technician: r.technician.id } },
         ...r.shifts.map((s) => h("div", { class: `shift${s.on_call ? " on-call" : ""}`, style: span(s.start, s.end), title: t("board.gantt.shift", { from: clock(s.start), to: clock(s.end) }) })),
         ...r.visits.flatMap((v) => block(v, r.technician)),
+        // The drive home after the last visit: the day ends at home base, inside the shift.
+        ...(r.home || []).map((b) => h("div", { class: "travel home", style: span(b.start, b.end),
+          title: t("board.gantt.drive-home", { place: t(`board.gantt.end-place.${(b.kind || "service centre").replaceAll(" ", "_")}`), from: clock(b.start), to: clock(b.end) }) })),
         nowPct >= 0 && nowPct <= 100 ? h("div", { class: "now", style: `left:${nowPct}%` }) : null);
       track.addEventListener("dragover", (e) => { e.preventDefault(); track.classList.add("drop"); });
       track.addEventListener("dragleave", () => track.classList.remove("drop"));

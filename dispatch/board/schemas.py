@@ -100,12 +100,21 @@ class ShiftBlock(BaseModel):
     on_call: bool
 
 
+class HomeBlock(BaseModel):
+    """The drive home after a shift's last visit (the live plan's route end)."""
+
+    start: datetime
+    end: datetime
+    kind: str  # home / service centre / partner point
+
+
 class GanttRow(BaseModel):
     technician: Ref
     skills: list[str]
     depot_id: int
     shifts: list[ShiftBlock]
     visits: list[Block]
+    home: list[HomeBlock] = []
 
 
 class SideItem(BaseModel):

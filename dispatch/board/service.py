@@ -299,6 +299,14 @@ def schedule(
     end = start + timedelta(hours=hours)
     doc = _live_plan_document(session) or {}
     stops = {str(st["ticket_id"]): st for r in doc.get("routes", []) for st in r.get("stops", [])}
+    # The drive home after each route's last stop (plans from before issue 16 have none).
+    home: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in doc.get("routes", []):
+        if r.get("home_at") and r.get("stops"):
+            back = datetime.fromisoformat(r["home_at"])
+            left = back - timedelta(seconds=float(r.get("home_travel_s", 0)))
+            if back > start and left < end:
+                home[int(r["technician_id"])].append({"start": left, "end": back, "kind": r.get("end_kind") or ""})
 
     # The router's reasons in the reader's language (times in the policy's zone), English for old plans.
     def plan_reasons(key: str) -> list[str]:
@@ -417,6 +425,7 @@ def schedule(
                 "depot_id": t.home_depot_id,
                 "shifts": shifts.get(t.id, []),
                 "visits": visits.get(t.id, []),
+                "home": home.get(t.id, []),
             }
             for t in techs
         ],

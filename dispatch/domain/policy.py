@@ -427,6 +427,10 @@ class AlarmPolicy(_Model):
         return rows
 
 
+#: The routing package's cost per second a re-plan delays a visit beyond the tolerance (SolveParams default).
+SHIFT_COST_PER_SECOND = 10
+
+
 class RoutingPolicy(_Model):
     """Numbers for the optimiser (issue 5), in the routing package's cost units: one second of travel
     costs 10 units. Being late costs a fixed fee plus a small slope per second (count late visits first),
@@ -444,12 +448,19 @@ class RoutingPolicy(_Model):
     # than the shifts can hold, counting a visit as its service time plus this much travel.
     live_max_visits: int = Field(default=1500, ge=1)
     capacity_travel_minutes: float = Field(default=20, ge=0)
+    end_at: Literal["home", "anywhere"] = "home"
+    vehicle_fixed_cost: int = Field(default=0, ge=0)
+    regroup_cost: int = Field(default=18000, ge=0)
+    load_unit: str = Field(default="crate", min_length=1)
     late_fee: dict[Grade, int]
     late_cost_per_second: dict[Grade, int]
+    earliness_cost_per_second: dict[Grade, int] = Field(
+        default_factory=lambda: {Grade.MAJOR: 100, Grade.SERIOUS: 3, Grade.GENERAL: 1}
+    )
     drop_penalty: dict[Grade, int]
     service_minutes: dict[str, float]
 
-    @field_validator("late_fee", "late_cost_per_second", "drop_penalty")
+    @field_validator("late_fee", "late_cost_per_second", "drop_penalty", "earliness_cost_per_second")
     @classmethod
     def _ordered(cls, fees: dict[Grade, int]) -> dict[Grade, int]:
         missing = [g.value for g in Grade if g not in fees]
@@ -466,6 +477,15 @@ class RoutingPolicy(_Model):
         for grade in Grade:
             if self.drop_penalty[grade] <= self.late_fee[grade]:
                 raise ValueError(f"drop_penalty.{grade.value} must exceed late_fee.{grade.value}")
+            if self.late_cost_per_second[grade] < self.earliness_cost_per_second[grade]:
+                raise ValueError(
+                    f"late_cost_per_second.{grade.value} must be >= earliness_cost_per_second.{grade.value}"
+                )
+        if self.earliness_cost_per_second[Grade.MAJOR] < SHIFT_COST_PER_SECOND:
+            raise ValueError(
+                f"earliness_cost_per_second.major must be >= {SHIFT_COST_PER_SECOND} "
+                "(the re-plan's cost per second of delaying a visit): stability never outweighs a major"
+            )
         return self
 
 

@@ -72,6 +72,10 @@ def plan_view(session: DbSession, row: Plan, locale: str | None = None, tz: str 
                 start_at=r["start_at"],
                 start_kind=r["start_kind"],
                 stops=stops,
+                end_kind=r.get("end_kind"),
+                home_at=r.get("home_at"),
+                home_travel_minutes=round(r.get("home_travel_s", 0) / 60, 1),
+                home_travel_km=round(r.get("home_travel_m", 0) / 1000, 2),
             )
         )
     unassigned = [

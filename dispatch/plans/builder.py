@@ -80,7 +80,11 @@ def solve_params(policy: Policy, *, time_limit: float | None = None, workers: in
         time_limit_s=time_limit or r.time_limit_seconds,
         late_fee={g: r.late_fee[g] for g in grades},  # type: ignore[index]
         late_cost_per_s={g: r.late_cost_per_second[g] for g in grades},  # type: ignore[index]
+        earliness_cost_per_s={g: r.earliness_cost_per_second[g] for g in grades},  # type: ignore[index]
         drop_penalty={g: r.drop_penalty[g] for g in grades},  # type: ignore[index]
+        end_at=r.end_at,
+        vehicle_fixed_cost=r.vehicle_fixed_cost,
+        regroup_cost=r.regroup_cost,
         move_cost=r.move_cost,
         shift_tolerance_min=r.shift_tolerance_minutes,
         horizon_h=r.horizon_hours,
@@ -154,6 +158,8 @@ def build_snapshot(
                 skills=frozenset(t.skills),
                 position=_loc(t.last_position) if fresh else None,
                 in_progress=in_progress.get(t.id),
+                home=_loc(t.home_location) if t.home_location is not None else None,
+                capacity=t.van_capacity,
             )
         )
     on_shift = {int(t.id) for t in technicians}
@@ -208,6 +214,8 @@ def build_snapshot(
                 earliest_start=earliest if earliest > now else None,
                 pin_technician=pin,
                 committed=committed,
+                load=ticket.load_units or 0,
+                site_id=f"site-{site.id}",
             )
         )
     problem = rp.Problem(now=now, technicians=tuple(technicians), visits=tuple(routing_visits))

@@ -46,6 +46,10 @@ def plan_from_json(doc: dict[str, Any]) -> Plan:
             start_at=datetime.fromisoformat(r["start_at"]),
             start_kind=r["start_kind"],
             stops=tuple(_stop(s) for s in r["stops"]),
+            end_kind=r.get("end_kind"),
+            home_at=datetime.fromisoformat(r["home_at"]) if r.get("home_at") else None,
+            home_travel_s=r.get("home_travel_s", 0),
+            home_travel_m=r.get("home_travel_m", 0),
         )
         for r in doc.get("routes", [])
     )

@@ -31,6 +31,12 @@ class RouteOut(BaseModel):
     start_at: datetime
     start_kind: str
     stops: list[StopOut]
+    end_kind: str | None = Field(
+        default=None, description="Where the day ends: home, service centre or partner point; null: anywhere."
+    )
+    home_at: datetime | None = Field(default=None, description="ETA back at home base after the last stop.")
+    home_travel_minutes: float = Field(default=0.0, description="The drive home after the last stop.")
+    home_travel_km: float = 0.0
 
 
 class UnassignedOut(BaseModel):

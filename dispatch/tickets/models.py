@@ -54,6 +54,8 @@ class Ticket(Base):
     working_condition: Mapped[str | None] = mapped_column(Text)
     impact: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     special_request: Mapped[str | None] = mapped_column(Text)
+    # What the visit takes from the technician's van (the spare part it needs), in the policy's routing.load_unit.
+    load_units: Mapped[int] = mapped_column(default=0, server_default="0")
     grade: Mapped[Grade] = mapped_column(enum_column_type(Grade, "ticket_grade"))
     grade_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     grade_overridden: Mapped[bool] = mapped_column(default=False)

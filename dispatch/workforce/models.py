@@ -42,6 +42,10 @@ class Technician(Base):
     certifications: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     last_position: Mapped[Any | None] = mapped_column(point_type(), nullable=True)
     last_position_at: Mapped[datetime | None]
+    # Where the working day ends if not at the home depot (a home address); the router drives them there.
+    home_location: Mapped[Any | None] = mapped_column(point_type(), nullable=True)
+    # What the van carries, in the policy's routing.load_unit; NULL: no limit.
+    van_capacity: Mapped[int | None]
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

@@ -1,22 +1,23 @@
+"""The Solomon path: files read into a routing.Problem and planned by routing.solve, re-checked from coordinates."""
+
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from routing.solomon import check_solution, main, read_instance, route_distance, solve_instance
+from routing.solomon import (
+    benchmark_params,
+    check_solution,
+    data_dir,
+    main,
+    read_instance,
+    route_distance,
+    solve_instance,
+    to_problem,
+)
 
-
-def _benchmark_data() -> Path:
-    """The benchmark files live beside the repository, not in it: `../shared/bench/solomon` from the checkout
-    (or from a folder above it, for a worktree kept further down)."""
-    repo = Path(__file__).resolve().parents[2]
-    candidates = [folder / "shared" / "bench" / "solomon" for folder in repo.parents]
-    return next((c for c in candidates if c.is_dir()), candidates[0])
-
-
-DATA = _benchmark_data()
-pytestmark = pytest.mark.skipif(not DATA.exists(), reason="benchmark data not present")
+DATA = data_dir()  # ../shared/bench/solomon relative to the repository (or $ONSITE24_BENCH_DATA)
+pytestmark = pytest.mark.skipif(DATA is None, reason="benchmark data not present")
 
 
 def _bks_routes(name: str) -> list[list[int]]:
@@ -85,95 +86,63 @@ def test_checker_catches_infeasible_routes():
     assert any(f"not served: [{gone}]" in v for v in check_solution(inst, missing))
 
 
-def test_solver_serves_everyone_feasibly():
-    """A short solve of a 25-customer Solomon instance serves every customer on feasible routes."""
-    for name in ("R101", "RC101"):
-        inst = _first(read_instance(DATA / "solomon100" / f"{name}.txt"), 25)
-        res = solve_instance(inst, 1.0, workers=1)
-        assert sum(len(r) for r in res["routes"]) == 25
-        assert check_solution(inst, res["routes"]) == []
-        assert res["distance"] == pytest.approx(route_distance(inst, res["routes"]))
+def test_the_problem_states_the_instance():
+    """One technician per vehicle with the depot as home base, the depot window as shift, the van's capacity;
+    each customer a visit with its ready time, due time, service time and demand."""
+    inst = read_instance(DATA / "solomon100" / "R101.txt")
+    problem, travel = to_problem(inst)
+    assert len(problem.technicians) == inst.vehicles == 25
+    t = problem.technicians[0]
+    assert t.capacity == inst.capacity and t.home is None and len(t.shifts) == 1
+    assert problem.seconds(t.shifts[0].end) == inst.due[0] * 1000
+    v = problem.visit("5")
+    assert v.load == inst.demand[5] and v.service_s == inst.service[5] * 1000
+    assert problem.seconds(v.deadline) == inst.due[5] * 1000
+    assert problem.seconds(v.earliest_start) == inst.ready[5] * 1000
+    m = travel.matrix([t.depot, v.location])
+    assert m.seconds[0][1] >= inst.dist(0, 5) * 1000 > m.seconds[0][1] - 1  # rounded up
+    assert m.metres[0][1] == int(inst.arc_length(0, 5) * 10 + 1e-9) * 100  # DIMACS tenths
+    params = benchmark_params(inst, 1.0)
+    assert (params.end_at, params.allow_late, params.travel_cost_per_s, params.travel_cost_per_m) == (
+        "home",
+        False,
+        0,
+        1,
+    )
+
+
+@pytest.mark.parametrize("name", ["R101", "RC105", "C201"])
+def test_routing_solve_serves_everyone_on_routes_feasible_against_real_coordinates(name):
+    """routing.solve with a short limit on 25 customers: every customer served once, every route re-checked from
+    the coordinates under exact Euclidean times and the DIMACS rule; the reported distance is the routes'."""
+    inst = _first(read_instance(DATA / "solomon100" / f"{name}.txt"), 25)
+    res = solve_instance(inst, 1.0, workers=1)
+    assert sorted(c for r in res["routes"] for c in r) == list(range(1, 26))
+    assert check_solution(inst, res["routes"], strict=True) == []
+    assert check_solution(inst, res["routes"]) == []
+    assert res["distance"] == pytest.approx(route_distance(inst, res["routes"]))
+    assert res["stats"]["status"] and res["stats"]["objective_value"] is not None
+    # The objective is the distance in the BKS convention (tenths truncated, ×100 in the model).
+    assert res["stats"]["objective_value"] == round(res["distance"] * 1000)
+
+
+def test_an_exact_convention_file_is_served_feasibly():
+    """A 200-customer LKH-3 file (exact convention, fleet n/4) is fully and feasibly served in a few seconds."""
+    inst = read_instance(next((DATA / "homberger").glob("R1_2_1.*.vrptw")))
+    res = solve_instance(inst, 4.0, workers=1)
+    assert sum(len(r) for r in res["routes"]) == 200
+    assert check_solution(inst, res["routes"], strict=True) == []
+    assert res["vehicles"] <= inst.vehicles
 
 
 def test_cli_prints_the_documented_json(tmp_path, capsys):
-    """The Solomon CLI prints instance, vehicles, distance, routes and time as JSON."""
+    """The Solomon CLI prints instance, vehicles, distance, routes and time as JSON, plus the solver statistics."""
     lines = (DATA / "solomon100" / "C101.txt").read_text().splitlines()
     head = next(i for i, line in enumerate(lines) if line.split()[:1] == ["0"])
     small = tmp_path / "C101_10.txt"
     small.write_text("\n".join(lines[: head + 11]) + "\n")
     assert main([str(small), "--time-limit", "0.5", "--workers", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"instance", "vehicles", "distance", "routes", "time_s"}
+    assert set(out) == {"instance", "vehicles", "distance", "routes", "time_s", "stats"}
     assert sorted(c for r in out["routes"] for c in r) == list(range(1, 11))
-
-
-def test_pyvrp_search_serves_everyone_on_routes_feasible_against_real_coordinates():
-    """PyVRP alone, short limit: every customer served, feasible under exact and DIMACS times."""
-    for name in ("R101", "RC105", "C201"):
-        inst = _first(read_instance(DATA / "solomon100" / f"{name}.txt"), 50)
-        res = solve_instance(inst, 1.0, ("pyvrp:1",), workers=1)
-        assert res["strategy"] == "pyvrp:1"
-        assert sorted(c for r in res["routes"] for c in r) == list(range(1, 51))
-        assert check_solution(inst, res["routes"], strict=True) == []
-        assert check_solution(inst, res["routes"]) == []
-        assert res["time_s"] < 1.5
-
-
-def test_pyvrp_on_an_exact_convention_file():
-    """A 400-customer LKH-3 file (exact convention, fleet n/4) is fully and feasibly served in a few seconds."""
-    inst = read_instance(next((DATA / "homberger").glob("R1_4_1.*.vrptw")))
-    res = solve_instance(inst, 3.0, ("pyvrp:1",), workers=1)
-    assert sum(len(r) for r in res["routes"]) == 400
-    assert check_solution(inst, res["routes"], strict=True) == []
-    assert res["vehicles"] <= inst.vehicles
-
-
-def test_integer_model_never_shortens_travel_or_widens_windows():
-    """Rounding for the integer engines is conservative: travel up, ready up, due down."""
-    from routing.solomon import _integer_model
-
-    for inst in (
-        read_instance(DATA / "solomon100" / "RC105.txt"),
-        read_instance(next((DATA / "homberger").glob("RC1_2_1.*.vrptw"))),
-    ):
-        m = _integer_model(inst)
-        n = inst.customers + 1
-        for i in range(0, n, 7):
-            for j in range(n):
-                assert m.travel[i][j] >= inst.dist(i, j) * m.scale - 1e-6
-                assert m.service[i] >= inst.service[i] * m.scale - 1e-6
-            assert m.ready[i] >= inst.ready[i] * m.scale - 1e-6
-            assert m.due[i] <= inst.due[i] * m.scale + 1e-6
-
-
-def test_portfolio_keeps_the_best_feasible_plan(monkeypatch):
-    """Infeasible or incomplete plans lose to a feasible complete one, however short they are."""
-    import routing.solomon as solomon
-
-    inst = read_instance(DATA / "solomon100" / "R101.txt")
-    bks = _bks_routes("R101")
-    reversed_first = [list(reversed(bks[0])), *bks[1:]]  # shorter or not, it breaks windows
-    plans = {
-        "late": reversed_first,
-        "incomplete": bks[1:],
-        "best": bks,
-        "worse": [bks[0][:3], bks[0][3:], *bks[1:]],  # one route split in two: feasible, longer
-    }
-    monkeypatch.setattr(solomon, "_run", lambda inst, spec, *a: {"strategy": spec, "routes": plans[spec], "cpu_s": 0.0})
-    assert check_solution(inst, plans["worse"], strict=True) == []
-    res = solve_instance(inst, 1.0, ("late", "incomplete", "worse", "best"), workers=1)
-    assert res["strategy"] == "best"
-    assert res["distance"] == pytest.approx(1637.7)
-    res = solve_instance(inst, 1.0, ("late", "incomplete"), workers=1)
-    assert res["strategy"] == "incomplete"  # feasible beats infeasible, even with fewer served
-
-
-def test_two_processes_run_both_searches():
-    """With two workers, PyVRP runs here and OR-Tools in a helper process; both report, the best is kept."""
-    inst = _first(read_instance(DATA / "solomon100" / "RC101.txt"), 25)
-    res = solve_instance(inst, 2.0, ("pyvrp:1", "ortools:sav+gls"), workers=2)
-    assert set(res["searches"]) == {"pyvrp:1", "ortools:sav+gls"}
-    assert len(res["cpu_s"]) == 2
-    assert res["distance"] == min(res["searches"].values())
-    assert check_solution(inst, res["routes"], strict=True) == []
-    assert res["time_s"] < 5.0
+    assert {"status", "strategy", "objective_value", "wall_time_s"} <= set(out["stats"])

@@ -111,7 +111,8 @@ def test_ticket_nobody_can_serve_is_unassigned_with_the_reason(fast_client, db_s
 
 def test_far_away_technician_marks_major_ticket_at_risk(db_session, session_factory, fast):
     """When the only technician cannot arrive before a major deadline, the ticket is flagged at risk."""
-    _tech(db_session, ["elevator"], lat=28.2, lon=115.4)  # ~250 km away: about 8 h on the road
+    # ~250 km away: about 8 h on the road each way, so a shift long enough to drive there, work and drive home
+    _tech(db_session, ["elevator"], lat=28.2, lon=115.4, hours=20)
     trapped = _ticket(
         db_session, fast, EquipmentType.elevator, category=Category.EMERGENCY, impact=Impact(people_trapped=True)
     )
