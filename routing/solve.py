@@ -68,15 +68,10 @@ def _apply_overrides(sp: Any, overrides: dict[str, Any]) -> None:
                 msg = seq.add() if idx == "+" else seq[int(idx)]
             else:
                 msg = getattr(msg, name)
-        if isinstance(value, str) and leaf in _ENUM_FIELDS:
-            value = getattr(_ENUM_FIELDS[leaf], value)
+        enum = msg.DESCRIPTOR.fields_by_name[leaf].enum_type
+        if isinstance(value, str) and enum is not None:  # an enum by name, e.g. "BOOL_FALSE", "GREEDY_DESCENT"
+            value = enum.values_by_name[value].number
         setattr(msg, leaf, value)
-
-
-_ENUM_FIELDS = {
-    "local_search_metaheuristic": routing_enums_pb2.LocalSearchMetaheuristic,
-    "first_solution_strategy": routing_enums_pb2.FirstSolutionStrategy,
-}
 
 
 def _extract(m: BuiltModel, solution: Any) -> list[list[int]]:

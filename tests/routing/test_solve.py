@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from routing import InProgress, Location, SolveParams, solve
 from tests.routing.builders import DEPOT, FAST, NOW, at, loc, problem, tech, visit
 
@@ -223,3 +225,25 @@ def test_pinned_to_someone_off_shift_is_explained():
     p = problem([tech("a"), tech("gone", shifts=[(-8, -1)])], [visit("v", loc(2), pin_technician="gone")])
     plan = solve(p, FAST)
     assert plan.unassigned == (("v", "pinned to gone, who has no shift left in the next 72 h"),)
+
+
+def test_search_overrides_set_operators_by_name():
+    """Expert search settings reach OR-Tools: an operator switched off by name, an enum by its label."""
+    from ortools.constraint_solver import pywrapcp
+
+    from routing.solve import _apply_overrides
+
+    sp = pywrapcp.DefaultRoutingSearchParameters()
+    _apply_overrides(
+        sp,
+        {
+            "local_search_operators.use_relocate_expensive_chain": "BOOL_FALSE",
+            "local_search_metaheuristic": "GREEDY_DESCENT",
+            "guided_local_search_lambda_coefficient": 0.3,
+        },
+    )
+    assert sp.local_search_operators.use_relocate_expensive_chain == 2  # BOOL_FALSE
+    assert sp.local_search_metaheuristic == 1  # GREEDY_DESCENT
+    assert sp.guided_local_search_lambda_coefficient == 0.3
+    plan = solve(problem([tech("a")], [visit("v", loc(2))]), replace(FAST, search_overrides={"solution_limit": 5}))
+    assert plan.unassigned_ids == []
