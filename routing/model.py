@@ -162,7 +162,12 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
         raise ValueError(f"travel matrix is {travel.size}×{travel.size}, expected {n_veh + n_vis + n_home}")
     copies = 2 if params.allow_late else 1
     n_nodes = 1 + n_veh + copies * n_vis + n_home
-    starts = list(range(1, n_veh + 1))
+    # Vehicles leaving from the same place share one start node (its copies are inactive): OR-Tools groups
+    # vehicles into classes by their start and end nodes, and the insertion heuristics and local search work
+    # per class — 25 vans at one depot are one class, not 25.
+    first_start: dict[Location, int] = {}
+    starts = [first_start.setdefault(veh.start_location, 1 + k) for k, veh in enumerate(vehicles)]
+    spare_starts = [1 + k for k in range(n_veh) if starts[k] != 1 + k]
     on_node = [1 + n_veh + p for p in range(n_vis)]
     late_node: list[int | None] = [1 + n_veh + n_vis + p for p in range(n_vis)] if params.allow_late else [None] * n_vis
     home_node0 = 1 + n_veh + copies * n_vis
@@ -183,10 +188,11 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
     routing = pywrapcp.RoutingModel(manager)
     if n_veh == 0:
         routing.ActiveVehicleVar(0).SetValue(0)
-    elif END not in ends:  # every day ends at home: the "end anywhere" node is no place to go
-        end_i = manager.NodeToIndex(END)
-        routing.AddDisjunction([end_i], 0)
-        routing.ActiveVar(end_i).SetValue(0)
+    unused = spare_starts + ([END] if n_veh and END not in ends else [])
+    for node in unused:  # every day ends at home: the "end anywhere" node is no place to go; nor spare starts
+        index = manager.NodeToIndex(node)
+        routing.AddDisjunction([index], 0)
+        routing.ActiveVar(index).SetValue(0)
 
     # ---- matrices (node level), built once
     secs = travel.seconds

@@ -36,3 +36,16 @@ def test_on_time_node_has_the_deadline_as_hard_bound():
     m = _build(p)
     assert m.time.CumulVar(m.index(m.on_node[0])).Max() == 4 * 3600
     assert m.time.CumulVar(m.index(m.late_node[0])).Max() > 4 * 3600
+
+
+def test_vans_leaving_one_depot_are_one_vehicle_class():
+    """Technicians alike who leave from the same depot share a start node: OR-Tools sees one vehicle class (its
+    insertion heuristics and local search work per class), and the plan is still per technician."""
+    from routing import solve
+
+    p = problem([tech("a"), tech("b"), tech("c")], [visit(f"v{i}", loc(i + 1)) for i in range(4)])
+    m = _build(p)
+    m.routing.CloseModel()
+    assert m.routing.GetVehicleClassesCount() == 1
+    plan = solve(p, FAST)
+    assert plan.unassigned_ids == [] and {r.technician_id for r in plan.routes} <= {"a", "b", "c"}
