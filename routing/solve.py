@@ -203,6 +203,13 @@ def _search(
     _apply_overrides(sp, params.search_overrides)
     remaining = max(0.02, time_limit_s - (time.monotonic() - t0))
     sp.time_limit.FromMicroseconds(int(remaining * 1e6))
+    if params.cpu_limit_s is not None:
+        budget = params.cpu_limit_s
+
+        def out_of_cpu() -> bool:
+            return time.process_time() - c0 >= budget
+
+        m.routing.AddSearchMonitor(m.routing.solver().CustomLimit(out_of_cpu))
     warm = None
     solution = None
     if initial is not None:

@@ -247,3 +247,15 @@ def test_search_overrides_set_operators_by_name():
     assert sp.guided_local_search_lambda_coefficient == 0.3
     plan = solve(problem([tech("a")], [visit("v", loc(2))]), replace(FAST, search_overrides={"solution_limit": 5}))
     assert plan.unassigned_ids == []
+
+
+def test_a_cpu_budget_stops_the_search():
+    """cpu_limit_s ends each search after that much CPU time, well before a long wall-time limit."""
+    import time
+
+    visits = [visit(f"v{i}", loc(1 + 0.7 * (i % 4), 0.6 * (i // 4)), service_min=20) for i in range(12)]
+    p = problem([tech("a"), tech("b"), tech("c")], visits)
+    t0 = time.monotonic()
+    plan = solve(p, replace(FAST, time_limit_s=30, cpu_limit_s=0.3))
+    assert time.monotonic() - t0 < 20
+    assert plan.unassigned_ids == [] and 0.25 <= plan.stats.cpu_s < 5
