@@ -215,9 +215,9 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
         if multi:
             entry = [0] * n_nodes
             for i in range(n_nodes):
-                p = node_visit[i]
-                if p is not None and keys[p] in multi:
-                    group_of[i] = keys[p]
+                vp = node_visit[i]
+                if vp is not None and keys[vp] in multi:
+                    group_of[i] = keys[vp]
                     entry[i] = params.regroup_cost
     members: dict[str, list[int]] = {}
     for i, g in enumerate(group_of):
@@ -232,8 +232,8 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
     by_loc: dict[tuple[int, int, str | None], tuple[list[int], list[int]]] = {}
     for i in range(n_nodes):
         g = group_of[i]
-        key = (node_l[i], service[i], g)
-        if key not in by_loc:  # on-time and late copies share their travel row
+        row_key = (node_l[i], service[i], g)
+        if row_key not in by_loc:  # on-time and late copies share their travel row
             row = ext[node_l[i]]
             sub = [row[lj] for lj in node_l]
             si = service[i]
@@ -246,8 +246,8 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
                 if g is not None:
                     for j in members[g]:
                         crow[j] -= entry[j]
-            by_loc[key] = (list(map(si.__add__, sub)) if si else sub, crow)
-        trow, crow = by_loc[key]
+            by_loc[row_key] = (list(map(si.__add__, sub)) if si else sub, crow)
+        trow, crow = by_loc[row_key]
         time_m.append(trow)
         fi = fee[i]
         cost_m.append(list(map(fi.__add__, crow)) if fi else crow)
@@ -272,6 +272,11 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
     if params.vehicle_fixed_cost:
         routing.SetFixedCostOfAllVehicles(params.vehicle_fixed_cost)
 
+    def m_nodes(p: int) -> list[int]:
+        """The visit's nodes: on time, and the late copy when there is one."""
+        late = late_node[p]
+        return [on_node[p]] if late is None else [on_node[p], late]
+
     # ---- load: what each visit takes from the van, never more than the van carries
     loads = [v.load for v in visits]
     total_load = sum(loads)
@@ -279,9 +284,8 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
     if total_load and n_veh:
         vec = [0] * n_nodes
         for p, v in enumerate(visits):
-            for node in [on_node[p], late_node[p]]:
-                if node is not None:
-                    vec[node] = v.load
+            for copy in m_nodes(p):
+                vec[copy] = v.load
         load_cb = routing.RegisterUnaryTransitVector(vec)
         routing.AddDimensionWithVehicleCapacity(load_cb, 0, caps, True, "load")
 
@@ -335,9 +339,8 @@ def build_model(problem: Problem, params: SolveParams, travel: TravelMatrix) -> 
                 vec = [0] * n_nodes
                 for p, v in enumerate(visits):
                     if v.previous_technician is not None and v.previous_technician != veh.tech_id:
-                        for node in [on_node[p], late_node[p]]:
-                            if node is not None:
-                                vec[node] = 1
+                        for copy in m_nodes(p):
+                            vec[copy] = 1
                 by_tech[veh.tech_id] = routing.RegisterUnaryTransitVector(vec)
             cbs.append(by_tech[veh.tech_id])
         routing.AddDimensionWithVehicleTransits(cbs, 0, n_vis + 1, True, "moves")
