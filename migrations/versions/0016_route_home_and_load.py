@@ -1,7 +1,7 @@
 """A technician's day ends at home; vans carry loads (issue 16)
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02 15:00:00+00:00
 
 `technicians.home_location`: where the day ends when it is not the home depot (a home address; NULL: the
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geography
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
