@@ -5,9 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: i18n demo demo-helsinki demo-alarm test test-anydate provision provision-services venv lint board app bench-solomon bench-board clean help
-
-.PHONY: i18n demo demo-alarm test provision provision-services venv lint board app bench-solomon bench-board bench-app clean help
+.PHONY: i18n demo demo-helsinki demo-alarm test test-anydate provision provision-services venv lint board app bench-solomon bench-board bench-app clean help
 
 # The dispatcher board: npm packages from board/package-lock.json, built by Vite into the Python package.
 BOARD_OUT := dispatch/board/static/index.html
