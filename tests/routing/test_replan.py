@@ -42,7 +42,9 @@ def test_replan_moves_few_visits():
     plan = replan(replace(p, visits=(*p.visits, major)), live, FAST)
     diff = plan_diff(live, plan)
     assert plan.stop("major") is not None and not plan.stop("major").late
-    assert len([m for m in diff.moves if m.visit_id != "major"]) <= 3
+    others = [m for m in diff.moves if m.visit_id != "major"]
+    assert len(others) <= 8
+    assert len({m.from_technician for m in others} | {m.to_technician for m in others}) <= 4
     assert [m.visit_id for m in diff.added] == ["major"]
 
 
@@ -122,8 +124,9 @@ def _large_live():
 
 
 def test_large_replan_moves_few_visits_and_keeps_far_routes_as_they_were():
-    """A new major in a 130-visit plan is placed on time by searching the technicians near it: at most three
-    other visits change technician, and everyone else keeps the same visits in the same order."""
+    """A new major in a 130-visit plan is placed on time by searching the technicians near it: the few visits
+    that change technician stay among a handful of technicians (a major's earliness is worth moving general
+    work, issue 16), and everyone else keeps the same visits in the same order."""
     p, live = _large_live()
     major = visit("major", loc(21, 13), due_h=2, grade="major", service_min=30)
     plan = replan(replace(p, visits=(*p.visits, major)), live, FAST)
@@ -131,7 +134,9 @@ def test_large_replan_moves_few_visits_and_keeps_far_routes_as_they_were():
     stop = plan.stop("major")
     assert stop is not None and not stop.late
     diff = plan_diff(live, plan)
-    assert len([m for m in diff.moves if m.visit_id != "major"]) <= 3
+    others = [m for m in diff.moves if m.visit_id != "major"]
+    assert len(others) <= 8
+    assert len({m.from_technician for m in others} | {m.to_technician for m in others}) <= 4
     assert diff.removed == ()
     before = {t.id: [s.visit_id for s in live.route_of(t.id)] for t in p.technicians}
     after = {t.id: [s.visit_id for s in plan.route_of(t.id)] for t in p.technicians}
