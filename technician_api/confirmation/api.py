@@ -143,9 +143,20 @@ def confirm_form(request: Request, token: str, session: DbSession) -> Response:
 @public_router.post("/confirm/{token}", response_class=HTMLResponse, summary="Submit the signed confirmation")
 async def confirm_submit(request: Request, token: str, session: DbSession, rules: AppRules) -> Response:
     settings: Settings = request.app.state.settings
-    raw: dict[str, Any]
+    raw: dict[str, Any] = {}
+    body_error: Unprocessable | None = None
     if request.headers.get("content-type", "").startswith("application/json"):
-        raw = await request.json()
+        # Anything but a JSON object (broken JSON, invalid UTF-8, an array, deep nesting) is the sender's
+        # error, answered like any other invalid field, never a 500 (issue 19).
+        try:
+            parsed = json.loads(await request.body())
+        except (ValueError, RecursionError):
+            body_error = Unprocessable("The body is not valid JSON", key="validation.json_invalid")
+        else:
+            if isinstance(parsed, dict):
+                raw = parsed
+            else:
+                body_error = Unprocessable("Must be an object", key="validation.dict_type")
     else:
         form = await request.form(max_files=0, max_fields=30, max_part_size=1024 * 1024)
         raw = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -156,6 +167,8 @@ async def confirm_submit(request: Request, token: str, session: DbSession, rules
         raw["relationship_kept"] = {"yes": True, "no": False}.get(raw["relationship_kept"])
     now = utcnow()
     try:
+        if body_error is not None:
+            raise body_error
         try:
             data = ConfirmationIn.model_validate(raw)
         except ValidationError as exc:

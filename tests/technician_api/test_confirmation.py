@@ -221,3 +221,26 @@ def test_customer_refusing_to_sign_is_recorded_and_escalated(client, db_session,
         f"/api/v1/tickets/{job.ticket.id}/return-visit", json={"outcome": "reached"}, headers=dispatcher_headers
     )
     assert logged.json()["closed"] is True
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[1, 2]", b'"yes"', b"42", b"{not json", b'{"signer_name": "\xff\xfe"}', b"[" * 100_000 + b"]" * 100_000],
+    ids=["array", "string", "number", "broken", "invalid-utf8", "deep-nesting"],
+)
+@pytest.mark.parametrize("which", ["real", "garbage"])
+def test_a_confirmation_body_that_is_not_an_object_is_a_422_and_changes_nothing(
+    client, db_session, job, token, body, which
+):
+    """Issue 19: any JSON that is not an object, broken JSON, invalid UTF-8 or deep nesting, with the real link
+    or a garbage token, is refused as invalid input (problem+json), never a 500; the link still works."""
+    target = token if which == "real" else "garbage-token"
+    r = client.post(
+        f"/confirm/{target}",
+        content=body,
+        headers={"content-type": "application/json", "accept": "application/json"},
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert db_session.scalars(select(Confirmation).where(Confirmation.ticket_id == job.ticket.id)).first() is None
+    assert _sign(client, token).status_code in (200, 201, 303)
