@@ -5,7 +5,7 @@ from __future__ import annotations
 import jwt
 
 from dispatch.core.types import Role
-from tests.factories import PASSWORD, auth_header, make_user, token_for
+from tests.factories import PASSWORD, auth_header, make_technician, make_user, token_for
 
 
 def test_user_logs_in_and_reads_own_account(client, db_session):
@@ -67,6 +67,22 @@ def test_admin_creates_user_and_duplicate_name_conflicts(client, db_session, set
     assert "password" not in r.json()
     again = client.post("/api/v1/users", json=body, headers=auth_header(settings, admin))
     assert again.status_code == 409
+
+
+def test_a_second_login_for_a_technician_is_a_409_with_a_field_pointer(client, db_session, settings):
+    """Issue 19: a technician has one login; a second one is a conflict on /technician_id, not a 500."""
+    admin = make_user(db_session, role=Role.admin)
+    tech = make_technician(db_session)
+    db_session.commit()
+    body = {"full_name": "Field Tech", "password": "a long enough password", "role": "technician"}
+    first = {**body, "username": "tech.one", "technician_id": tech.id}
+    assert client.post("/api/v1/users", json=first, headers=auth_header(settings, admin)).status_code == 201
+    second = {**body, "username": "tech.two", "technician_id": tech.id}
+    r = client.post("/api/v1/users", json=second, headers=auth_header(settings, admin))
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert [e["pointer"] for e in r.json()["errors"]] == ["/technician_id"]
+    assert "tech.one" in r.json()["detail"]
 
 
 def test_brute_force_is_slowed_per_account(client, db_session, settings):

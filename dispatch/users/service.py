@@ -79,6 +79,16 @@ def create_user(
         _check_technician(session, technician_id)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"The username '{username}' is taken.", key="error.user.taken", params={"username": username})
+    if role is Role.technician:
+        holder = session.scalar(select(User.username).where(User.technician_id == technician_id))
+        if holder is not None:
+            # One login per technician (a unique column): say so instead of a database error (issue 19).
+            raise Conflict(
+                f"The technician already has a login ({holder}).",
+                errors=[FieldError("/technician_id", "already has a login", key="field.technician-has-login")],
+                key="error.user.technician-has-login",
+                params={"username": holder},
+            )
     user = User(
         username=username,
         full_name=full_name,
