@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dispatch.core.types import Role
 from tests.factories import auth_header, make_user
 
@@ -95,3 +97,19 @@ def test_request_during_a_short_database_restart_waits_for_it_instead_of_failing
             assert waited >= 1.0  # it was answered after the database came back, not before
     finally:
         proxy.close()
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-12:00", "1900-01-01T00:00:00Z"])
+def test_a_time_the_system_cannot_store_is_a_field_error_not_a_500(client, db_session, settings, when):
+    """Issue 19: a complaint reported near year 1 overflowed (500); year 9999 with a negative offset became
+    year 10000. Both are refused with a pointer at the field, in the reader's language."""
+    agent = make_user(db_session, role=Role.agent)
+    r = client.post(
+        "/api/v1/complaints",
+        json={"description": "Hoist stops between floors", "reported_at": when},
+        headers={**auth_header(settings, agent), "Accept-Language": "en"},
+    )
+    assert r.status_code == 422, r.text
+    errors = r.json()["errors"]
+    assert [e["pointer"] for e in errors if e["pointer"] == "/reported_at"] == ["/reported_at"]
+    assert any("between 1970-01-01 and 2199-12-31" in e["detail"] for e in errors)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.core.timestamps import Timestamp
 
 #: The five perceived dimensions of the power-grid seed, in the order the form asks them.
 DIMENSIONS: tuple[str, ...] = ("quality", "speed", "attitude", "accurate_information", "safety")
@@ -50,7 +52,7 @@ class ConfirmationIn(BaseModel):
 class DeviceConfirmationIn(ConfirmationIn):
     """The form as filled in and signed on the technician's phone; `signed_at` is the phone's clock."""
 
-    signed_at: AwareDatetime | None = None
+    signed_at: Timestamp | None = None
 
 
 class DeviceConfirmationOut(BaseModel):

@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.core.timestamps import Timestamp
 
 
 class StopOut(BaseModel):
@@ -72,7 +74,7 @@ class MoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ticket_id: int = Field(ge=1)
     technician_id: int = Field(ge=1)
-    start_at: AwareDatetime | None = Field(
+    start_at: Timestamp | None = Field(
         default=None, description="Dropped at a time on the board: the visit starts no earlier than this"
     )
 
@@ -81,7 +83,7 @@ class PinIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ticket_id: int = Field(ge=1)
     technician_id: int | None = Field(default=None, ge=1, description="None unpins")
-    start_at: AwareDatetime | None = Field(
+    start_at: Timestamp | None = Field(
         default=None, description="Not before this time (needs a technician); None keeps only the technician"
     )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dispatch.core.timestamps import Timestamp
 from dispatch.core.types import Category, Channel, EquipmentType, Grade, Nature, TicketStatus
 from dispatch.domain import impact
 
@@ -55,7 +56,7 @@ class ComplaintIn(BaseModel):
     working_condition: str | None = Field(default=None, max_length=1000, description="Under which condition")
     impact: Impact = Field(default_factory=Impact)
     special_request: str | None = Field(default=None, max_length=2000)
-    reported_at: AwareDatetime | None = Field(default=None, description="When the customer reported (UTC offset)")
+    reported_at: Timestamp | None = Field(default=None, description="When the customer reported (UTC offset)")
 
     @model_validator(mode="after")
     def _who_and_what(self) -> ComplaintIn:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
@@ -18,6 +18,7 @@ from dispatch.core.deps import RequestLocale
 from dispatch.core.errors import DomainError, FieldError, Unprocessable
 from dispatch.core.settings import Settings
 from dispatch.core.texts import word
+from dispatch.core.timestamps import Timestamp
 from dispatch.photos.deps import AppStorage
 from dispatch.return_visits.schemas import ReturnVisitIn, ReturnVisitLogged, ReturnVisitOut
 from dispatch.return_visits.service import list_return_visits, log_return_visit
@@ -191,7 +192,7 @@ async def upload_photo(
     )
 
 
-_AWARE = TypeAdapter(AwareDatetime)
+_AWARE = TypeAdapter(Timestamp)
 
 
 def _taken_at(value: object) -> datetime | None:

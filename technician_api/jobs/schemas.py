@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from dispatch.core.timestamps import Timestamp
 
 EventKind = Literal[
     "accept",
@@ -64,10 +66,10 @@ class JobEventIn(_In):
     """One technician event. `device_at` is when it happened on the phone (defaults to receipt)."""
 
     kind: EventKind
-    device_at: AwareDatetime | None = None
+    device_at: Timestamp | None = None
     reason: str | None = Field(default=None, min_length=1, max_length=1000)
     position: Position | None = None
-    new_eta: AwareDatetime | None = None
+    new_eta: Timestamp | None = None
     report: WorkReportIn | None = None
 
     @model_validator(mode="after")

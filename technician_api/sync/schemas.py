@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.core.timestamps import Timestamp
 
 
 class SyncEventIn(BaseModel):
@@ -15,7 +17,7 @@ class SyncEventIn(BaseModel):
     idempotency_key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
     job_id: int = Field(gt=0)
     kind: str = Field(min_length=1, max_length=32)
-    device_at: AwareDatetime
+    device_at: Timestamp
 
 
 class SyncBatchIn(BaseModel):
